@@ -1,0 +1,130 @@
+// respodiff: the command line. Each subcommand mirrors one engine function.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/command_line.h"
+#include "core/common/error.h"
+#include "core/io/safetensors.h"
+#include "core/text/clip_tokenizer.h"
+#include "gpu/compute_device.h"
+
+namespace {
+
+using respo::app::CommandLine;
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  const char* usage;
+  std::function<int(const std::vector<std::string>&)> run;
+};
+
+int inspect(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {}, {});
+  if (cl.positional().size() != 1) throw respo::InvalidArgument("inspect needs exactly one FILE");
+  const auto file = respo::io::SafetensorsFile::open(cl.positional()[0]);
+  std::size_t bytes = 0;
+  for (const auto& t : file.tensors()) {
+    std::string shape;
+    for (std::size_t i = 0; i < t.shape.size(); ++i) {
+      if (i) shape += 'x';
+      shape += std::to_string(t.shape[i]);
+    }
+    std::cout << t.name << "\t" << respo::io::dtypeName(t.dtype) << "\t[" << shape << "]\n";
+    bytes += t.end - t.begin;
+  }
+  for (const auto& [key, value] : file.metadata()) std::cout << "metadata\t" << key << "\t" << value << "\n";
+  std::cout << file.tensors().size() << " tensors, " << bytes << " bytes of data\n";
+  return 0;
+}
+
+respo::text::ClipTokenizer loadTokenizer(const CommandLine& cl) {
+  if (auto folder = cl.value("tokenizer")) return respo::text::ClipTokenizer::fromFolder(*folder);
+  if (auto bpe = cl.value("bpe"))
+    return respo::text::ClipTokenizer::fromOpenClipBpe(
+        *bpe, cl.has("openclip-padding") ? respo::text::TokenizerSettings::openClip()
+                                          : respo::text::TokenizerSettings::sd1());
+  throw respo::InvalidArgument("give --tokenizer DIR (a tokenizer/ folder) or --bpe FILE.gz");
+}
+
+int tokenize(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"tokenizer", "bpe"}, {"openclip-padding"});
+  if (cl.positional().size() != 1) throw respo::InvalidArgument("tokenize needs exactly one TEXT");
+  const auto tokenizer = loadTokenizer(cl);
+  const auto encoded = tokenizer(cl.positional()[0]);
+  const auto used = std::count(encoded.attentionMask.begin(), encoded.attentionMask.end(), 1);
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(encoded.ids.size()); ++i)
+    std::cout << encoded.ids[i] << (i + 1 < static_cast<std::int64_t>(encoded.ids.size()) ? " " : "\n");
+  std::cout << used << " of " << tokenizer.maxLength() << " tokens used"
+            << (encoded.truncated ? " (the prompt was truncated)" : "") << "\n";
+  return 0;
+}
+
+int exportTokenizer(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"tokenizer", "bpe", "out"}, {"openclip-padding"});
+  const auto tokenizer = loadTokenizer(cl);
+  tokenizer.saveFolder(cl.require("out"));
+  std::cout << "wrote " << cl.require("out") << " (" << tokenizer.vocabSize() << " tokens)\n";
+  return 0;
+}
+
+int devices(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {}, {});
+  for (const auto& line : respo::gpu::describeDevices()) std::cout << line << "\n";
+  std::cout << "default: " << respo::gpu::chooseDevice().description << "\n";
+  return 0;
+}
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> list{
+      {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
+      {"tokenize", "show the CLIP token ids of a prompt",
+       "tokenize (--tokenizer DIR | --bpe FILE.gz [--openclip-padding]) TEXT", tokenize},
+      {"tokenizer-export", "write a tokenizer/ folder (vocab.json, merges.txt, configs)",
+       "tokenizer-export (--tokenizer DIR | --bpe FILE.gz [--openclip-padding]) --out DIR", exportTokenizer},
+      {"devices", "list the compute devices and the default choice", "devices", devices},
+  };
+  return list;
+}
+
+void printHelp() {
+  std::cout << "respodiff " RESPODIFF_VERSION " - responsible text-to-image generation (RespoDiff)\n\n"
+            << "usage: respodiff <subcommand> [options]\n\nsubcommands:\n";
+  for (const auto& s : subcommands()) std::printf("  %-18s %s\n", s.name, s.summary);
+  std::cout << "\nrespodiff <subcommand> --help shows its options.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    printHelp();
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "respodiff " RESPODIFF_VERSION "\n";
+    return 0;
+  }
+  for (const auto& s : subcommands()) {
+    if (args[0] != s.name) continue;
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
+      std::cout << "usage: respodiff " << s.usage << "\n  " << s.summary << "\n";
+      return 0;
+    }
+    try {
+      return s.run(rest);
+    } catch (const respo::Error& e) {
+      std::cerr << "respodiff " << s.name << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "respodiff: unknown subcommand '" << args[0] << "' (see respodiff --help)\n";
+  return 2;
+}

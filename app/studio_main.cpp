@@ -1,0 +1,31 @@
+// respodiff-studio: the desktop app. Wires the compute runtime to the main window.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include "gpu/compute_device.h"
+#include "ui/main_window.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("RespoDiff Studio");
+  QApplication::setOrganizationName("RespoDiff");
+  QApplication::setApplicationVersion(RESPODIFF_VERSION);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("Responsible text-to-image generation");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  QCommandLineOption exitAfter("exit-after-ms", "Close the window after N milliseconds (smoke tests).", "N");
+  parser.addOption(exitAfter);
+  parser.process(app);
+
+  respo::ui::AppInfo info;
+  info.version = RESPODIFF_VERSION;
+  info.computeDevice = QString::fromStdString(respo::gpu::chooseDevice().description);
+  respo::ui::MainWindow window(info);
+  window.show();
+  if (parser.isSet(exitAfter))
+    QTimer::singleShot(parser.value(exitAfter).toInt(), &window, &QWidget::close);
+  return app.exec();
+}

@@ -1,0 +1,31 @@
+#pragma once
+// A read-only view of a whole file, memory-mapped copy-on-write: tensors may point straight into
+// it, and a caller that writes into such a tensor changes only its private copy of that page.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <span>
+
+namespace respo::io {
+
+class MappedFile {
+ public:
+  // Throws IoError naming the file and the OS reason.
+  static std::shared_ptr<MappedFile> open(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<std::byte> bytes() const { return {data_, size_}; }
+  std::size_t size() const { return size_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  MappedFile(std::filesystem::path path, std::byte* data, std::size_t size)
+      : path_(std::move(path)), data_(data), size_(size) {}
+  std::filesystem::path path_;
+  std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace respo::io

@@ -1,0 +1,436 @@
+#include "core/text/clip_tokenizer.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <climits>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/common/error.h"
+#include "core/io/atomic_file.h"
+#include "core/text/unicode.h"
+#include "core/text/utf8.h"
+
+namespace respo::text {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kEndOfWord = "</w>";
+// CLIP's vocabulary: 256 byte symbols, their 256 end-of-word forms, 48894 merges, 2 specials.
+constexpr std::size_t kOpenClipMerges = 49152 - 256 - 2;
+
+// GPT-2/CLIP's reversible byte -> printable code point table.
+std::vector<char32_t> byteCodePoints() {
+  std::vector<int> printable;
+  for (int b = '!'; b <= '~'; ++b) printable.push_back(b);
+  for (int b = 0xA1; b <= 0xAC; ++b) printable.push_back(b);
+  for (int b = 0xAE; b <= 0xFF; ++b) printable.push_back(b);
+  std::vector<char32_t> table(256);
+  std::vector<bool> used(256, false);
+  for (int b : printable) {
+    table[b] = static_cast<char32_t>(b);
+    used[b] = true;
+  }
+  int next = 256;
+  for (int b = 0; b < 256; ++b)
+    if (!used[b]) table[b] = static_cast<char32_t>(next++);
+  return table;
+}
+
+// The byte order in which CLIP lists its base symbols (printable bytes first).
+std::vector<int> byteOrder() {
+  std::vector<int> order;
+  std::vector<bool> used(256, false);
+  for (int b = '!'; b <= '~'; ++b) order.push_back(b), used[b] = true;
+  for (int b = 0xA1; b <= 0xAC; ++b) order.push_back(b), used[b] = true;
+  for (int b = 0xAE; b <= 0xFF; ++b) order.push_back(b), used[b] = true;
+  for (int b = 0; b < 256; ++b)
+    if (!used[b]) order.push_back(b);
+  return order;
+}
+
+std::string readGzip(const std::filesystem::path& path) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file) throw IoError(path.string() + ": cannot open");
+  std::string content;
+  char buffer[1 << 16];
+  int n;
+  while ((n = gzread(file, buffer, sizeof buffer)) > 0) content.append(buffer, static_cast<std::size_t>(n));
+  int error = 0;
+  const char* message = gzerror(file, &error);
+  const bool failed = n < 0 || (error != Z_OK && error != Z_STREAM_END);
+  const std::string reason = failed ? std::string(message) : "";
+  gzclose(file);
+  if (failed) throw FormatError(path.string() + ": not a readable gzip file (" + reason + ")");
+  return content;
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  std::string line;
+  while (std::getline(stream, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::pair<std::string, std::string> parseMerge(const std::filesystem::path& path, const std::string& line,
+                                               std::size_t lineNumber) {
+  const auto space = line.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 >= line.size() ||
+      line.find(' ', space + 1) != std::string::npos)
+    throw FormatError(path.string() + ": line " + std::to_string(lineNumber) +
+                      " is not a merge of two symbols: '" + line + "'");
+  return {line.substr(0, space), line.substr(space + 1)};
+}
+
+json parseJsonFile(const std::filesystem::path& path) {
+  const std::string text = io::readTextFile(path);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+// A special token in a transformers config is either a string or {"content": "..."}.
+std::optional<std::string> tokenContent(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object() && value.contains("content") && value["content"].is_string())
+    return value["content"].get<std::string>();
+  return std::nullopt;
+}
+
+void applySpecialTokens(const json& config, TokenizerSettings& settings) {
+  if (!config.is_object()) return;
+  const std::pair<const char*, std::string*> fields[] = {{"bos_token", &settings.bosToken},
+                                                         {"eos_token", &settings.eosToken},
+                                                         {"pad_token", &settings.padToken},
+                                                         {"unk_token", &settings.unkToken}};
+  for (const auto& [key, target] : fields)
+    if (config.contains(key))
+      if (auto content = tokenContent(config[key])) *target = *content;
+}
+
+}  // namespace
+
+ClipTokenizer::ClipTokenizer(std::unordered_map<std::string, std::int64_t> vocab, MergeList merges,
+                             TokenizerSettings settings)
+    : vocab_(std::move(vocab)), merges_(std::move(merges)), settings_(std::move(settings)) {
+  if (settings_.maxLength < 2)
+    throw InvalidArgument("tokenizer max length must be at least 2 (start and end tokens), got " +
+                          std::to_string(settings_.maxLength));
+  std::int64_t maxId = -1;
+  for (const auto& [token, id] : vocab_) {
+    if (id < 0) throw FormatError("tokenizer vocabulary: token '" + token + "' has a negative id");
+    maxId = std::max(maxId, id);
+  }
+  idToToken_.assign(static_cast<std::size_t>(maxId + 1), std::string());
+  for (const auto& [token, id] : vocab_) idToToken_[static_cast<std::size_t>(id)] = token;
+  for (std::size_t i = 0; i < merges_.size(); ++i)
+    mergeRanks_.emplace(merges_[i].first + ' ' + merges_[i].second, static_cast<int>(i));
+
+  bosId_ = requireId(settings_.bosToken, "start");
+  eosId_ = requireId(settings_.eosToken, "end");
+  padId_ = requireId(settings_.padToken, "padding");
+  unkId_ = requireId(settings_.unkToken, "unknown");
+  for (const std::string* token : {&settings_.bosToken, &settings_.eosToken, &settings_.padToken, &settings_.unkToken}) {
+    auto decoded = decodeUtf8(*token);
+    if (!decoded.empty() && std::find(specialTokens_.begin(), specialTokens_.end(), decoded) == specialTokens_.end())
+      specialTokens_.push_back(std::move(decoded));
+  }
+  std::sort(specialTokens_.begin(), specialTokens_.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+
+  const auto table = byteCodePoints();
+  for (int b = 0; b < 256; ++b) {
+    byteToUnicode_[b] = encodeUtf8(std::u32string(1, table[b]));
+    unicodeToByte_.emplace(table[b], static_cast<unsigned char>(b));
+  }
+}
+
+std::int64_t ClipTokenizer::requireId(const std::string& token, const char* role) const {
+  const auto found = vocab_.find(token);
+  if (found == vocab_.end())
+    throw FormatError(std::string("tokenizer: the ") + role + " token '" + token + "' is not in the vocabulary");
+  return found->second;
+}
+
+ClipTokenizer ClipTokenizer::fromFolder(const std::filesystem::path& folder) {
+  const auto vocabPath = folder / "vocab.json";
+  const auto mergesPath = folder / "merges.txt";
+  const json vocabJson = parseJsonFile(vocabPath);
+  if (!vocabJson.is_object()) throw FormatError(vocabPath.string() + ": expected an object of token -> id");
+  std::unordered_map<std::string, std::int64_t> vocab;
+  for (const auto& [token, id] : vocabJson.items()) {
+    if (!id.is_number_integer())
+      throw FormatError(vocabPath.string() + ": id of token '" + token + "' is not an integer");
+    vocab.emplace(token, id.get<std::int64_t>());
+  }
+  MergeList merges;
+  const auto lines = splitLines(io::readTextFile(mergesPath));
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].empty() || (i == 0 && lines[i].rfind("#version", 0) == 0)) continue;
+    merges.push_back(parseMerge(mergesPath, lines[i], i + 1));
+  }
+
+  TokenizerSettings settings;
+  if (std::filesystem::exists(folder / "special_tokens_map.json"))
+    applySpecialTokens(parseJsonFile(folder / "special_tokens_map.json"), settings);
+  if (std::filesystem::exists(folder / "tokenizer_config.json")) {
+    const json config = parseJsonFile(folder / "tokenizer_config.json");
+    applySpecialTokens(config, settings);
+    if (config.is_object() && config.contains("model_max_length") && config["model_max_length"].is_number()) {
+      const double length = config["model_max_length"].get<double>();
+      // transformers writes a huge sentinel when a config has no real limit; CLIP reads 77.
+      settings.maxLength = length >= 2 && length <= 1e6 ? static_cast<int>(length) : 77;
+    }
+  }
+  return ClipTokenizer(std::move(vocab), std::move(merges), std::move(settings));
+}
+
+ClipTokenizer ClipTokenizer::fromOpenClipBpe(const std::filesystem::path& gzFile, TokenizerSettings settings) {
+  const auto lines = splitLines(readGzip(gzFile));
+  // Line 0 is a version comment; open_clip reads exactly the next kOpenClipMerges lines.
+  if (lines.size() < kOpenClipMerges + 1)
+    throw FormatError(gzFile.string() + ": has " + std::to_string(lines.size()) + " lines, expected at least " +
+                      std::to_string(kOpenClipMerges + 1) + " (a CLIP BPE merge list)");
+  MergeList merges;
+  merges.reserve(kOpenClipMerges);
+  for (std::size_t i = 1; i <= kOpenClipMerges; ++i) merges.push_back(parseMerge(gzFile, lines[i], i + 1));
+
+  std::unordered_map<std::string, std::int64_t> vocab;
+  std::int64_t next = 0;
+  const auto table = byteCodePoints();
+  const auto order = byteOrder();
+  for (int b : order) vocab.emplace(encodeUtf8(std::u32string(1, table[b])), next++);
+  for (int b : order) vocab.emplace(encodeUtf8(std::u32string(1, table[b])) + std::string(kEndOfWord), next++);
+  for (const auto& [left, right] : merges) vocab.emplace(left + right, next++);
+  vocab.emplace("<|startoftext|>", next++);
+  vocab.emplace("<|endoftext|>", next++);
+  return ClipTokenizer(std::move(vocab), std::move(merges), std::move(settings));
+}
+
+void ClipTokenizer::saveFolder(const std::filesystem::path& folder) const {
+  std::filesystem::create_directories(folder);
+  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  for (std::size_t id = 0; id < idToToken_.size(); ++id)
+    if (!idToToken_[id].empty()) vocab[idToToken_[id]] = id;
+  io::writeTextFileAtomically(folder / "vocab.json", vocab.dump());
+
+  std::string merges = "#version: 0.2\n";
+  for (const auto& [left, right] : merges_) merges += left + ' ' + right + '\n';
+  io::writeTextFileAtomically(folder / "merges.txt", merges);
+
+  nlohmann::ordered_json special = {{"bos_token", settings_.bosToken},
+                                    {"eos_token", settings_.eosToken},
+                                    {"pad_token", settings_.padToken},
+                                    {"unk_token", settings_.unkToken}};
+  io::writeTextFileAtomically(folder / "special_tokens_map.json", special.dump(2));
+  nlohmann::ordered_json config = special;
+  config["model_max_length"] = settings_.maxLength;
+  config["do_lower_case"] = true;
+  config["tokenizer_class"] = "CLIPTokenizer";
+  io::writeTextFileAtomically(folder / "tokenizer_config.json", config.dump(2));
+}
+
+std::optional<std::int64_t> ClipTokenizer::tokenId(const std::string& token) const {
+  const auto found = vocab_.find(token);
+  if (found == vocab_.end()) return std::nullopt;
+  return found->second;
+}
+
+std::vector<std::int64_t> ClipTokenizer::encodeWithoutSpecialTokens(std::string_view utf8) const {
+  const std::u32string text = decodeUtf8(utf8);
+  std::vector<std::int64_t> ids;
+  // Special tokens are recognised in the raw text, before normalization (leftmost, then longest).
+  std::size_t segmentStart = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::u32string* match = nullptr;
+    for (const auto& special : specialTokens_)
+      if (text.compare(i, special.size(), special) == 0) {
+        match = &special;
+        break;  // sorted longest first
+      }
+    if (!match) {
+      ++i;
+      continue;
+    }
+    encodeSegment(std::u32string_view(text).substr(segmentStart, i - segmentStart), ids);
+    ids.push_back(vocab_.at(encodeUtf8(*match)));
+    i += match->size();
+    segmentStart = i;
+  }
+  encodeSegment(std::u32string_view(text).substr(segmentStart), ids);
+  return ids;
+}
+
+void ClipTokenizer::encodeSegment(std::u32string_view segment, std::vector<std::int64_t>& out) const {
+  if (segment.empty()) return;
+  // Normalizer: NFC, whitespace runs -> one space, lower case.
+  const std::u32string composed = unicode::nfc(std::u32string(segment));
+  std::u32string text;
+  text.reserve(composed.size());
+  bool inSpace = false;
+  for (char32_t cp : composed) {
+    if (unicode::isWhitespace(cp)) {
+      if (!inSpace) text.push_back(U' ');
+      inSpace = true;
+      continue;
+    }
+    inSpace = false;
+    unicode::appendLowercase(text, cp);
+  }
+
+  // Pre-tokenizer, step 1: CLIP's split pattern, tried alternative by alternative at each position:
+  //   <|startoftext|> | <|endoftext|> | 's|'t|'re|'ve|'m|'ll|'d | letters+ | one number | other+
+  // Step 2 (the byte-level pre-tokenizer's GPT-2 pattern) changes none of those pieces except the
+  // two literal tags, which it cuts into "<|", the word and "|>"; so a typed "<|endoftext|>" that
+  // was not matched as a special token is encoded as three words, as the reference does.
+  static const std::u32string kTags[] = {U"<|startoftext|>", U"<|endoftext|>"};
+  static const std::u32string kContractions[] = {U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
+  const auto isOther = [](char32_t c) {
+    return !unicode::isWhitespace(c) && !unicode::isLetter(c) && !unicode::isNumber(c);
+  };
+  const auto emit = [&](std::size_t at, std::size_t length) {
+    // Byte-level: each UTF-8 byte of the piece becomes one printable symbol.
+    std::string word;
+    for (unsigned char byte : encodeUtf8(std::u32string_view(text).substr(at, length))) word += byteToUnicode_[byte];
+    bpe(word, out);
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    bool tag = false;
+    for (const auto& literal : kTags)
+      if (text.compare(i, literal.size(), literal) == 0) {
+        emit(i, 2);
+        emit(i + 2, literal.size() - 4);
+        emit(i + literal.size() - 2, 2);
+        i += literal.size();
+        tag = true;
+        break;
+      }
+    if (tag) continue;
+    std::size_t length = 0;
+    for (const auto& literal : kContractions)
+      if (text.compare(i, literal.size(), literal) == 0) {
+        length = literal.size();
+        break;
+      }
+    if (length == 0) {
+      const char32_t c = text[i];
+      if (unicode::isLetter(c)) {
+        while (i + length < text.size() && unicode::isLetter(text[i + length])) ++length;
+      } else if (unicode::isNumber(c)) {
+        length = 1;
+      } else if (isOther(c)) {
+        while (i + length < text.size() && isOther(text[i + length])) ++length;
+      } else {
+        ++i;  // whitespace separates pieces and is dropped
+        continue;
+      }
+    }
+    emit(i, length);
+    i += length;
+  }
+}
+
+void ClipTokenizer::bpe(const std::string& word, std::vector<std::int64_t>& out) const {
+  {
+    std::lock_guard lock(cacheMutex_);
+    const auto cached = cache_.find(word);
+    if (cached != cache_.end()) {
+      out.insert(out.end(), cached->second.begin(), cached->second.end());
+      return;
+    }
+  }
+  // Symbols: one per code point of the byte-mapped word; the last carries the end-of-word suffix.
+  std::vector<std::string> symbols;
+  const std::u32string chars = decodeUtf8(word);
+  for (std::size_t k = 0; k < chars.size(); ++k) {
+    std::string symbol = encodeUtf8(std::u32string(1, chars[k]));
+    if (k + 1 == chars.size()) symbol += kEndOfWord;
+    symbols.push_back(std::move(symbol));
+  }
+  // Repeatedly merge the adjacent pair with the lowest rank (leftmost first).
+  while (symbols.size() > 1) {
+    int bestRank = INT_MAX;
+    std::size_t bestAt = 0;
+    for (std::size_t k = 0; k + 1 < symbols.size(); ++k) {
+      const auto found = mergeRanks_.find(symbols[k] + ' ' + symbols[k + 1]);
+      if (found != mergeRanks_.end() && found->second < bestRank) bestRank = found->second, bestAt = k;
+    }
+    if (bestRank == INT_MAX) break;
+    const std::string left = symbols[bestAt], right = symbols[bestAt + 1];
+    std::vector<std::string> merged;
+    merged.reserve(symbols.size());
+    for (std::size_t k = 0; k < symbols.size();) {
+      if (k + 1 < symbols.size() && symbols[k] == left && symbols[k + 1] == right) {
+        merged.push_back(left + right);
+        k += 2;
+      } else {
+        merged.push_back(symbols[k++]);
+      }
+    }
+    symbols = std::move(merged);
+  }
+  std::vector<std::int64_t> ids;
+  ids.reserve(symbols.size());
+  for (const auto& symbol : symbols) {
+    const auto found = vocab_.find(symbol);
+    ids.push_back(found == vocab_.end() ? unkId_ : found->second);
+  }
+  out.insert(out.end(), ids.begin(), ids.end());
+  std::lock_guard lock(cacheMutex_);
+  if (cache_.size() > 100'000) cache_.clear();
+  cache_.emplace(word, std::move(ids));
+}
+
+TokenizedText ClipTokenizer::operator()(std::string_view utf8) const {
+  const auto content = encodeWithoutSpecialTokens(utf8);
+  const std::size_t room = static_cast<std::size_t>(settings_.maxLength) - 2;
+  TokenizedText result;
+  result.truncated = content.size() > room;
+  const std::size_t kept = std::min(content.size(), room);
+  result.ids.reserve(static_cast<std::size_t>(settings_.maxLength));
+  result.ids.push_back(bosId_);
+  result.ids.insert(result.ids.end(), content.begin(), content.begin() + static_cast<std::ptrdiff_t>(kept));
+  result.ids.push_back(eosId_);
+  result.attentionMask.assign(result.ids.size(), 1);
+  result.ids.resize(static_cast<std::size_t>(settings_.maxLength), padId_);
+  result.attentionMask.resize(static_cast<std::size_t>(settings_.maxLength), 0);
+  return result;
+}
+
+std::string ClipTokenizer::decode(const std::vector<std::int64_t>& ids, bool skipSpecialTokens) const {
+  std::string joined;
+  for (auto id : ids) {
+    if (id < 0 || static_cast<std::size_t>(id) >= idToToken_.size()) continue;
+    if (skipSpecialTokens && (id == bosId_ || id == eosId_ || id == padId_)) continue;
+    joined += idToToken_[static_cast<std::size_t>(id)];
+  }
+  std::string bytes;
+  for (char32_t cp : decodeUtf8(joined)) {
+    const auto found = unicodeToByte_.find(cp);
+    if (found != unicodeToByte_.end()) bytes.push_back(static_cast<char>(found->second));
+    else appendUtf8(bytes, cp);  // special tokens and "</w>" are plain text
+  }
+  std::string text;
+  for (std::size_t pos = 0;;) {
+    const auto next = bytes.find(kEndOfWord, pos);
+    text += bytes.substr(pos, next - pos);
+    if (next == std::string::npos) break;
+    text += ' ';
+    pos = next + kEndOfWord.size();
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+}  // namespace respo::text

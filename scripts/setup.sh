@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine needs to build and test RespoDiff Studio.
+# Idempotent: a second run only checks stamps and finishes in seconds.
+#   - Debian packages (Qt 6, OpenCV, nlohmann_json, ninja, ccache, ICU, zlib, Xvfb)
+#   - a pinned Python virtual environment OUTSIDE the clone holding torch (whose LibTorch
+#     we link), diffusers, transformers, open_clip_torch, safetensors (the parity references)
+# Prints the venv path on the last line of stdout when called with --print-venv.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+req="$here/tests/reference/requirements.txt"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# ---- Debian packages -------------------------------------------------------
+debs=(cmake ninja-build ccache g++ pkg-config
+      qt6-base-dev qt6-base-dev-tools libqt6charts6-dev libqt6svg6-dev
+      libopencv-dev nlohmann-json3-dev libicu-dev zlib1g-dev libgl-dev
+      xvfb xauth)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  log "Debian packages present"
+fi
+
+# ---- Python reference environment (outside the clone) ----------------------
+cache="${RESPODIFF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/respodiff}"
+reqhash="$(sha256sum "$req" | cut -c1-12)"
+venv="${RESPODIFF_VENV:-$cache/venv-$reqhash}"
+stamp="$venv/.respodiff-ready"
+if [ ! -f "$stamp" ]; then
+  py="${PYTHON:-python3}"
+  log "preparing Python environment $venv (first run downloads about 3.5 GB: torch with its CUDA libraries)"
+  mkdir -p "$cache"
+  [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+  # pip is idempotent: an interrupted run simply continues here next time (no stamp yet).
+  "$venv/bin/pip" install --quiet --no-input -r "$req" >&2
+  "$venv/bin/python" -c "import torch, diffusers, transformers, open_clip, safetensors" >&2
+  touch "$stamp"
+else
+  log "Python environment ready: $venv"
+fi
+
+# Vocabulary for the embedded default model comes from the open_clip_torch wheel, reproducibly.
+if [ "${1:-}" = "--print-venv" ]; then
+  printf '%s\n' "$venv"
+fi

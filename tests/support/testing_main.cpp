@@ -1,0 +1,63 @@
+#include <cstring>
+#include <exception>
+#include <map>
+
+#include "tests/support/testing.h"
+
+namespace respo::testing {
+namespace {
+std::map<std::string, std::string>& options() {
+  static std::map<std::string, std::string> values;
+  return values;
+}
+int failuresInCase = 0;
+}  // namespace
+
+std::vector<Case>& registry() {
+  static std::vector<Case> cases;
+  return cases;
+}
+
+void recordFailure(const char* file, int line, const std::string& message) {
+  ++failuresInCase;
+  std::cout << "  " << file << ":" << line << ": " << message << "\n";
+}
+
+std::string option(const std::string& name) {
+  const auto found = options().find(name);
+  return found == options().end() ? std::string() : found->second;
+}
+
+}  // namespace respo::testing
+
+int main(int argc, char** argv) {
+  using namespace respo::testing;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strncmp(argv[i], "--", 2) != 0) {
+      std::cerr << "unexpected argument " << argv[i] << "\n";
+      return 2;
+    }
+    options()[argv[i] + 2] = argv[i + 1];
+  }
+  const std::string filter = option("filter");
+  int passed = 0, failed = 0;
+  for (const auto& test : registry()) {
+    if (!filter.empty() && test.name.find(filter) == std::string::npos) continue;
+    failuresInCase = 0;
+    try {
+      test.body();
+    } catch (const AbortTest&) {
+    } catch (const std::exception& e) {
+      recordFailure(test.name.c_str(), 0, std::string("unexpected exception: ") + e.what());
+    }
+    if (failuresInCase == 0) {
+      ++passed;
+      std::cout << "PASS " << test.name << "\n";
+    } else {
+      ++failed;
+      std::cout << "FAIL " << test.name << "\n";
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed == 0 && passed > 0 ? 0 : 1;
+}
