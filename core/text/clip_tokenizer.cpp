@@ -218,10 +218,15 @@ ClipTokenizer ClipTokenizer::fromOpenClipBpe(const std::filesystem::path& gzFile
 
 void ClipTokenizer::saveFolder(const std::filesystem::path& folder) const {
   std::filesystem::create_directories(folder);
-  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
-  for (std::size_t id = 0; id < idToToken_.size(); ++id)
-    if (!idToToken_[id].empty()) vocab[idToToken_[id]] = id;
-  io::writeTextFileAtomically(folder / "vocab.json", vocab.dump());
+  // In id order, like the reference files. (Built as text: ordered_json inserts in linear time.)
+  std::string vocab = "{";
+  for (std::size_t id = 0; id < idToToken_.size(); ++id) {
+    if (idToToken_[id].empty()) continue;
+    if (vocab.size() > 1) vocab += ',';
+    vocab += json(idToToken_[id]).dump() + ':' + std::to_string(id);
+  }
+  vocab += '}';
+  io::writeTextFileAtomically(folder / "vocab.json", vocab);
 
   std::string merges = "#version: 0.2\n";
   for (const auto& [left, right] : merges_) merges += left + ' ' + right + '\n';

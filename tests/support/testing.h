@@ -61,10 +61,11 @@ std::string show(const T& value) {
     }                                                                               \
   } while (0)
 
+// Operands are copied: a reference could dangle when (a) is e.g. *optional_temporary.
 #define EXPECT_EQ(a, b)                                                              \
   do {                                                                              \
-    const auto& va_ = (a);                                                          \
-    const auto& vb_ = (b);                                                          \
+    const auto va_ = (a);                                                           \
+    const auto vb_ = (b);                                                           \
     if (!(va_ == vb_))                                                              \
       ::respo::testing::recordFailure(__FILE__, __LINE__,                           \
           std::string("EXPECT_EQ(" #a ", " #b "): ") + ::respo::testing::show(va_) + \
