@@ -45,6 +45,10 @@ if(RESPODIFF_WITH_TORCH)
     set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
   endif()
   find_package(Torch REQUIRED)
+  # The torch wheel's libtorch.so exports its own, partly broken copy of std::filesystem
+  # (remove_all jumps to null). Naming libstdc++ first among the needed libraries makes the
+  # dynamic linker bind those symbols to the system library.
+  add_link_options(LINKER:--push-state,--no-as-needed -lstdc++ LINKER:--pop-state)
   message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
 endif()
 

@@ -1,0 +1,127 @@
+#include "core/models/clip_text.h"
+
+#include <torch/torch.h>
+
+#include "core/io/atomic_file.h"
+#include "core/models/config_reader.h"
+
+namespace respo::models {
+
+ClipTextConfig ClipTextConfig::fromJson(const nlohmann::json& json, const std::string& where) {
+  const ConfigReader r(json, where);
+  ClipTextConfig c;
+  c.vocabSize = r.get("vocab_size", c.vocabSize);
+  c.hiddenSize = r.get("hidden_size", c.hiddenSize);
+  c.intermediateSize = r.get("intermediate_size", c.intermediateSize);
+  c.layers = r.get("num_hidden_layers", c.layers);
+  c.heads = r.get("num_attention_heads", c.heads);
+  c.maxPositions = r.get("max_position_embeddings", c.maxPositions);
+  c.activation = r.get("hidden_act", c.activation);
+  c.layerNormEps = r.get("layer_norm_eps", c.layerNormEps);
+  c.eosTokenId = r.get("eos_token_id", c.eosTokenId);
+  c.projectionDim = 0;
+  const auto architectures = r.get<std::vector<std::string>>("architectures", {});
+  for (const auto& a : architectures)
+    if (a == "CLIPTextModelWithProjection") c.projectionDim = r.get("projection_dim", 768);
+  if (c.activation != "quick_gelu" && c.activation != "gelu")
+    throw FormatError(where + ": hidden_act '" + c.activation + "' is not supported (quick_gelu or gelu)");
+  if (c.heads <= 0 || c.hiddenSize % c.heads != 0)
+    throw FormatError(where + ": hidden_size " + std::to_string(c.hiddenSize) + " is not divisible into " +
+                      std::to_string(c.heads) + " heads");
+  return c;
+}
+
+ClipTextConfig ClipTextConfig::fromFile(const std::filesystem::path& path) {
+  const std::string text = io::readTextFile(path);
+  try {
+    return fromJson(nlohmann::json::parse(text), path.string());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& c) : config_(c) {
+  auto textModel = std::make_shared<torch::nn::Module>();
+  auto embeddings = std::make_shared<torch::nn::Module>();
+  tokenEmbedding_ = embeddings->register_module("token_embedding", Embedding(c.vocabSize, c.hiddenSize));
+  positionEmbedding_ = embeddings->register_module("position_embedding", Embedding(c.maxPositions, c.hiddenSize));
+  textModel->register_module("embeddings", embeddings);
+
+  auto encoder = std::make_shared<torch::nn::Module>();
+  torch::nn::ModuleList list;
+  for (int i = 0; i < c.layers; ++i) {
+    auto layer = std::make_shared<torch::nn::Module>();
+    auto attention = std::make_shared<torch::nn::Module>();
+    auto mlp = std::make_shared<torch::nn::Module>();
+    Layer view{};
+    view.k = attention->register_module("k_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
+    view.v = attention->register_module("v_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
+    view.q = attention->register_module("q_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
+    view.out = attention->register_module("out_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
+    view.fc1 = mlp->register_module("fc1", Linear(c.hiddenSize, c.intermediateSize)).get();
+    view.fc2 = mlp->register_module("fc2", Linear(c.intermediateSize, c.hiddenSize)).get();
+    layer->register_module("self_attn", attention);
+    view.norm1 = layer->register_module("layer_norm1", LayerNorm(c.hiddenSize, c.layerNormEps)).get();
+    layer->register_module("mlp", mlp);
+    view.norm2 = layer->register_module("layer_norm2", LayerNorm(c.hiddenSize, c.layerNormEps)).get();
+    list->push_back(layer);
+    layers_.push_back(view);
+  }
+  encoder->register_module("layers", list);
+  textModel->register_module("encoder", encoder);
+  finalNorm_ = textModel->register_module("final_layer_norm", LayerNorm(c.hiddenSize, c.layerNormEps));
+  register_module("text_model", textModel);
+  if (c.projectionDim > 0) projection_ = register_module("text_projection", Linear(c.hiddenSize, c.projectionDim, false));
+}
+
+torch::Tensor ClipTextModelImpl::mlpActivation(const torch::Tensor& x) const {
+  if (config_.activation == "quick_gelu") return x * torch::sigmoid(1.702 * x);
+  return torch::gelu(x);
+}
+
+ClipTextOutput ClipTextModelImpl::forward(const torch::Tensor& inputIds) {
+  const int64_t batch = inputIds.size(0), length = inputIds.size(1);
+  if (length > config_.maxPositions)
+    throw InvalidArgument("text encoder reads at most " + std::to_string(config_.maxPositions) + " tokens, got " +
+                          std::to_string(length));
+  const auto ids = inputIds.to(tokenEmbedding_->weight.device(), torch::kLong);
+  const auto positions = torch::arange(length, ids.options());
+  auto h = tokenEmbedding_->forward(ids) + positionEmbedding_->forward(positions).unsqueeze(0);
+  const int64_t heads = config_.heads, headDim = config_.hiddenSize / heads;
+  ClipTextOutput out;
+  out.hiddenStates.push_back(h);
+  for (const auto& layer : layers_) {
+    auto x = layer.norm1->forward(h);
+    auto split = [&](const torch::Tensor& t) { return t.view({batch, length, heads, headDim}).transpose(1, 2); };
+    auto attended = at::scaled_dot_product_attention(split(layer.q->forward(x)), split(layer.k->forward(x)),
+                                                     split(layer.v->forward(x)), {}, 0.0, /*is_causal=*/true);
+    h = h + layer.out->forward(attended.transpose(1, 2).reshape({batch, length, config_.hiddenSize}));
+    h = h + layer.fc2->forward(mlpActivation(layer.fc1->forward(layer.norm2->forward(h))));
+    out.hiddenStates.push_back(h);
+  }
+  out.lastHiddenState = finalNorm_->forward(h);
+  // The pooled token: legacy configs (eos id 2) take the highest id, which is the end token in CLIP's
+  // vocabulary; newer ones take the first end token.
+  torch::Tensor index = config_.eosTokenId == 2 ? ids.argmax(-1)
+                                               : (ids == config_.eosTokenId).to(torch::kInt).argmax(-1);
+  out.pooled = out.lastHiddenState.index({torch::arange(batch, ids.options()), index});
+  if (projection_) out.textEmbeds = projection_->forward(out.pooled);
+  return out;
+}
+
+}  // namespace respo::models
+
+namespace respo::models {
+
+std::map<std::string, torch::Tensor> canonicalClipTextWeights(std::map<std::string, torch::Tensor> weights) {
+  std::map<std::string, torch::Tensor> out;
+  for (auto& [name, tensor] : weights) {
+    std::string key = name;
+    if (key.rfind("text_model.", 0) != 0 && key.rfind("text_projection.", 0) != 0) key = "text_model." + key;
+    if (key == "text_model.embeddings.position_ids") continue;
+    out.emplace(std::move(key), std::move(tensor));
+  }
+  return out;
+}
+
+}  // namespace respo::models

@@ -1,0 +1,124 @@
+#include "core/models/layers.h"
+
+#include <cmath>
+#include <set>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+
+namespace respo::models {
+namespace {
+
+void kaimingUniform(torch::Tensor& weight, torch::Tensor& bias, int64_t fanIn) {
+  torch::NoGradGuard noGrad;
+  // PyTorch's default for Linear/Conv: kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fanIn));
+  weight.uniform_(-bound, bound);
+  if (bias.defined()) bias.uniform_(-bound, bound);
+}
+
+}  // namespace
+
+LinearImpl::LinearImpl(int64_t in, int64_t out, bool withBias) {
+  weight = register_parameter("weight", torch::empty({out, in}));
+  if (withBias) bias = register_parameter("bias", torch::empty({out}));
+}
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, weight, bias); }
+void LinearImpl::initialize() { kaimingUniform(weight, bias, weight.size(1)); }
+
+Conv2dImpl::Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_, bool withBias)
+    : stride(stride_), padding(padding_) {
+  weight = register_parameter("weight", torch::empty({out, in, kernel, kernel}));
+  if (withBias) bias = register_parameter("bias", torch::empty({out}));
+}
+torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
+  return torch::conv2d(x, weight, bias, {stride, stride}, {padding, padding});
+}
+void Conv2dImpl::initialize() { kaimingUniform(weight, bias, weight.size(1) * weight.size(2) * weight.size(3)); }
+
+GroupNormImpl::GroupNormImpl(int64_t groups_, int64_t channels, double eps_) : groups(groups_), eps(eps_) {
+  if (groups <= 0 || channels % groups != 0)
+    throw InvalidArgument("GroupNorm: " + std::to_string(channels) + " channels cannot be split into " +
+                          std::to_string(groups) + " groups");
+  weight = register_parameter("weight", torch::empty({channels}));
+  bias = register_parameter("bias", torch::empty({channels}));
+}
+torch::Tensor GroupNormImpl::forward(const torch::Tensor& x) { return torch::group_norm(x, groups, weight, bias, eps); }
+void GroupNormImpl::initialize() {
+  torch::NoGradGuard noGrad;
+  weight.fill_(1);
+  bias.zero_();
+}
+
+LayerNormImpl::LayerNormImpl(int64_t dim_, double eps_) : dim(dim_), eps(eps_) {
+  weight = register_parameter("weight", torch::empty({dim}));
+  bias = register_parameter("bias", torch::empty({dim}));
+}
+torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) { return torch::layer_norm(x, {dim}, weight, bias, eps); }
+void LayerNormImpl::initialize() {
+  torch::NoGradGuard noGrad;
+  weight.fill_(1);
+  bias.zero_();
+}
+
+EmbeddingImpl::EmbeddingImpl(int64_t count, int64_t dim) { weight = register_parameter("weight", torch::empty({count, dim})); }
+torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) { return torch::embedding(weight, ids); }
+void EmbeddingImpl::initialize() {
+  torch::NoGradGuard noGrad;
+  weight.normal_(0, 1);
+}
+
+void loadWeights(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& weights,
+                 const std::string& what, torch::Dtype dtype, torch::Device device, bool allowUnexpected) {
+  torch::NoGradGuard noGrad;
+  std::vector<std::string> missing, mismatched;
+  std::set<std::string> used;
+  auto adopt = [&](const std::string& name, torch::Tensor& target) {
+    const auto found = weights.find(name);
+    if (found == weights.end()) {
+      missing.push_back(name);
+      return;
+    }
+    used.insert(name);
+    const auto& source = found->second;
+    if (source.sizes() != target.sizes()) {
+      std::ostringstream message;
+      message << name << " is " << source.sizes() << " in the file but the config needs " << target.sizes();
+      mismatched.push_back(message.str());
+      return;
+    }
+    // Same dtype on the CPU: the parameter becomes a view of the (memory-mapped) source.
+    target.set_data(source.to(device, target.is_floating_point() ? dtype : source.scalar_type()));
+  };
+  for (auto& item : module.named_parameters(true)) adopt(item.key(), item.value());
+  for (auto& item : module.named_buffers(true)) adopt(item.key(), item.value());
+
+  auto list = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (std::size_t i = 0; i < names.size() && i < 5; ++i) text += (i ? ", " : "") + names[i];
+    if (names.size() > 5) text += ", ... (" + std::to_string(names.size()) + " in all)";
+    return text;
+  };
+  if (!mismatched.empty()) throw FormatError(what + ": shape mismatch: " + list(mismatched));
+  if (!missing.empty()) throw FormatError(what + ": missing weights: " + list(missing));
+  if (!allowUnexpected) {
+    std::vector<std::string> unexpected;
+    for (const auto& [name, tensor] : weights)
+      if (!used.count(name)) unexpected.push_back(name);
+    if (!unexpected.empty())
+      throw FormatError(what + ": weights the model does not have (does the config match?): " + list(unexpected));
+  }
+}
+
+void initializeWeights(torch::nn::Module& module) {
+  for (auto& child : module.modules(/*include_self=*/true)) {
+    if (auto* m = child->as<LinearImpl>()) m->initialize();
+    else if (auto* c = child->as<Conv2dImpl>()) c->initialize();
+    else if (auto* g = child->as<GroupNormImpl>()) g->initialize();
+    else if (auto* l = child->as<LayerNormImpl>()) l->initialize();
+    else if (auto* e = child->as<EmbeddingImpl>()) e->initialize();
+  }
+}
+
+}  // namespace respo::models

@@ -1,0 +1,75 @@
+#pragma once
+// Primitive layers whose parameters carry the reference state-dict names ("weight", "bias").
+// Parameters are created uninitialised (torch::empty) because real weights always replace them:
+// building a full-size SD UNet this way costs no time and touches no memory until loading.
+// Training code that needs an initialisation calls initialize() explicitly.
+#include <map>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace respo::models {
+
+class LinearImpl : public torch::nn::Module {
+ public:
+  LinearImpl(int64_t in, int64_t out, bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);
+  void initialize();  // PyTorch's default (Kaiming-uniform weight, uniform bias)
+  torch::Tensor weight, bias;
+};
+TORCH_MODULE(Linear);
+
+class Conv2dImpl : public torch::nn::Module {
+ public:
+  Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0, bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);
+  void initialize();
+  torch::Tensor weight, bias;
+  int64_t stride, padding;
+};
+TORCH_MODULE(Conv2d);
+
+class GroupNormImpl : public torch::nn::Module {
+ public:
+  GroupNormImpl(int64_t groups, int64_t channels, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  void initialize();
+  torch::Tensor weight, bias;
+  int64_t groups;
+  double eps;
+};
+TORCH_MODULE(GroupNorm);
+
+class LayerNormImpl : public torch::nn::Module {
+ public:
+  LayerNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  void initialize();
+  torch::Tensor weight, bias;
+  int64_t dim;
+  double eps;
+};
+TORCH_MODULE(LayerNorm);
+
+class EmbeddingImpl : public torch::nn::Module {
+ public:
+  EmbeddingImpl(int64_t count, int64_t dim);
+  torch::Tensor forward(const torch::Tensor& ids);
+  void initialize();
+  torch::Tensor weight;
+};
+TORCH_MODULE(Embedding);
+
+// Copies (or, where dtype and device already match, adopts without copying) every parameter and
+// buffer of `module` from `weights`, by name. Strict: a missing tensor, a shape mismatch or (unless
+// `allowUnexpected`) a tensor the module does not have is a FormatError naming `what` and the keys.
+void loadWeights(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& weights,
+                 const std::string& what, torch::Dtype dtype, torch::Device device,
+                 bool allowUnexpected = false);
+
+// Applies PyTorch's default initialisation to every layer of `module` (for training from scratch).
+void initializeWeights(torch::nn::Module& module);
+
+}  // namespace respo::models

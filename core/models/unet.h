@@ -1,0 +1,60 @@
+#pragma once
+// UNet2DConditionModel, built from its config, module paths equal to diffusers' state-dict keys.
+// The bottleneck (the mid block's output, "h-space") is a named hook point: a caller may pass a
+// hook that sees h, the timestep and which classifier-free-guidance branch each batch row belongs
+// to, and returns a changed h. The UNet knows nothing about what the hook does.
+#include <functional>
+#include <vector>
+
+#include <torch/nn/modules/container/modulelist.h>
+
+#include "core/models/attention.h"
+#include "core/models/resnet.h"
+#include "core/models/unet_config.h"
+
+namespace respo::models {
+
+enum class GuidanceBranch { Unconditional, Conditional };
+
+struct BottleneckContext {
+  torch::Tensor timestep;                      // [B], float
+  std::vector<GuidanceBranch> branches;        // one per batch row; empty: all conditional
+};
+
+using BottleneckHook = std::function<torch::Tensor(const torch::Tensor& h, const BottleneckContext& context)>;
+
+struct UNetExtras {
+  std::vector<GuidanceBranch> branches;
+  BottleneckHook bottleneckHook;  // applied to the mid block's output when set
+  torch::Tensor textEmbeds;       // SDXL: pooled text embeddings [B, D]
+  torch::Tensor timeIds;          // SDXL: [B, 6] original size, crop, target size
+};
+
+class UNetBlockImpl;
+
+class UNet2DConditionModelImpl : public torch::nn::Module {
+ public:
+  explicit UNet2DConditionModelImpl(const UNetConfig& config);
+  // sample [B, C, H, W]; timestep [B] or a single value; context [B, 77, crossAttentionDim].
+  torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timestep, const torch::Tensor& context,
+                        const UNetExtras& extras = {});
+  const UNetConfig& config() const { return config_; }
+  // The bottleneck's shape [C, H, W] for a latent of the given size.
+  std::vector<int64_t> bottleneckShape(int64_t latentHeight, int64_t latentWidth) const;
+
+ private:
+  torch::Tensor timeEmbedding(const torch::Tensor& timestep, int64_t batch, torch::Dtype dtype,
+                              const UNetExtras& extras);
+  UNetConfig config_;
+  Conv2d convIn_{nullptr}, convOut_{nullptr};
+  GroupNorm normOut_{nullptr};
+  Linear timeLinear1_{nullptr}, timeLinear2_{nullptr}, addLinear1_{nullptr}, addLinear2_{nullptr};
+  torch::nn::ModuleList down_, up_;
+  std::shared_ptr<UNetBlockImpl> mid_;
+};
+TORCH_MODULE(UNet2DConditionModel);
+
+// Sinusoidal embedding of (possibly fractional) timesteps, as diffusers' get_timestep_embedding.
+torch::Tensor timestepEmbedding(const torch::Tensor& timesteps, int64_t dim, bool flipSinToCos, double freqShift);
+
+}  // namespace respo::models

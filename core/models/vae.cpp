@@ -1,0 +1,164 @@
+#include "core/models/vae.h"
+
+#include <torch/torch.h>
+
+#include "core/io/atomic_file.h"
+#include "core/models/config_reader.h"
+
+namespace respo::models {
+
+VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& where) {
+  const ConfigReader r(json, where);
+  VaeConfig c;
+  c.inChannels = r.get("in_channels", c.inChannels);
+  c.outChannels = r.get("out_channels", c.outChannels);
+  c.latentChannels = r.get("latent_channels", c.latentChannels);
+  c.blockOutChannels = r.get("block_out_channels", c.blockOutChannels);
+  if (c.blockOutChannels.empty()) throw FormatError(where + ": 'block_out_channels' is empty");
+  c.layersPerBlock = r.get("layers_per_block", c.layersPerBlock);
+  c.normGroups = r.get("norm_num_groups", c.normGroups);
+  c.scalingFactor = r.get("scaling_factor", c.scalingFactor);
+  if (r.has("shift_factor")) c.shiftFactor = r.get<double>("shift_factor", 0.0);
+  c.useQuantConv = r.get("use_quant_conv", c.useQuantConv);
+  c.usePostQuantConv = r.get("use_post_quant_conv", c.usePostQuantConv);
+  c.sampleSize = r.get("sample_size", c.sampleSize);
+  const auto types = r.get<std::vector<std::string>>("down_block_types", {});
+  for (const auto& type : types)
+    if (type != "DownEncoderBlock2D") throw FormatError(where + ": down block type '" + type + "' is not supported");
+  const auto upTypes = r.get<std::vector<std::string>>("up_block_types", {});
+  for (const auto& type : upTypes)
+    if (type != "UpDecoderBlock2D") throw FormatError(where + ": up block type '" + type + "' is not supported");
+  if (r.get("mid_block_add_attention", true) == false)
+    throw FormatError(where + ": mid_block_add_attention false is not supported");
+  for (int ch : c.blockOutChannels)
+    if (ch % c.normGroups != 0)
+      throw FormatError(where + ": block_out_channels " + std::to_string(ch) + " is not divisible by norm_num_groups");
+  return c;
+}
+
+VaeConfig VaeConfig::fromFile(const std::filesystem::path& path) {
+  const std::string text = io::readTextFile(path);
+  try {
+    return fromJson(nlohmann::json::parse(text), path.string());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+// The encoder or the decoder: conv_in, blocks (down_blocks / up_blocks), mid_block, conv_norm_out, conv_out.
+class VaeCoderImpl : public torch::nn::Module {
+ public:
+  VaeCoderImpl(const VaeConfig& c, bool isEncoder) : encoder_(isEncoder) {
+    const auto& ch = c.blockOutChannels;
+    const std::size_t n = ch.size();
+    const int64_t g = c.normGroups;
+    const double eps = 1e-6;
+    const int64_t inner = ch[n - 1];
+    convIn_ = register_module("conv_in", Conv2d(isEncoder ? c.inChannels : c.latentChannels,
+                                                isEncoder ? ch[0] : inner, 3, 1, 1));
+    int64_t out = isEncoder ? ch[0] : inner;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto block = std::make_shared<torch::nn::Module>();
+      torch::nn::ModuleList resnets;
+      const int64_t in = out;
+      out = isEncoder ? ch[i] : ch[n - 1 - i];
+      const int layers = isEncoder ? c.layersPerBlock : c.layersPerBlock + 1;
+      Stage stage;
+      for (int l = 0; l < layers; ++l) {
+        ResnetBlock2D resnet(ResnetOptions{l == 0 ? in : out, out, 0, g, eps});
+        stage.resnets.push_back(resnet.get());
+        resnets->push_back(resnet);
+      }
+      block->register_module("resnets", resnets);
+      if (i + 1 < n) {
+        torch::nn::ModuleList resample;
+        if (isEncoder) {
+          Downsample2D down(out, 0);
+          stage.down = down.get();
+          resample->push_back(down);
+        } else {
+          Upsample2D up(out);
+          stage.up = up.get();
+          resample->push_back(up);
+        }
+        block->register_module(isEncoder ? "downsamplers" : "upsamplers", resample);
+      }
+      blocks_->push_back(block);
+      stages_.push_back(stage);
+    }
+    if (!isEncoder) register_module("up_blocks", blocks_);
+    // diffusers registers the decoder's mid block before its up blocks; order does not matter for keys.
+    auto mid = std::make_shared<torch::nn::Module>();
+    torch::nn::ModuleList midResnets, midAttentions;
+    midResnets->push_back(ResnetBlock2D(ResnetOptions{inner, inner, 0, g, eps}));
+    midResnets->push_back(ResnetBlock2D(ResnetOptions{inner, inner, 0, g, eps}));
+    AttentionOptions attention;
+    attention.queryDim = inner, attention.heads = 1, attention.headDim = inner, attention.bias = true;
+    attention.upcast = true, attention.normGroups = g, attention.normEps = eps;
+    midAttentions->push_back(Attention(attention));
+    mid->register_module("attentions", midAttentions);
+    mid->register_module("resnets", midResnets);
+    midResnet0_ = midResnets[0]->as<ResnetBlock2DImpl>();
+    midResnet1_ = midResnets[1]->as<ResnetBlock2DImpl>();
+    midAttention_ = midAttentions[0]->as<AttentionImpl>();
+    register_module("mid_block", mid);
+    if (isEncoder) register_module("down_blocks", blocks_);
+    const int64_t last = isEncoder ? inner : ch[0];
+    normOut_ = register_module("conv_norm_out", GroupNorm(g, last, eps));
+    convOut_ = register_module("conv_out", Conv2d(last, isEncoder ? 2 * c.latentChannels : c.outChannels, 3, 1, 1));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto h = convIn_->forward(x);
+    if (!encoder_) h = middle(h);
+    for (const auto& stage : stages_) {
+      for (auto* resnet : stage.resnets) h = resnet->forward(h);
+      if (stage.down) h = stage.down->forward(h);
+      if (stage.up) h = stage.up->forward(h);
+    }
+    if (encoder_) h = middle(h);
+    return convOut_->forward(torch::silu(normOut_->forward(h)));
+  }
+
+ private:
+  torch::Tensor middle(torch::Tensor h) {
+    h = midResnet0_->forward(h);
+    h = midAttention_->forward(h);
+    return midResnet1_->forward(h);
+  }
+  struct Stage {  // non-owning views of one block's layers (the module tree owns them)
+    std::vector<ResnetBlock2DImpl*> resnets;
+    Downsample2DImpl* down = nullptr;
+    Upsample2DImpl* up = nullptr;
+  };
+  bool encoder_;
+  std::vector<Stage> stages_;
+  Conv2d convIn_{nullptr}, convOut_{nullptr};
+  GroupNorm normOut_{nullptr};
+  torch::nn::ModuleList blocks_;
+  ResnetBlock2DImpl* midResnet0_ = nullptr;
+  ResnetBlock2DImpl* midResnet1_ = nullptr;
+  AttentionImpl* midAttention_ = nullptr;
+};
+
+AutoencoderKLImpl::AutoencoderKLImpl(const VaeConfig& config) : config_(config) {
+  encoder_ = register_module("encoder", std::make_shared<VaeCoderImpl>(config, true));
+  decoder_ = register_module("decoder", std::make_shared<VaeCoderImpl>(config, false));
+  const int64_t z = config.latentChannels;
+  if (config.useQuantConv) quantConv_ = register_module("quant_conv", Conv2d(2 * z, 2 * z, 1));
+  if (config.usePostQuantConv) postQuantConv_ = register_module("post_quant_conv", Conv2d(z, z, 1));
+}
+
+std::pair<torch::Tensor, torch::Tensor> AutoencoderKLImpl::encode(const torch::Tensor& image) {
+  auto moments = encoder_->forward(image);
+  if (quantConv_) moments = quantConv_->forward(moments);
+  auto parts = moments.chunk(2, 1);
+  return {parts[0], torch::clamp(parts[1], -30.0, 20.0)};
+}
+
+torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {
+  auto z = postQuantConv_ ? postQuantConv_->forward(latents) : latents;
+  return decoder_->forward(z);
+}
+
+}  // namespace respo::models
