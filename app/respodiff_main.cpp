@@ -1,5 +1,6 @@
 // respodiff: the command line. Each subcommand mirrors one engine function.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -9,7 +10,11 @@
 
 #include "app/command_line.h"
 #include "core/common/error.h"
+#include "core/io/image.h"
 #include "core/io/safetensors.h"
+#include "core/models/component_weights.h"
+#include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/text_to_image.h"
 #include "core/text/clip_tokenizer.h"
 #include "gpu/compute_device.h"
 
@@ -80,8 +85,133 @@ int devices(const std::vector<std::string>& args) {
   return 0;
 }
 
+int generate(const std::vector<std::string>& args) {
+  const CommandLine cl(args,
+                       {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
+                        "batch", "out", "device", "precision", "config-from", "variant", "clip-skip"},
+                       {"quiet"});
+  namespace fs = std::filesystem;
+  const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
+                                                respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
+  respo::pipeline::LoadOptions load;
+  load.device = compute.device;
+  load.dtype = compute.dtype;
+  load.variant = cl.value("variant").value_or("");
+  load.configFolder = cl.value("config-from").value_or("");
+  const fs::path modelPath = cl.require("model");
+  auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
+
+  auto integer = [&](const char* name, long long fallback) {
+    const auto text = cl.value(name);
+    if (!text) return fallback;
+    try {
+      std::size_t used = 0;
+      const long long value = std::stoll(*text, &used);
+      if (used != text->size()) throw std::invalid_argument(*text);
+      return value;
+    } catch (const std::exception&) {
+      throw respo::InvalidArgument("--" + std::string(name) + " expects a whole number, got '" + *text + "'");
+    }
+  };
+  respo::pipeline::GenerationRequest request;
+  request.prompt = cl.require("prompt");
+  request.negativePrompt = cl.value("negative").value_or("");
+  request.seed = static_cast<std::uint64_t>(integer("seed", 0));
+  request.steps = static_cast<int>(integer("steps", 25));
+  request.width = static_cast<int>(integer("width", 0));
+  request.height = static_cast<int>(integer("height", 0));
+  request.batch = static_cast<int>(integer("batch", 1));
+  request.clipSkip = static_cast<int>(integer("clip-skip", 0));
+  request.scheduler = cl.value("scheduler").value_or("");
+  if (auto cfg = cl.value("cfg")) {
+    try {
+      request.guidanceScale = std::stod(*cfg);
+    } catch (const std::exception&) {
+      throw respo::InvalidArgument("--cfg expects a number, got '" + *cfg + "'");
+    }
+  }
+  const int native = model.unet->config().sampleSize * model.vaeScaleFactor();
+  if (request.width == 0) request.width = native;
+  if (request.height == 0) request.height = native;
+
+  const bool quiet = cl.has("quiet");
+  respo::pipeline::TextToImagePipeline pipeline(model);
+  const auto result = pipeline.generate(request, [&](const respo::pipeline::StepProgress& p) {
+    if (!quiet) std::fprintf(stderr, "\rstep %d/%d", p.step, p.total);
+    return true;
+  });
+  if (!quiet) std::fprintf(stderr, "\n");
+  const fs::path out = cl.value("out").value_or("respodiff.png");
+  const auto parameters = respo::pipeline::formatParameters(request, modelPath.filename().string());
+  for (std::size_t i = 0; i < result.rgb.size(); ++i) {
+    fs::path target = out;
+    if (result.rgb.size() > 1)
+      target = out.parent_path() / (out.stem().string() + "-" + std::to_string(i) + out.extension().string());
+    respo::io::writePng(target, result.rgb[i], {{"parameters", parameters}});
+    std::cout << "wrote " << target.string() << "\n";
+  }
+  return 0;
+}
+
+// Times generation (or one UNet call) in this process: one warm-up, then --repeat runs; prints the median.
+int benchmark(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler"},
+                       {"unet-only"});
+  namespace fs = std::filesystem;
+  if (auto threads = cl.value("threads")) at::set_num_threads(std::stoi(*threads));
+  const int repeat = std::stoi(cl.value("repeat").value_or("5"));
+  const int width = std::stoi(cl.value("width").value_or("0")), height = std::stoi(cl.value("height").value_or("0"));
+  std::vector<double> seconds;
+  auto time = [&](const std::function<void()>& run) {
+    run();  // warm-up
+    for (int i = 0; i < repeat; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      run();
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  };
+  if (cl.has("unet-only")) {
+    const fs::path folder = fs::path(cl.require("model")) / "unet";
+    respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
+    respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), torch::kFloat32,
+                               torch::kCPU);
+    unet->eval();
+    const auto& config = unet->config();
+    const int64_t h = height > 0 ? height / 8 : config.sampleSize, w = width > 0 ? width / 8 : config.sampleSize;
+    torch::InferenceMode guard;
+    auto generator = at::detail::createCPUGenerator(1);
+    const auto sample = torch::randn({1, config.inChannels, h, w}, generator);
+    const auto context = torch::randn({1, 77, config.crossAttentionDim}, generator);
+    const auto t = torch::tensor({501.0f});
+    time([&] { unet->forward(sample, t, context); });
+  } else {
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    respo::pipeline::TextToImagePipeline pipeline(model);
+    respo::pipeline::GenerationRequest request;
+    request.prompt = "a photo of a doctor";
+    request.steps = std::stoi(cl.value("steps").value_or("25"));
+    request.guidanceScale = std::stod(cl.value("cfg").value_or("7.5"));
+    request.scheduler = cl.value("scheduler").value_or("ddim");
+    request.width = width, request.height = height;
+    time([&] { pipeline.generate(request); });
+  }
+  std::sort(seconds.begin(), seconds.end());
+  std::printf("median_seconds: %.6f\nmin_seconds: %.6f\nthreads: %d\n", seconds[seconds.size() / 2], seconds.front(),
+              at::get_num_threads());
+  return 0;
+}
+
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list{
+      {"generate", "generate images from a prompt with a Stable Diffusion model",
+       "generate --model DIR_OR_FILE --prompt TEXT [--negative TEXT] [--seed N] [--steps N] [--cfg X]\n"
+       "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
+       "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
+       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--quiet]",
+       generate},
+      {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
+       "benchmark --model DIR [--unet-only] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
+       benchmark},
       {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
       {"tokenize", "show the CLIP token ids of a prompt",
        "tokenize (--tokenizer DIR | --bpe FILE.gz [--openclip-padding]) TEXT", tokenize},

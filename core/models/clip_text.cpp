@@ -31,14 +31,7 @@ ClipTextConfig ClipTextConfig::fromJson(const nlohmann::json& json, const std::s
   return c;
 }
 
-ClipTextConfig ClipTextConfig::fromFile(const std::filesystem::path& path) {
-  const std::string text = io::readTextFile(path);
-  try {
-    return fromJson(nlohmann::json::parse(text), path.string());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
+ClipTextConfig ClipTextConfig::fromFile(const std::filesystem::path& path) { return fromJson(readJsonFile(path), path.string()); }
 
 ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& c) : config_(c) {
   auto textModel = std::make_shared<torch::nn::Module>();

@@ -1,6 +1,7 @@
 #pragma once
 // Reads fields of a diffusers/transformers config.json with errors that name the file and the key
 // ("unet/config.json: 'block_out_channels' must be a list of integers").
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,8 @@ class ConfigReader {
   const nlohmann::json& json_;
   std::string where_;
 };
+
+// Parses a JSON file; IoError when unreadable, FormatError naming the file when not JSON.
+nlohmann::json readJsonFile(const std::filesystem::path& path);
 
 }  // namespace respo::models

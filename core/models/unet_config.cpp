@@ -66,13 +66,15 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& w
   return c;
 }
 
-UNetConfig UNetConfig::fromFile(const std::filesystem::path& path) {
+nlohmann::json readJsonFile(const std::filesystem::path& path) {
   const std::string text = io::readTextFile(path);
   try {
-    return fromJson(nlohmann::json::parse(text), path.string());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
   }
 }
+
+UNetConfig UNetConfig::fromFile(const std::filesystem::path& path) { return fromJson(readJsonFile(path), path.string()); }
 
 }  // namespace respo::models

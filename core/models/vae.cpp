@@ -36,14 +36,7 @@ VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& whe
   return c;
 }
 
-VaeConfig VaeConfig::fromFile(const std::filesystem::path& path) {
-  const std::string text = io::readTextFile(path);
-  try {
-    return fromJson(nlohmann::json::parse(text), path.string());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
+VaeConfig VaeConfig::fromFile(const std::filesystem::path& path) { return fromJson(readJsonFile(path), path.string()); }
 
 // The encoder or the decoder: conv_in, blocks (down_blocks / up_blocks), mid_block, conv_norm_out, conv_out.
 class VaeCoderImpl : public torch::nn::Module {

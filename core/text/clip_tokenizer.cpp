@@ -348,9 +348,9 @@ void ClipTokenizer::encodeSegment(std::u32string_view segment, std::vector<std::
 
 void ClipTokenizer::bpe(const std::string& word, std::vector<std::int64_t>& out) const {
   {
-    std::lock_guard lock(cacheMutex_);
-    const auto cached = cache_.find(word);
-    if (cached != cache_.end()) {
+    std::lock_guard lock(cache_->mutex);
+    const auto cached = cache_->words.find(word);
+    if (cached != cache_->words.end()) {
       out.insert(out.end(), cached->second.begin(), cached->second.end());
       return;
     }
@@ -392,9 +392,9 @@ void ClipTokenizer::bpe(const std::string& word, std::vector<std::int64_t>& out)
     ids.push_back(found == vocab_.end() ? unkId_ : found->second);
   }
   out.insert(out.end(), ids.begin(), ids.end());
-  std::lock_guard lock(cacheMutex_);
-  if (cache_.size() > 100'000) cache_.clear();
-  cache_.emplace(word, std::move(ids));
+  std::lock_guard lock(cache_->mutex);
+  if (cache_->words.size() > 100'000) cache_->words.clear();
+  cache_->words.emplace(word, std::move(ids));
 }
 
 TokenizedText ClipTokenizer::operator()(std::string_view utf8) const {

@@ -84,8 +84,12 @@ class ClipTokenizer {
   std::string byteToUnicode_[256];  // UTF-8 of each byte's printable symbol
   std::unordered_map<char32_t, unsigned char> unicodeToByte_;
 
-  mutable std::mutex cacheMutex_;
-  mutable std::unordered_map<std::string, std::vector<std::int64_t>> cache_;
+  // Word -> ids memo, shared by threads; behind a pointer so the tokenizer stays movable.
+  struct Cache {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<std::int64_t>> words;
+  };
+  std::unique_ptr<Cache> cache_ = std::make_unique<Cache>();
 };
 
 }  // namespace respo::text

@@ -19,6 +19,7 @@ from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel
 
+import single_file_reference
 import tokenizer_reference
 
 CONFIGS = {
@@ -84,6 +85,22 @@ def write_model(out: pathlib.Path, name: str, cfg: dict, bpe: str, seed: int) ->
     return dict(unet=unet, vae=vae, text=text)
 
 
+def write_single_file(out: pathlib.Path, name: str, models: dict) -> None:
+    """The same weights as one LDM-layout checkpoint (SD1 key names), for the single-file loader."""
+    import re
+    unet, vae, text = models["unet"], models["vae"], models["text"]
+    ldm = {"model.diffusion_model." + single_file_reference.unet_to_ldm(k, unet.config): v
+           for k, v in unet.state_dict().items()}
+    for k, v in vae.state_dict().items():
+        key = single_file_reference.vae_to_ldm(k, vae.config)
+        if re.search(r"mid\.attn_1\.(q|k|v|proj_out)\.weight$", key):
+            v = v.reshape(*v.shape, 1, 1)
+        ldm["first_stage_model." + key] = v
+    for k, v in text.state_dict().items():
+        ldm["cond_stage_model.transformer.text_model." + single_file_reference.strip_text_model(k)] = v
+    save_file({k: v.detach().clone().contiguous() for k, v in ldm.items()}, str(out / f"{name}.safetensors"))
+
+
 @torch.no_grad()
 def component_outputs(models: dict, cfg: dict, seed: int) -> dict:
     g = torch.Generator().manual_seed(seed)
@@ -119,6 +136,40 @@ def component_outputs(models: dict, cfg: dict, seed: int) -> dict:
     }
 
 
+PIPELINE_RUNS = {
+    "sd1": [dict(scheduler="ddim", steps=5, cfg=7.5, seed=1, prompt="a photo of a doctor", negative=""),
+            dict(scheduler="euler_a", steps=4, cfg=5.0, seed=7, prompt="portrait of a nurse", negative="blurry"),
+            dict(scheduler="pndm", steps=6, cfg=1.0, seed=3, prompt="a cat", negative=""),
+            dict(scheduler="dpmpp_2m", steps=5, cfg=7.5, seed=11, prompt="a chef", negative=""),
+            dict(scheduler="ddim", steps=4, cfg=1.0, seed=4, prompt="a teacher", negative=""),
+            dict(scheduler="pndm", steps=6, cfg=7.5, seed=3, prompt="a cat", negative="")],
+    "sd2": [dict(scheduler="ddim", steps=5, cfg=7.5, seed=2, prompt="a firefighter!", negative=""),
+            dict(scheduler="euler", steps=5, cfg=3.0, seed=5, prompt="a pilot", negative="")],
+}
+SCHEDULERS = {"ddim": "DDIMScheduler", "euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
+              "dpmpp_2m": "DPMSolverMultistepScheduler", "pndm": "PNDMScheduler"}
+
+
+@torch.no_grad()
+def pipeline_outputs(out: pathlib.Path, name: str) -> dict:
+    import diffusers
+    from diffusers import StableDiffusionPipeline
+    pipe = StableDiffusionPipeline.from_pretrained(str(out / name), safety_checker=None, feature_extractor=None,
+                                                   requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    base_config = dict(pipe.scheduler.config)
+    tensors = {}
+    for i, run in enumerate(PIPELINE_RUNS[name]):
+        cls = getattr(diffusers, SCHEDULERS[run["scheduler"]])
+        extra = {"use_karras_sigmas": True} if run["scheduler"] == "dpmpp_2m" else {}
+        pipe.scheduler = cls.from_config(base_config, **extra)
+        generator = torch.Generator().manual_seed(run["seed"])
+        image = pipe(run["prompt"], negative_prompt=run["negative"] or None, num_inference_steps=run["steps"],
+                     guidance_scale=run["cfg"], generator=generator, output_type="pt").images
+        tensors[f"pipe.{i}"] = image.contiguous()
+    return tensors
+
+
 @torch.no_grad()
 def full_size_unet(out: pathlib.Path) -> None:
     folder = out / "sd15_unet"
@@ -139,14 +190,23 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--bpe", required=True)
     ap.add_argument("--full-size-unet", action="store_true")
+    ap.add_argument("--only-full-size-unet", action="store_true")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
+    if args.only_full_size_unet:
+        full_size_unet(out)
+        print("sd15_unet: wrote full-size UNet and one step")
+        return
     for seed, (name, cfg) in enumerate(CONFIGS.items(), start=1):
         models = write_model(out, name, cfg, args.bpe, seed)
+        if name == "sd1":
+            write_single_file(out, name, models)
         tensors = {k: v.contiguous() for k, v in component_outputs(models, cfg, seed).items()}
+        tensors.update(pipeline_outputs(out, name))
         save_file(tensors, str(out / f"{name}_expect.safetensors"))
+        (out / f"{name}_pipeline_runs.json").write_text(json.dumps(PIPELINE_RUNS[name]))
         print(f"{name}: wrote model and {len(tensors)} reference tensors")
     if args.full_size_unet:
         full_size_unet(out)

@@ -4,7 +4,8 @@
 //
 //   RESPO_TEST(reads_every_dtype) { EXPECT_EQ(a, b); REQUIRE(ok); EXPECT_THROWS(expr, respo::FormatError, "substring"); }
 //
-// main() runs every test (or those whose name contains argv's --filter), prints one line per
+// main() runs every test (or those whose name contains --filter, minus those containing --skip,
+// which another CTest entry runs), prints one line per
 // failure and closes with "N passed, N failed". Options given as --name value are readable
 // through respo::testing::option("name").
 #include <cmath>

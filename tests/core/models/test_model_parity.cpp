@@ -12,6 +12,7 @@
 #include "core/models/component_weights.h"
 #include "core/models/unet.h"
 #include "core/models/vae.h"
+#include "tests/support/device_options.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -20,11 +21,20 @@ using namespace respo::models;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;
+const respo::testing::DeviceOptions& target() {
+  static const auto options = respo::testing::deviceOptions();
+  return options;
+}
+
+// Inputs go to the device in the working precision (integer ids stay as they are).
+torch::Tensor in(const torch::Tensor& t) {
+  return t.is_floating_point() ? t.to(target().device, target().dtype) : t.to(target().device);
+}
 
 fs::path dir() { return respo::testing::option("dir"); }
 
-double relativeError(const torch::Tensor& ours, const torch::Tensor& reference) {
+double relativeError(const torch::Tensor& oursAnywhere, const torch::Tensor& reference) {
+  const auto ours = oursAnywhere.to(torch::kCPU, torch::kFloat32);
   const auto scale = reference.abs().max().item<double>();
   return (ours - reference).abs().max().item<double>() / std::max(scale, 1e-12);
 }
@@ -35,8 +45,8 @@ void expectClose(const std::string& what, const torch::Tensor& ours, const torch
     return;
   }
   const double error = relativeError(ours, reference);
-  std::cout << "  " << what << ": relative error " << error << "\n";
-  if (!(error <= kTolerance))
+  std::cout << "  " << what << " (" << target().label << "): relative error " << error << "\n";
+  if (!(error <= target().componentTolerance))
     respo::testing::recordFailure(__FILE__, __LINE__, what + ": relative error " + std::to_string(error));
 }
 
@@ -53,7 +63,7 @@ Module load(const std::string& name, const std::string& component) {
   Module module(config);
   auto weights = loadComponentWeights(dir() / name / component);
   if (component == "text_encoder") weights = canonicalClipTextWeights(std::move(weights));
-  loadWeights(*module, weights, name + "/" + component, torch::kFloat32, torch::kCPU);
+  loadWeights(*module, weights, name + "/" + component, target().dtype, target().device);
   module->eval();
   return module;
 }
@@ -62,7 +72,7 @@ void checkTextEncoder(const std::string& name) {
   torch::InferenceMode guard;
   const Expected expected(name);
   auto model = load<ClipTextModel, ClipTextConfig>(name, "text_encoder");
-  const auto out = model->forward(expected["text.input_ids"]);
+  const auto out = model->forward(in(expected["text.input_ids"]));
   expectClose(name + " text last_hidden_state", out.lastHiddenState, expected["text.last_hidden_state"]);
   expectClose(name + " text penultimate", out.hiddenStates[out.hiddenStates.size() - 2], expected["text.penultimate"]);
   expectClose(name + " text pooled", out.pooled, expected["text.pooled"]);
@@ -72,21 +82,21 @@ void checkUNet(const std::string& name) {
   torch::InferenceMode guard;
   const Expected expected(name);
   auto unet = load<UNet2DConditionModel, UNetConfig>(name, "unet");
-  const auto& sample = expected["unet.sample"];
-  const auto& t = expected["unet.timestep"];
-  const auto& context = expected["unet.context"];
+  const auto sample = in(expected["unet.sample"]);
+  const auto t = expected["unet.timestep"].to(target().device);
+  const auto context = in(expected["unet.context"]);
   expectClose(name + " unet", unet->forward(sample, t, context), expected["unet.out"]);
 
   // The hook sees the mid block's output and the branch of each row; it changes the conditional row only.
   UNetExtras extras;
   extras.branches = {GuidanceBranch::Unconditional, GuidanceBranch::Conditional};
   torch::Tensor seen;
-  const auto delta = expected["unet.delta"];
+  const auto delta = in(expected["unet.delta"]);
   extras.bottleneckHook = [&](const torch::Tensor& h, const BottleneckContext& info) {
     seen = h.clone();
     EXPECT_EQ(info.branches.size(), 2u);
     EXPECT_EQ(info.timestep.size(0), 2);
-    auto mask = torch::tensor({0.0f, 1.0f}).view({2, 1, 1, 1});
+    auto mask = in(torch::tensor({0.0f, 1.0f}).view({2, 1, 1, 1}));
     return h + mask * delta;
   };
   expectClose(name + " unet with bottleneck hook", unet->forward(sample, t, context, extras), expected["unet.out_hooked"]);
@@ -99,8 +109,8 @@ void checkVae(const std::string& name) {
   torch::InferenceMode guard;
   const Expected expected(name);
   auto vae = load<AutoencoderKL, VaeConfig>(name, "vae");
-  expectClose(name + " vae decode", vae->decode(expected["vae.latents"]), expected["vae.decoded"]);
-  expectClose(name + " vae encode mean", vae->encode(expected["vae.image"]).first, expected["vae.mean"]);
+  expectClose(name + " vae decode", vae->decode(in(expected["vae.latents"])), expected["vae.decoded"]);
+  expectClose(name + " vae encode mean", vae->encode(in(expected["vae.image"])).first, expected["vae.mean"]);
 }
 
 }  // namespace
@@ -111,6 +121,16 @@ RESPO_TEST(sd1_unet_and_bottleneck_hook) { checkUNet("sd1"); }
 RESPO_TEST(sd2_unet_and_bottleneck_hook) { checkUNet("sd2"); }
 RESPO_TEST(sd1_vae) { checkVae("sd1"); }
 RESPO_TEST(sd2_vae) { checkVae("sd2"); }
+
+RESPO_TEST(full_size_sd15_unet_one_step) {
+  torch::InferenceMode guard;
+  const auto expected = io::loadAll(io::SafetensorsFile::open(dir() / "sd15_unet_expect.safetensors"));
+  auto unet = load<UNet2DConditionModel, UNetConfig>("sd15_unet", "unet");
+  expectClose("full-size SD1.5 unet (64x64 latent)",
+              unet->forward(in(expected.at("unet.sample")), expected.at("unet.timestep").to(target().device),
+                            in(expected.at("unet.context"))),
+              expected.at("unet.out"));
+}
 
 RESPO_TEST(weights_that_do_not_fit_the_config_are_named) {
   auto config = UNetConfig::fromFile(dir() / "sd1" / "unet" / "config.json");

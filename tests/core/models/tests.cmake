@@ -2,5 +2,14 @@
 respodiff_add_reference(NAME reference_sd_models SCRIPT sd_reference.py
                         ARGS ${REF_OUT}/sd --bpe ${RESPODIFF_CLIP_BPE} LABELS parity FIXTURES_SETUP sd_models)
 respodiff_add_test(NAME test_model_parity SOURCES core/models/test_model_parity.cpp
-                   LIBS respodiff_core LABELS parity ARGS --dir ${REF_OUT}/sd FIXTURES_REQUIRED sd_models)
+                   LIBS respodiff_core LABELS parity ARGS --dir ${REF_OUT}/sd --skip full_size
+                   FIXTURES_REQUIRED sd_models)
 target_precompile_headers(test_model_parity REUSE_FROM respodiff_core)
+
+# The full-size SD1.5 UNet config (random weights, 3.4 GB), one call on a 64x64 latent.
+respodiff_add_reference(NAME reference_sd15_unet SCRIPT sd_reference.py
+                        ARGS ${REF_OUT}/sd15 --bpe ${RESPODIFF_CLIP_BPE} --only-full-size-unet
+                        LABELS "parity;slow" FIXTURES_SETUP sd15_unet)
+add_test(NAME test_model_parity_full_size_sd15_unet
+         COMMAND test_model_parity --dir ${REF_OUT}/sd15 --filter full_size)
+set_tests_properties(test_model_parity_full_size_sd15_unet PROPERTIES LABELS "parity;slow" FIXTURES_REQUIRED sd15_unet)

@@ -1,0 +1,27 @@
+#pragma once
+// Plain 8-bit RGB images, the form in which pictures leave the engine (to files, to the UI), and a
+// PNG writer that stores text chunks (the "parameters" chunk other SD front ends read).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace respo::io {
+
+struct RgbImage {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> pixels;  // row-major, 3 bytes per pixel
+  bool empty() const { return pixels.empty(); }
+};
+
+// Written atomically. Text chunks are tEXt when Latin-1 is enough, iTXt (UTF-8) otherwise.
+void writePng(const std::filesystem::path& path, const RgbImage& image,
+              const std::map<std::string, std::string>& text = {});
+// Reads an 8-bit RGB/RGBA/grey PNG (non-interlaced) and its text chunks; FormatError when malformed.
+RgbImage readPng(const std::filesystem::path& path, std::map<std::string, std::string>* text = nullptr);
+
+// Images side by side (same height), separated by `gap` white pixels.
+RgbImage sideBySide(const std::vector<RgbImage>& images, int gap = 8);
+
+}  // namespace respo::io

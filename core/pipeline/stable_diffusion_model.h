@@ -1,0 +1,47 @@
+#pragma once
+// A loaded Stable Diffusion model: tokenizer, text encoder, UNet, VAE and scheduler config, on one
+// device in one dtype. Loaded from a diffusers folder (model_index.json) or, through key mapping, from
+// a single-file SD1.x/SD2.x .safetensors checkpoint. The same code path serves the embedded toy model.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/models/clip_text.h"
+#include "core/models/unet.h"
+#include "core/models/vae.h"
+#include "core/schedulers/scheduler.h"
+#include "core/text/clip_tokenizer.h"
+
+namespace respo::pipeline {
+
+struct LoadOptions {
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+  std::string variant;  // "" or e.g. "fp16": prefer <name>.fp16.safetensors files
+  // For single files: a diffusers folder whose configs and tokenizer describe the checkpoint
+  // (by default the built-in SD1.5 / SD2.1 configs and the shipped CLIP vocabulary are used).
+  std::filesystem::path configFolder;
+};
+
+struct StableDiffusionModel {
+  std::filesystem::path source;
+  std::string family;  // "sd1", "sd2" (single files), or the folder's pipeline class
+  std::shared_ptr<text::ClipTokenizer> tokenizer;
+  models::ClipTextModel textEncoder{nullptr};
+  models::UNet2DConditionModel unet{nullptr};
+  models::AutoencoderKL vae{nullptr};
+  sched::SchedulerConfig schedulerConfig;
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+
+  int vaeScaleFactor() const { return vae->config().downsamplingFactor(); }
+};
+
+// Throws IoError / FormatError naming the file at fault; pickle checkpoints are refused.
+StableDiffusionModel loadStableDiffusion(const std::filesystem::path& folderOrFile, const LoadOptions& options = {});
+
+// Where shipped data lives (the CLIP vocabulary, the toy model): RESPODIFF_DATA_DIR if set, else
+// ../share/respodiff beside the executable.
+std::filesystem::path dataDirectory();
+
+}  // namespace respo::pipeline

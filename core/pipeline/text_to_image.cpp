@@ -1,0 +1,123 @@
+#include "core/pipeline/text_to_image.h"
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+
+namespace respo::pipeline {
+
+void GenerationRequest::validate(const StableDiffusionModel& model) const {
+  const int factor = model.vaeScaleFactor();
+  const int native = model.unet->config().sampleSize * factor;
+  const int w = width > 0 ? width : native, h = height > 0 ? height : native;
+  if (w % factor != 0 || h % factor != 0)
+    throw InvalidArgument("image size " + std::to_string(w) + "x" + std::to_string(h) + " must be a multiple of " +
+                          std::to_string(factor));
+  if (w < factor || h < factor || w > 4096 || h > 4096)
+    throw InvalidArgument("image size " + std::to_string(w) + "x" + std::to_string(h) + " is outside " +
+                          std::to_string(factor) + "..4096");
+  if (steps < 1 || steps > 1000) throw InvalidArgument("steps must be between 1 and 1000, got " + std::to_string(steps));
+  if (batch < 1 || batch > 64) throw InvalidArgument("batch must be between 1 and 64, got " + std::to_string(batch));
+  if (!(guidanceScale >= 0 && guidanceScale <= 100))
+    throw InvalidArgument("guidance scale must be between 0 and 100, got " + std::to_string(guidanceScale));
+  if (clipSkip < 0 || clipSkip >= model.textEncoder->config().layers)
+    throw InvalidArgument("clip skip must be between 0 and " + std::to_string(model.textEncoder->config().layers - 1));
+}
+
+torch::Tensor TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {
+  const auto tokens = (*model_.tokenizer)(prompt);
+  const auto ids = torch::tensor(tokens.ids, torch::kLong).unsqueeze(0).to(model_.device);
+  const auto out = model_.textEncoder->forward(ids);
+  torch::Tensor embeds = clipSkip == 0
+                             ? out.lastHiddenState
+                             : model_.textEncoder->finalLayerNorm(out.hiddenStates[out.hiddenStates.size() - 1 - clipSkip]);
+  return embeds.to(model_.dtype).repeat({batch, 1, 1});
+}
+
+torch::Tensor TextToImagePipeline::initialNoise(const GenerationRequest& request, at::Generator& generator) const {
+  const int factor = model_.vaeScaleFactor();
+  const int native = model_.unet->config().sampleSize * factor;
+  const int64_t h = (request.height > 0 ? request.height : native) / factor;
+  const int64_t w = (request.width > 0 ? request.width : native) / factor;
+  return torch::randn({request.batch, model_.unet->config().inChannels, h, w}, generator, torch::kFloat32);
+}
+
+torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
+  const auto& config = model_.vae->config();
+  auto z = latents / config.scalingFactor;
+  if (config.shiftFactor) z = z + *config.shiftFactor;
+  auto images = model_.vae->decode(z.to(model_.dtype));
+  return (images.to(torch::kFloat32) / 2 + 0.5).clamp(0, 1).to(torch::kCPU);
+}
+
+GenerationResult TextToImagePipeline::generate(const GenerationRequest& request, const StepCallback& onStep,
+                                               const models::BottleneckHook& hook) {
+  request.validate(model_);
+  torch::InferenceMode inference;
+  auto scheduler = sched::makeScheduler(request.scheduler, model_.schedulerConfig);
+  scheduler->setTimesteps(request.steps);
+
+  const bool guided = request.guidanceScale > 1.0;
+  const auto cond = encodePrompt(request.prompt, request.batch, request.clipSkip);
+  torch::Tensor context = cond;
+  models::UNetExtras extras;
+  extras.bottleneckHook = hook;
+  if (guided) {
+    const auto uncond = encodePrompt(request.negativePrompt, request.batch, request.clipSkip);
+    context = torch::cat({uncond, cond});
+    extras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
+    extras.branches.insert(extras.branches.end(), request.batch, models::GuidanceBranch::Conditional);
+  } else {
+    extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
+  }
+
+  auto generator = at::detail::createCPUGenerator(request.seed);
+  auto latents = (initialNoise(request, generator) * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
+  const auto& timesteps = scheduler->timesteps();
+  for (std::size_t i = 0; i < timesteps.size(); ++i) {
+    auto input = guided ? torch::cat({latents, latents}) : latents;
+    input = scheduler->scaleModelInput(input, i);
+    const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
+    auto prediction = model_.unet->forward(input, t, context, extras);
+    if (guided) {
+      const auto parts = prediction.chunk(2);
+      prediction = parts[0] + request.guidanceScale * (parts[1] - parts[0]);
+    }
+    latents = scheduler->step(prediction, i, latents, &generator);
+    if (onStep) {
+      StepProgress progress{static_cast<int>(i) + 1, static_cast<int>(timesteps.size()), timesteps[i], &latents};
+      if (!onStep(progress)) throw Cancelled("generation cancelled at step " + std::to_string(i + 1));
+    }
+  }
+  GenerationResult result;
+  result.images = decode(latents);
+  result.rgb = toRgb(result.images);
+  return result;
+}
+
+std::vector<io::RgbImage> toRgb(const torch::Tensor& images) {
+  const auto bytes = (images.to(torch::kCPU, torch::kFloat32) * 255).round().clamp(0, 255).to(torch::kUInt8)
+                         .permute({0, 2, 3, 1}).contiguous();
+  std::vector<io::RgbImage> out;
+  for (int64_t b = 0; b < bytes.size(0); ++b) {
+    io::RgbImage image{static_cast<int>(bytes.size(2)), static_cast<int>(bytes.size(1)), {}};
+    const auto* data = bytes[b].data_ptr<std::uint8_t>();
+    image.pixels.assign(data, data + bytes[b].numel());
+    out.push_back(std::move(image));
+  }
+  return out;
+}
+
+io::RgbImage latentPreview(const torch::Tensor& latents, int index) {
+  // A widely used linear approximation of SD1/SD2's VAE decoder for 4-channel latents.
+  static const float kFactors[4][3] = {{0.298f, 0.207f, 0.208f}, {0.187f, 0.286f, 0.173f},
+                                       {-0.158f, 0.189f, 0.264f}, {-0.184f, -0.271f, -0.473f}};
+  auto z = latents[index].to(torch::kCPU, torch::kFloat32);
+  if (z.size(0) != 4) z = z.slice(0, 0, std::min<int64_t>(4, z.size(0)));
+  auto factors = torch::from_blob(const_cast<float*>(&kFactors[0][0]), {4, 3}).slice(0, 0, z.size(0));
+  auto rgb = torch::einsum("chw,cr->rhw", {z, factors});
+  rgb = ((rgb + 1) / 2).clamp(0, 1).unsqueeze(0);
+  return toRgb(rgb)[0];
+}
+
+}  // namespace respo::pipeline

@@ -1,0 +1,71 @@
+#pragma once
+// Text-to-image with classifier-free guidance, as diffusers' StableDiffusionPipeline does it, with
+// a per-step callback (progress, cancel, latent preview) and an optional bottleneck hook applied to
+// the UNet's mid-block output (RespoDiff plugs in there).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/io/image.h"
+#include "core/pipeline/stable_diffusion_model.h"
+
+namespace respo::pipeline {
+
+struct GenerationRequest {
+  std::string prompt;
+  std::string negativePrompt;
+  int width = 0, height = 0;  // 0: the model's native size; multiples of the VAE factor (8 for SD)
+  int steps = 25;
+  double guidanceScale = 7.5;
+  std::uint64_t seed = 0;
+  int batch = 1;
+  std::string scheduler;  // "" = the model's own
+  int clipSkip = 0;       // 0: last layer; 1: penultimate, ...
+
+  // Throws InvalidArgument with a message naming the setting.
+  void validate(const StableDiffusionModel& model) const;
+};
+
+struct StepProgress {
+  int step = 0;  // 1-based, after the step
+  int total = 0;
+  double timestep = 0;
+  const torch::Tensor* latents = nullptr;  // current latents (valid during the callback only)
+};
+
+// Return false to cancel; the pipeline then throws respo::Cancelled.
+using StepCallback = std::function<bool(const StepProgress&)>;
+
+struct GenerationResult {
+  torch::Tensor images;  // [B, 3, H, W] float in [0, 1], CPU
+  std::vector<io::RgbImage> rgb;
+};
+
+class TextToImagePipeline {
+ public:
+  explicit TextToImagePipeline(StableDiffusionModel& model) : model_(model) {}
+
+  // Same request and seed -> same images. `hook`, when set, sees the mid-block output of every UNet
+  // call with the branch (unconditional / conditional) of each row.
+  GenerationResult generate(const GenerationRequest& request, const StepCallback& onStep = {},
+                            const models::BottleneckHook& hook = {});
+
+  // [B, 77, D] text embeddings of `prompt` repeated `batch` times.
+  torch::Tensor encodePrompt(const std::string& prompt, int batch, int clipSkip = 0);
+  // The initial noise of a request, drawn on the CPU from `generator` (seeded with the request's
+  // seed), so the same seed gives the same noise on every device. Stochastic samplers continue to
+  // draw from the same generator, as diffusers does.
+  torch::Tensor initialNoise(const GenerationRequest& request, at::Generator& generator) const;
+  // Latents -> images in [0, 1].
+  torch::Tensor decode(const torch::Tensor& latents);
+
+ private:
+  StableDiffusionModel& model_;
+};
+
+std::vector<io::RgbImage> toRgb(const torch::Tensor& images);
+// A cheap RGB view of SD latents for live previews (a fixed linear map of the 4 channels).
+io::RgbImage latentPreview(const torch::Tensor& latents, int index = 0);
+
+}  // namespace respo::pipeline

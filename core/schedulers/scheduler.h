@@ -1,0 +1,119 @@
+#pragma once
+// Diffusion schedulers: the rules that turn a model's prediction at one noise level into the sample
+// at the next. Each one reproduces its diffusers 0.42.1 counterpart in the same floating-point
+// precision (float32 betas and alphas_cumprod, timesteps from float64 numpy arithmetic), so a
+// generation here follows the same trajectory as the reference Python pipeline.
+//
+//   auto s = makeScheduler("euler", SchedulerConfig::fromFile(dir / "scheduler_config.json"));
+//   s->setTimesteps(30);
+//   x = noise * s->initNoiseSigma();
+//   for (size_t i = 0; i < s->timesteps().size(); ++i)
+//     x = s->step(unet(s->scaleModelInput(x, i), s->timesteps()[i]), i, x, &gen);
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+#include <torch/types.h>
+
+namespace respo::sched {
+
+// The fields of diffusers' scheduler_config.json that the schedulers read. Defaults are SD1.5's.
+struct SchedulerConfig {
+  std::string className = "PNDMScheduler";
+  int numTrainTimesteps = 1000;
+  double betaStart = 0.00085, betaEnd = 0.012;
+  std::string betaSchedule = "scaled_linear";  // "linear", "scaled_linear", "squaredcos_cap_v2"
+  std::string predictionType = "epsilon";      // "epsilon", "v_prediction", "sample"
+  std::string timestepSpacing = "leading";     // "leading", "trailing", "linspace"
+  int stepsOffset = 1;
+  bool setAlphaToOne = false;
+  bool clipSample = false;
+  double clipSampleRange = 1.0;
+  bool skipPrkSteps = false;  // diffusers' PNDMScheduler default; SD1.x configs set it true
+  bool useKarrasSigmas = false;
+  std::string interpolationType = "linear";  // Euler: "linear" or "log_linear"
+  bool rescaleBetasZeroSnr = false;
+  std::string timestepType = "discrete";  // Euler: "discrete" or "continuous" (with v_prediction)
+
+  // Unknown keys are ignored; a known key of the wrong type is a FormatError naming it. Settings
+  // that change the math in ways not implemented here (trained_betas, thresholding, other DPM
+  // solver variants, ...) are an InvalidArgument rather than silently ignored.
+  static SchedulerConfig fromJson(const nlohmann::json& j);
+  static SchedulerConfig fromFile(const std::filesystem::path& p);
+  // diffusers' key names; fromJson(toJson()) gives back an equal config.
+  nlohmann::json toJson() const;
+  bool operator==(const SchedulerConfig&) const = default;
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  virtual std::string name() const = 0;  // "ddim", "euler", "euler_a", "dpmpp_2m", "pndm"
+  // Computes the schedule for this many model calls' worth of steps and resets any history.
+  virtual void setTimesteps(int numInferenceSteps) = 0;
+  // The model timesteps in call order (diffusers' scheduler.timesteps as doubles).
+  const std::vector<double>& timesteps() const { return timesteps_; }
+  // Noise levels for sigma-based schedulers (diffusers' scheduler.sigmas, float32 values).
+  virtual std::vector<double> sigmas() const { return {}; }
+  virtual double initNoiseSigma() const { return 1.0; }
+  virtual torch::Tensor scaleModelInput(const torch::Tensor& sample, std::size_t stepIndex) const;
+  // One denoising step with the model output at timesteps()[stepIndex]. Multistep schedulers
+  // (PNDM, DPM++) expect consecutive indices after setTimesteps (any first index, for img2img).
+  virtual torch::Tensor step(const torch::Tensor& modelOutput, std::size_t stepIndex, const torch::Tensor& sample,
+                             torch::Generator* generator = nullptr) = 0;
+  // Forward diffusion at an integer training timestep: sqrt(acp)*x + sqrt(1-acp)*noise.
+  torch::Tensor addNoise(const torch::Tensor& original, const torch::Tensor& noise, double timestep) const;
+  const torch::Tensor& alphasCumprod() const { return alphasCumprod_; }
+  const SchedulerConfig& config() const { return config_; }
+  int numInferenceSteps() const { return numInferenceSteps_; }
+
+ protected:
+  explicit Scheduler(SchedulerConfig config);
+  // Throws InvalidArgument unless 1 <= steps <= numTrainTimesteps.
+  void checkSteps(int steps) const;
+  // Throws unless setTimesteps ran and stepIndex addresses a timestep.
+  void checkStepIndex(std::size_t stepIndex) const;
+  void requirePrediction(const std::vector<std::string>& allowed) const;
+  // alphas_cumprod[t] as a 0-d float32 tensor; negative t counts from the end as in Python, which
+  // diffusers relies on when a "trailing" schedule ends in timestep -1.
+  torch::Tensor alphaCumprodAt(std::int64_t t) const;
+  // Diffusers' zero-terminal-SNR fix for the sigma-based schedulers: the last alphas_cumprod is
+  // set to 2^-24 so its sigma stays finite.
+  void clampTerminalAlpha();
+
+  SchedulerConfig config_;
+  torch::Tensor betas_;          // float32, numTrainTimesteps
+  torch::Tensor alphasCumprod_;  // float32, numTrainTimesteps
+  std::vector<double> timesteps_;
+  int numInferenceSteps_ = 0;
+};
+
+std::unique_ptr<Scheduler> makeScheduler(const std::string& name, const SchedulerConfig& config);
+std::vector<std::string> schedulerNames();
+
+// numpy / diffusers arithmetic the schedulers share, reproduced operation by operation.
+namespace detail {
+std::vector<double> npArange(double start, double stop, double step);  // float arange
+std::vector<double> npLinspace(double start, double stop, int num);
+double npRound(double x);  // half to even, like numpy
+// np.interp(x, arange(len(fp)), fp) with float64 arithmetic.
+std::vector<double> npInterp(const std::vector<double>& x, const std::vector<float>& fp);
+// ((1 - acp) / acp) ** 0.5 in float32, index = training timestep.
+std::vector<float> trainSigmas(const torch::Tensor& alphasCumprod);
+// diffusers' _sigma_to_t: fractional timestep of a sigma by interpolating in log-sigma.
+double sigmaToT(double sigma, const std::vector<float>& logSigmas);
+std::vector<float> logOf(const std::vector<float>& sigmas);
+// Karras et al. (2022) rho=7 spacing from sigmaMax down to sigmaMin, in float64.
+std::vector<double> karrasSigmas(double sigmaMin, double sigmaMax, int num);
+torch::Tensor toFloatTensor(const std::vector<double>& values);  // float32, 1-D
+std::vector<double> toDoubles(const torch::Tensor& t);
+}  // namespace detail
+
+}  // namespace respo::sched

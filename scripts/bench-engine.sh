@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Engine benchmark (not a test): our pipeline against diffusers on the same weights, steps and
+# size, on this CPU. The two run as separate processes, alternating, ROUNDS times; each process
+# times REPEAT runs after a warm-up. Prints the median of the per-process medians and the ratio.
+#   scripts/bench-engine.sh [ROUNDS] [REPEAT]     (builds first; models come from the parity references)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rounds="${1:-3}"; repeat="${2:-5}"
+"$here/scripts/build.sh" default >/dev/null
+py="$("$here/scripts/setup.sh" --print-venv 2>/dev/null)/bin/python"
+bpe="$("$py" -c 'import open_clip.tokenizer as t; print(t.default_bpe())')"
+work="$here/build/bench"; mkdir -p "$work"
+cd "$here/tests/reference"
+[ -f "$work/sd/sd1/model_index.json" ] || "$py" sd_reference.py "$work/sd" --bpe "$bpe" >/dev/null 2>&1
+[ -f "$work/sd/sd15_unet/unet/config.json" ] || "$py" sd_reference.py "$work/sd" --bpe "$bpe" --full-size-unet >/dev/null 2>&1
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+run_case() {  # name, args...
+  local name="$1"; shift
+  local ours=() theirs=()
+  for ((r = 0; r < rounds; r++)); do
+    ours+=("$("$here/build/bin/respodiff" benchmark "$@" --repeat "$repeat" --threads 2 | awk '/median_seconds/ {print $2}')")
+    theirs+=("$(HF_HUB_OFFLINE=1 "$py" bench_reference.py "$@" --repeat "$repeat" --threads 2 2>/dev/null | awk '/median_seconds/ {print $2}')")
+  done
+  local a b
+  a=$(printf '%s\n' "${ours[@]}" | median); b=$(printf '%s\n' "${theirs[@]}" | median)
+  printf '| %-44s | %10.4f | %10.4f | %6.2f |\n' "$name" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')"
+}
+echo "| case (2 threads, median of $rounds processes x $repeat runs) | ours (s) | diffusers (s) | ours/diffusers |"
+echo "|---|---|---|---|"
+run_case "small SD1-shaped model, 32 px, 25 DDIM steps, CFG" --model "$work/sd/sd1" --steps 25
+run_case "small SD1-shaped UNet, one call" --model "$work/sd/sd1" --unet-only
+run_case "full-size SD1.5 UNet, one call, 64x64 latent" --model "$work/sd/sd15_unet" --unet-only
