@@ -1,4 +1,6 @@
 // respodiff: the command line. Each subcommand mirrors one engine function.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -156,7 +158,7 @@ int generate(const std::vector<std::string>& args) {
 // Times generation (or one UNet call) in this process: one warm-up, then --repeat runs; prints the median.
 int benchmark(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler"},
-                       {"unet-only"});
+                       {"unet-only", "load-only"});
   namespace fs = std::filesystem;
   if (auto threads = cl.value("threads")) at::set_num_threads(std::stoi(*threads));
   const int repeat = std::stoi(cl.value("repeat").value_or("5"));
@@ -170,6 +172,16 @@ int benchmark(const std::vector<std::string>& args) {
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   };
+  if (cl.has("load-only")) {
+    // Loading time and the process's peak resident memory right after loading.
+    const auto start = std::chrono::steady_clock::now();
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("load_seconds: %.3f\npeak_rss_mib: %.1f\n", elapsed, usage.ru_maxrss / 1024.0);
+    return 0;
+  }
   if (cl.has("unet-only")) {
     const fs::path folder = fs::path(cl.require("model")) / "unet";
     respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
@@ -210,7 +222,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--quiet]",
        generate},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
-       "benchmark --model DIR [--unet-only] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
+       "benchmark --model DIR [--unet-only | --load-only] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
        benchmark},
       {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
       {"tokenize", "show the CLIP token ids of a prompt",

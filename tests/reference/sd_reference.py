@@ -185,16 +185,53 @@ def full_size_unet(out: pathlib.Path) -> None:
               str(out / "sd15_unet_expect.safetensors"))
 
 
+@torch.no_grad()
+def full_size_model(out: pathlib.Path, bpe: str) -> None:
+    """A complete SD1.5-shaped pipeline folder with random weights (for memory and speed figures)."""
+    folder = out / "sd15_full"
+    torch.manual_seed(151)
+    UNet2DConditionModel(sample_size=64, cross_attention_dim=768).save_pretrained(folder / "unet")
+    AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+                  down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                  sample_size=512).save_pretrained(folder / "vae")
+    CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                                 num_attention_heads=12, max_position_embeddings=77, hidden_act="quick_gelu",
+                                 eos_token_id=2)).save_pretrained(folder / "text_encoder")
+    write_model_index_and_tokenizer(folder, bpe, "<|endoftext|>", "PNDMScheduler")
+
+
+def write_model_index_and_tokenizer(folder: pathlib.Path, bpe: str, pad: str, scheduler: str) -> None:
+    from diffusers import PNDMScheduler
+    PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True,
+                  steps_offset=1, set_alpha_to_one=False).save_pretrained(folder / "scheduler")
+    import open_clip.tokenizer as oct
+    ref = oct.SimpleTokenizer(bpe_path=bpe)
+    rename = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
+    vocab = {rename.get(t, t): i for t, i in ref.encoder.items()}
+    merges = [p for p, _ in sorted(ref.bpe_ranks.items(), key=lambda kv: kv[1])]
+    tokenizer_reference.write_folder(folder / "tokenizer", vocab, merges, pad)
+    (folder / "model_index.json").write_text(json.dumps({
+        "_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"],
+        "vae": ["diffusers", "AutoencoderKL"], "text_encoder": ["transformers", "CLIPTextModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", scheduler],
+        "safety_checker": [None, None], "feature_extractor": [None, None], "requires_safety_checker": False}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--bpe", required=True)
     ap.add_argument("--full-size-unet", action="store_true")
     ap.add_argument("--only-full-size-unet", action="store_true")
+    ap.add_argument("--only-full-size-model", action="store_true")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
+    if args.only_full_size_model:
+        full_size_model(out, args.bpe)
+        print("sd15_full: wrote a complete SD1.5-shaped model")
+        return
     if args.only_full_size_unet:
         full_size_unet(out)
         print("sd15_unet: wrote full-size UNet and one step")
