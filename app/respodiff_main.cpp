@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <sstream>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -17,6 +19,8 @@
 #include "core/models/component_weights.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
+#include "core/respo/composition.h"
+#include "core/respo/trainer.h"
 #include "core/text/clip_tokenizer.h"
 #include "gpu/compute_device.h"
 
@@ -90,8 +94,9 @@ int devices(const std::vector<std::string>& args) {
 int generate(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
-                        "batch", "out", "device", "precision", "config-from", "variant", "clip-skip"},
-                       {"quiet"});
+                        "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
+                        "ram-strength", "sam-strength", "policy", "fixed-member"},
+                       {"quiet", "compare", "ignore-fingerprint"});
   namespace fs = std::filesystem;
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
                                                 respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
@@ -137,21 +142,131 @@ int generate(const std::vector<std::string>& args) {
   if (request.height == 0) request.height = native;
 
   const bool quiet = cl.has("quiet");
-  respo::pipeline::TextToImagePipeline pipeline(model);
-  const auto result = pipeline.generate(request, [&](const respo::pipeline::StepProgress& p) {
+  auto progress = [&](const respo::pipeline::StepProgress& p) {
     if (!quiet) std::fprintf(stderr, "\rstep %d/%d", p.step, p.total);
     return true;
-  });
+  };
+
+  // Concept modules: fairness modules grouped by their group (one member per image), safety summed.
+  std::map<std::string, std::string> extra;
+  respo::models::BottleneckHook hook;
+  if (auto list = cl.value("concept")) {
+    respo::concepts::Composition composition;
+    composition.seed = request.seed;
+    const double ram = std::stod(cl.value("ram-strength").value_or("1")), sam = std::stod(cl.value("sam-strength").value_or("1"));
+    const auto fingerprint = respo::concepts::modelFingerprint(model.unet);
+    std::string names;
+    std::stringstream items(*list);
+    for (std::string file; std::getline(items, file, ',');) {
+      auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
+      if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
+        throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
+                                     ", this model " + fingerprint + "); pass --ignore-fingerprint to apply it anyway");
+      names += (names.empty() ? "" : "; ") + loaded->settings.name;
+      respo::concepts::ConceptUse use{loaded, ram, sam};
+      if (loaded->settings.kind == respo::concepts::ConceptKind::Safety) {
+        composition.safety.push_back(use);
+        continue;
+      }
+      auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
+                                [&](const auto& g) { return g.name == loaded->settings.group; });
+      if (group == composition.fairness.end()) {
+        composition.fairness.push_back({loaded->settings.group, {}, respo::concepts::parsePolicy(cl.value("policy").value_or("random")),
+                                        cl.value("fixed-member").value_or(""), 1.0});
+        group = composition.fairness.end() - 1;
+      }
+      group->members.push_back(use);
+    }
+    const int factor = model.vaeScaleFactor();
+    const auto h = model.unet->bottleneckShape(request.height / factor, request.width / factor);
+    hook = respo::concepts::makeConceptHook(respo::concepts::composeDeltas(composition, request.batch, h).perImage);
+    extra["RespoDiff"] = names + " (RAM " + cl.value("ram-strength").value_or("1") + ", SAM " +
+                         cl.value("sam-strength").value_or("1") + ", " + cl.value("policy").value_or("random") + ")";
+  }
+
+  respo::pipeline::TextToImagePipeline pipeline(model);
+  const auto result = pipeline.generate(request, progress, hook);
   if (!quiet) std::fprintf(stderr, "\n");
+  std::vector<respo::io::RgbImage> baseline;
+  if (cl.has("compare")) {
+    if (!hook) throw respo::InvalidArgument("--compare needs at least one --concept");
+    baseline = pipeline.generate(request, progress).rgb;  // same seed, same noise, no modules
+    if (!quiet) std::fprintf(stderr, "\n");
+  }
   const fs::path out = cl.value("out").value_or("respodiff.png");
-  const auto parameters = respo::pipeline::formatParameters(request, modelPath.filename().string());
+  const auto parameters = respo::pipeline::formatParameters(request, modelPath.filename().string(), extra);
   for (std::size_t i = 0; i < result.rgb.size(); ++i) {
     fs::path target = out;
     if (result.rgb.size() > 1)
       target = out.parent_path() / (out.stem().string() + "-" + std::to_string(i) + out.extension().string());
-    respo::io::writePng(target, result.rgb[i], {{"parameters", parameters}});
-    std::cout << "wrote " << target.string() << "\n";
+    const auto image = baseline.empty() ? result.rgb[i] : respo::io::sideBySide({baseline[i], result.rgb[i]});
+    respo::io::writePng(target, image, {{"parameters", parameters}});
+    std::cout << "wrote " << target.string() << (baseline.empty() ? "" : " (baseline | responsible)") << "\n";
   }
+  return 0;
+}
+
+int trainConcept(const std::vector<std::string>& args) {
+  const CommandLine cl(args,
+                       {"model", "preset", "name", "group", "kind", "neutral", "target", "negative", "steps", "batch",
+                        "seed", "ram-lr", "sam-lr", "lambda", "w-tar", "trajectory-cfg", "init", "timestep",
+                        "resolution", "checkpoint", "checkpoint-every", "out", "device", "precision", "trajectory-steps",
+                        "max-trajectory-step"},
+                       {"resume", "quiet"});
+  namespace c = respo::concepts;
+  c::ConceptSettings s = cl.value("preset") ? c::preset(*cl.value("preset")) : c::ConceptSettings{};
+  auto text = [&](const char* key, std::string& target) { if (auto v = cl.value(key)) target = *v; };
+  auto real = [&](const char* key, double& target) {
+    if (auto v = cl.value(key)) {
+      try { target = std::stod(*v); } catch (const std::exception&) {
+        throw respo::InvalidArgument(std::string("--") + key + " expects a number, got '" + *v + "'");
+      }
+    }
+  };
+  auto whole = [&](const char* key, auto& target) {
+    if (auto v = cl.value(key)) {
+      try { target = static_cast<std::remove_reference_t<decltype(target)>>(std::stoll(*v)); } catch (const std::exception&) {
+        throw respo::InvalidArgument(std::string("--") + key + " expects a whole number, got '" + *v + "'");
+      }
+    }
+  };
+  text("name", s.name), text("group", s.group), text("neutral", s.neutralPrompt), text("target", s.targetPrompt);
+  text("negative", s.negativePrompt), text("init", s.init);
+  if (auto kind = cl.value("kind")) s.kind = *kind == "safety" ? c::ConceptKind::Safety : c::ConceptKind::Fairness;
+  if (auto t = cl.value("timestep")) s.timestep = *t == "trajectory" ? c::TimestepConvention::Trajectory : c::TimestepConvention::Reference;
+  whole("steps", s.steps), whole("batch", s.batch), whole("seed", s.seed), whole("resolution", s.resolution);
+  whole("trajectory-steps", s.trajectorySteps);
+  s.maxTrajectoryStep = std::min(s.maxTrajectoryStep, s.trajectorySteps - 2);
+  whole("max-trajectory-step", s.maxTrajectoryStep);
+  real("ram-lr", s.ramLearningRate), real("sam-lr", s.samLearningRate), real("lambda", s.semanticWeight);
+  real("w-tar", s.targetGuidance), real("trajectory-cfg", s.trajectoryGuidance);
+
+  const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
+                                                respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
+  respo::pipeline::LoadOptions load;
+  load.device = compute.device;
+  load.dtype = compute.dtype;
+  auto model = respo::pipeline::loadStableDiffusion(cl.require("model"), load);
+  const std::filesystem::path out = cl.require("out");
+  c::CheckpointOptions checkpoints;
+  checkpoints.path = cl.value("checkpoint").value_or(out.string() + ".checkpoint.safetensors");
+  int every = 100;
+  whole("checkpoint-every", every);
+  checkpoints.every = every;
+  c::ConceptTrainer trainer(model, s);
+  if (cl.has("resume") && std::filesystem::exists(checkpoints.path)) {
+    trainer.resumeFrom(checkpoints.path);
+    std::cerr << "resumed from " << checkpoints.path.string() << " at step " << trainer.module().stepsDone << "\n";
+  }
+  const bool quiet = cl.has("quiet");
+  const auto module = trainer.train([&](const c::TrainingProgress& p) {
+    if (!quiet) std::fprintf(stderr, "\rstep %d/%d  L_resp %.6f  L_sem %.6f", p.step, p.total, p.responsibleLoss, p.semanticLoss);
+    return true;
+  }, checkpoints);
+  if (!quiet) std::fprintf(stderr, "\n");
+  c::saveConcept(out, module);
+  std::cout << "wrote " << out.string() << " (" << module.settings.name << ", " << module.stepsDone << " steps, L_resp "
+            << module.lastResponsibleLoss << ", L_sem " << module.lastSemanticLoss << ")\n";
   return 0;
 }
 
@@ -219,8 +334,17 @@ const std::vector<Subcommand>& subcommands() {
        "generate --model DIR_OR_FILE --prompt TEXT [--negative TEXT] [--seed N] [--steps N] [--cfg X]\n"
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
-       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--quiet]",
+       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--quiet]\n"
+       "         [--concept FILE[,FILE...]] [--ram-strength X] [--sam-strength Y]\n"
+       "         [--policy random|balanced|fixed] [--fixed-member NAME] [--compare] [--ignore-fingerprint]",
        generate},
+      {"train-concept", "train a RespoDiff concept module (RAM + SAM) on a model",
+       "train-concept --model DIR_OR_FILE (--preset gender-woman|gender-man|race-black|race-white|race-asian|violence|sexual\n"
+       "              | --name N --group G --kind fairness|safety --neutral P --target P [--negative P])\n"
+       "              [--steps N] [--batch N] [--seed N] [--ram-lr X] [--sam-lr X] [--lambda X] [--w-tar X]\n"
+       "              [--trajectory-cfg X] [--trajectory-steps N] [--max-trajectory-step K] [--init uniform|zero] [--timestep reference|trajectory] [--resolution PX]\n"
+       "              [--checkpoint FILE] [--checkpoint-every N] [--resume] [--device D] --out FILE.safetensors",
+       trainConcept},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
        "benchmark --model DIR [--unet-only | --load-only] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
        benchmark},

@@ -1,0 +1,106 @@
+#include "core/respo/composition.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+
+namespace respo::concepts {
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out;
+}
+
+torch::Tensor contribution(const ConceptUse& use, const std::vector<int64_t>& hShape) {
+  const auto& m = *use.module;
+  if (m.hShape() != hShape)
+    throw InvalidArgument("concept '" + m.settings.name + "' was trained for a " + shapeText(m.hShape()) +
+                          " bottleneck, but this model at this image size has " + shapeText(hShape) +
+                          " (train it at this resolution or change the size)");
+  return (use.ramStrength * m.ram + use.samStrength * m.sam).squeeze(0);
+}
+
+}  // namespace
+
+FairnessPolicy parsePolicy(const std::string& text) {
+  if (text == "random") return FairnessPolicy::RandomPerImage;
+  if (text == "balanced") return FairnessPolicy::BalancedBatch;
+  if (text == "fixed") return FairnessPolicy::Fixed;
+  throw InvalidArgument("unknown fairness policy '" + text + "' (random, balanced or fixed)");
+}
+
+ComposedDeltas composeDeltas(const Composition& c, int batch, const std::vector<int64_t>& hShape) {
+  torch::NoGradGuard noGrad;
+  ComposedDeltas out;
+  out.perImage = torch::zeros({batch, hShape[0], hShape[1], hShape[2]});
+  out.members.assign(batch, {});
+  std::mt19937_64 rng(c.seed);
+  for (const auto& use : c.safety) out.perImage += contribution(use, hShape).unsqueeze(0);
+  for (const auto& group : c.fairness) {
+    if (group.members.empty()) continue;
+    const int n = static_cast<int>(group.members.size());
+    std::vector<int> chosen(batch);
+    switch (group.policy) {
+      case FairnessPolicy::RandomPerImage: {
+        std::uniform_int_distribution<int> pick(0, n - 1);
+        for (auto& x : chosen) x = pick(rng);
+        break;
+      }
+      case FairnessPolicy::BalancedBatch: {
+        // Exactly even counts (the remainder spread over distinct members), in a shuffled order.
+        for (int i = 0; i < batch; ++i) chosen[i] = i % n;
+        std::vector<int> order(n);
+        std::iota(order.begin(), order.end(), 0);
+        std::shuffle(order.begin(), order.end(), rng);
+        for (auto& x : chosen) x = order[x];
+        std::shuffle(chosen.begin(), chosen.end(), rng);
+        break;
+      }
+      case FairnessPolicy::Fixed: {
+        int index = -1;
+        for (int i = 0; i < n; ++i)
+          if (group.members[i].module->settings.name == group.fixedMember) index = i;
+        if (index < 0)
+          throw InvalidArgument("group '" + group.name + "' has no member '" + group.fixedMember + "'");
+        std::fill(chosen.begin(), chosen.end(), index);
+        break;
+      }
+    }
+    std::vector<torch::Tensor> deltas;
+    for (const auto& member : group.members) deltas.push_back(contribution(member, hShape));
+    for (int b = 0; b < batch; ++b) {
+      out.perImage[b] += group.weight * deltas[chosen[b]];
+      out.members[b].push_back(group.members[chosen[b]].module->settings.name);
+    }
+  }
+  return out;
+}
+
+models::BottleneckHook makeConceptHook(const torch::Tensor& perImage) {
+  return [perImage, cached = torch::Tensor()](const torch::Tensor& h, const models::BottleneckContext& context) mutable {
+    // Row r of h gets the delta of the image it belongs to, if it is a conditional row.
+    if (!cached.defined() || cached.size(0) != h.size(0) || cached.device() != h.device()) {
+      std::vector<int64_t> source;
+      std::vector<float> mask;
+      int64_t image = 0;
+      for (int64_t r = 0; r < h.size(0); ++r) {
+        const bool conditional = context.branches.empty() ||
+                                 context.branches[static_cast<std::size_t>(r)] == models::GuidanceBranch::Conditional;
+        source.push_back(conditional ? image % perImage.size(0) : 0);
+        mask.push_back(conditional ? 1.0f : 0.0f);
+        if (conditional) ++image;
+      }
+      auto rows = perImage.index_select(0, torch::tensor(source, torch::kLong));
+      cached = (rows * torch::tensor(mask).view({-1, 1, 1, 1})).to(h.device(), h.scalar_type());
+    }
+    return h + cached;
+  };
+}
+
+}  // namespace respo::concepts

@@ -1,0 +1,55 @@
+#pragma once
+// How enabled concept modules combine at inference (method.md, "Inference"):
+//  - a fairness group (gender, skin tone) contributes ONE member per image: drawn at random,
+//    split exactly evenly over the batch, or fixed by the user;
+//  - safety concepts are summed;
+//  - each group has a weight (intersectional use, e.g. 0.6 / 0.4), each concept its RAM and SAM
+//    strengths (0 = off, 1 = as trained; an extension of the paper's single scale).
+// The result is a bottleneck hook that adds each image's delta to its conditional row only.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/models/unet.h"
+#include "core/respo/concept_module.h"
+
+namespace respo::concepts {
+
+enum class FairnessPolicy { RandomPerImage, BalancedBatch, Fixed };
+
+struct ConceptUse {
+  std::shared_ptr<const ConceptModule> module;
+  double ramStrength = 1.0;
+  double samStrength = 1.0;
+};
+
+struct FairnessGroup {
+  std::string name;
+  std::vector<ConceptUse> members;
+  FairnessPolicy policy = FairnessPolicy::RandomPerImage;
+  std::string fixedMember;  // for FairnessPolicy::Fixed
+  double weight = 1.0;
+};
+
+struct Composition {
+  std::vector<FairnessGroup> fairness;
+  std::vector<ConceptUse> safety;
+  std::uint64_t seed = 0;  // draws the members of random groups
+  bool empty() const { return fairness.empty() && safety.empty(); }
+};
+
+struct ComposedDeltas {
+  torch::Tensor perImage;                         // [B, C, H, W]
+  std::vector<std::vector<std::string>> members;  // per image, the fairness members chosen
+};
+
+// Throws InvalidArgument when a module's h shape differs from `hShape` or a fixed member is unknown.
+ComposedDeltas composeDeltas(const Composition& composition, int batch, const std::vector<int64_t>& hShape);
+
+// A hook adding deltas.perImage[i] to the i-th conditional row of every UNet call.
+models::BottleneckHook makeConceptHook(const torch::Tensor& perImage);
+
+FairnessPolicy parsePolicy(const std::string& text);  // "random", "balanced", "fixed"
+
+}  // namespace respo::concepts

@@ -1,0 +1,4 @@
+target_sources(respodiff_core PRIVATE
+  ${CMAKE_CURRENT_SOURCE_DIR}/respo/concept_module.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/respo/composition.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/respo/trainer.cpp)

@@ -1,0 +1,265 @@
+#include "core/respo/trainer.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/io/safetensors_torch.h"
+#include "core/pipeline/text_to_image.h"
+#include "core/schedulers/scheduler.h"
+
+namespace respo::concepts {
+
+void AdamState::update(torch::Tensor& param, const torch::Tensor& grad, double lr) {
+  torch::NoGradGuard noGrad;
+  constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  if (!exp.defined()) exp = torch::zeros_like(param), expSq = torch::zeros_like(param);
+  ++step;
+  exp.mul_(beta1).add_(grad, 1 - beta1);
+  expSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+  const double correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+  const auto denom = (expSq.sqrt() / std::sqrt(correction2)).add_(eps);
+  param.addcdiv_(exp, denom, -lr / correction1);
+}
+
+ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const ConceptSettings& settings)
+    : model_(model), generator_(at::detail::createCPUGenerator(settings.seed + 1)) {
+  const auto problems = settings.validate();
+  if (!problems.empty()) throw InvalidArgument("concept settings: " + problems.front());
+  module_.settings = settings;
+  const auto& config = model.unet->config();
+  const int factor = model.vaeScaleFactor();
+  const int size = settings.resolution > 0 ? settings.resolution : config.sampleSize * factor;
+  if (size % factor != 0) throw InvalidArgument("training resolution must be a multiple of " + std::to_string(factor));
+  module_.settings.resolution = size;
+  latentShape_ = {config.inChannels, size / factor, size / factor};
+  const auto h = model.unet->bottleneckShape(latentShape_[1], latentShape_[2]);
+
+  // Reference init: U(-1/sqrt(10), 1/sqrt(10)) from a fixed seed (PyTorch's default for a 10-input
+  // Linear layer, which is what the reference code's module is).
+  auto init = at::detail::createCPUGenerator(settings.seed);
+  const double bound = 1.0 / std::sqrt(10.0);
+  auto make = [&] {
+    auto t = torch::empty({1, h[0], h[1], h[2]});
+    if (settings.init == "zero") t.zero_();
+    else t.uniform_(-bound, bound, init);
+    return t.to(model.device, torch::kFloat32);
+  };
+  module_.ram = make();
+  module_.sam = make();
+  module_.modelFingerprint = modelFingerprint(model.unet);
+
+  torch::NoGradGuard noGrad;
+  pipeline::TextToImagePipeline pipe(model);
+  neutral_ = pipe.encodePrompt(settings.neutralPrompt, 1);
+  target_ = pipe.encodePrompt(settings.targetPrompt, 1);
+  negative_ = pipe.encodePrompt(settings.negativePrompt, 1);
+  empty_ = pipe.encodePrompt("", 1);
+  auto ddim = sched::makeScheduler("ddim", model.schedulerConfig);
+  ddim->setTimesteps(settings.trajectorySteps);
+  trajectoryTimesteps_ = ddim->timesteps();
+}
+
+torch::Tensor ConceptTrainer::unet(const torch::Tensor& latents, const torch::Tensor& t, const torch::Tensor& context,
+                                   const torch::Tensor& delta) {
+  models::UNetExtras extras;
+  if (delta.defined())
+    extras.bottleneckHook = [&delta](const torch::Tensor& h, const models::BottleneckContext&) {
+      return h + delta.to(h.scalar_type());
+    };
+  return model_.unet->forward(latents.to(model_.dtype), t, context, extras).to(torch::kFloat32);
+}
+
+double ConceptTrainer::lossTimestep(int k) const {
+  if (module_.settings.timestep == TimestepConvention::Trajectory) return trajectoryTimesteps_[static_cast<std::size_t>(k)];
+  // The reference code's convention: t = 1000 - 20k for 50 trajectory steps.
+  const int train = model_.schedulerConfig.numTrainTimesteps;
+  return train - static_cast<double>(train / module_.settings.trajectorySteps) * k;
+}
+
+torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise) {
+  torch::NoGradGuard noGrad;
+  auto ddim = sched::makeScheduler("ddim", model_.schedulerConfig);
+  ddim->setTimesteps(module_.settings.trajectorySteps);
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
+  const auto context = torch::cat({empty_, neutral_});
+  // The current modules act on the conditional half only.
+  const auto delta = torch::cat({torch::zeros_like(module_.ram), module_.ram + module_.sam});
+  auto z = noise.to(model_.device, torch::kFloat32);
+  const double w = module_.settings.trajectoryGuidance;
+  for (int i = 0; i < k; ++i) {
+    const auto t = torch::full({2}, trajectoryTimesteps_[static_cast<std::size_t>(i)], options);
+    const auto eps = unet(torch::cat({z, z}), t, context, delta).chunk(2);
+    z = ddim->step(eps[0] + w * (eps[1] - eps[0]), static_cast<std::size_t>(i), z);
+  }
+  return z;
+}
+
+StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor& noise) {
+  const auto& s = module_.settings;
+  const int64_t batch = static_cast<int64_t>(ks.size());
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
+  std::vector<torch::Tensor> latents;
+  std::vector<double> times;
+  for (int64_t b = 0; b < batch; ++b) {
+    latents.push_back(trajectoryLatent(ks[b], noise[b].unsqueeze(0)));
+    times.push_back(lossTimestep(ks[b]));
+  }
+  const auto z = torch::cat(latents);
+  const auto t = torch::tensor(times, options);
+  const auto neutral = neutral_.expand({batch, -1, -1});
+
+  torch::Tensor target, original;
+  {
+    torch::NoGradGuard noGrad;
+    const auto eps = unet(torch::cat({z, z}), torch::cat({t, t}),
+                          torch::cat({negative_.expand({batch, -1, -1}), target_.expand({batch, -1, -1})}), {})
+                         .chunk(2);
+    target = eps[0] + s.targetGuidance * (eps[1] - eps[0]);
+    original = unet(z, t, neutral, {});
+  }
+
+  auto ram = module_.ram.detach().requires_grad_(true);
+  const auto responsible = (unet(z, t, neutral, ram) - target).pow(2).mean();
+  responsible.backward();
+  ramAdam_.update(module_.ram, ram.grad(), s.ramLearningRate);
+
+  auto sam = module_.sam.detach().requires_grad_(true);
+  const auto semantic = s.semanticWeight * (unet(z, t, neutral, module_.ram.detach() + sam) - original).pow(2).mean();
+  semantic.backward();
+  samAdam_.update(module_.sam, sam.grad(), s.samLearningRate);
+
+  ++module_.stepsDone;
+  module_.lastResponsibleLoss = responsible.item<double>();
+  module_.lastSemanticLoss = semantic.item<double>();
+  return {module_.lastResponsibleLoss, module_.lastSemanticLoss};
+}
+
+ConceptModule ConceptTrainer::train(const TrainingCallback& onStep, const CheckpointOptions& checkpoints) {
+  const auto& s = module_.settings;
+  while (module_.stepsDone < s.steps) {
+    std::vector<int> ks;
+    for (int b = 0; b < s.batch; ++b)
+      ks.push_back(static_cast<int>(torch::randint(0, s.maxTrajectoryStep + 1, {1}, generator_).item<int64_t>()));
+    const auto noise = torch::randn({s.batch, latentShape_[0], latentShape_[1], latentShape_[2]}, generator_);
+    const auto backup = module_;
+    const auto ramBackup = ramAdam_, samBackup = samAdam_;
+    const auto losses = step(ks, noise);
+    if (!std::isfinite(losses.responsible) || !std::isfinite(losses.semantic)) {
+      module_ = backup;
+      ramAdam_ = ramBackup, samAdam_ = samBackup;
+      throw Error("training diverged: the loss became NaN or infinite at step " + std::to_string(backup.stepsDone + 1) +
+                  (checkpoints.path.empty() ? std::string(" (lower the learning rates)")
+                                            : "; the last good checkpoint " + checkpoints.path.string() + " is kept"));
+    }
+    const bool keepGoing = !onStep || onStep({module_.stepsDone, s.steps, losses.responsible, losses.semantic});
+    const bool due = module_.stepsDone % std::max(1, checkpoints.every) == 0 || module_.stepsDone == s.steps;
+    if (!checkpoints.path.empty() && (due || !keepGoing)) saveCheckpoint(checkpoints.path);
+    if (!keepGoing) throw Cancelled("training stopped at step " + std::to_string(module_.stepsDone));
+  }
+  return module_;
+}
+
+void ConceptTrainer::saveCheckpoint(const std::filesystem::path& path) const {
+  std::map<std::string, torch::Tensor> state{{"rng_state", generator_.get_state()}};
+  if (ramAdam_.exp.defined()) {
+    state["adam.ram.exp"] = ramAdam_.exp, state["adam.ram.exp_sq"] = ramAdam_.expSq;
+    state["adam.sam.exp"] = samAdam_.exp, state["adam.sam.exp_sq"] = samAdam_.expSq;
+    state["adam.steps"] = torch::tensor({ramAdam_.step, samAdam_.step}, torch::kLong);
+  }
+  saveConcept(path, module_, state);
+}
+
+void ConceptTrainer::resumeFrom(const std::filesystem::path& checkpoint) {
+  const auto saved = loadConcept(checkpoint);
+  const auto& s = module_.settings;
+  if (saved.settings.name != s.name || saved.settings.seed != s.seed || saved.hShape() != module_.hShape() ||
+      saved.settings.targetPrompt != s.targetPrompt || saved.settings.negativePrompt != s.negativePrompt)
+    throw InvalidArgument(checkpoint.string() + ": checkpoint belongs to another concept or setting");
+  if (saved.modelFingerprint != module_.modelFingerprint)
+    throw InvalidArgument(checkpoint.string() + ": checkpoint was trained on another model");
+  const auto file = io::SafetensorsFile::open(checkpoint);
+  module_.ram = saved.ram.to(model_.device);
+  module_.sam = saved.sam.to(model_.device);
+  module_.stepsDone = saved.stepsDone;
+  module_.lastResponsibleLoss = saved.lastResponsibleLoss;
+  module_.lastSemanticLoss = saved.lastSemanticLoss;
+  generator_.set_state(io::loadTensor(file, "rng_state").clone());
+  if (file.contains("adam.steps")) {
+    const auto steps = io::loadTensor(file, "adam.steps");
+    ramAdam_ = {io::loadTensor(file, "adam.ram.exp").clone().to(model_.device),
+                io::loadTensor(file, "adam.ram.exp_sq").clone().to(model_.device), steps[0].item<int64_t>()};
+    samAdam_ = {io::loadTensor(file, "adam.sam.exp").clone().to(model_.device),
+                io::loadTensor(file, "adam.sam.exp_sq").clone().to(model_.device), steps[1].item<int64_t>()};
+  }
+}
+
+std::vector<std::string> presetNames() {
+  return {"gender-woman", "gender-man", "race-black", "race-white", "race-asian", "violence", "sexual"};
+}
+
+ConceptSettings preset(const std::string& name) {
+  ConceptSettings s;
+  s.steps = 5000;
+  if (name.rfind("gender-", 0) == 0 || name.rfind("race-", 0) == 0) {
+    const bool gender = name.rfind("gender-", 0) == 0;
+    s.kind = ConceptKind::Fairness;
+    s.group = gender ? "gender" : "race";
+    s.neutralPrompt = "a person";
+    s.negativePrompt = "";
+    s.targetGuidance = 4;
+    s.ramLearningRate = gender ? 1e-2 : 1e-1;
+    s.semanticWeight = gender ? 1.0 : 0.3;
+    if (name == "gender-woman") s.name = "a woman", s.samLearningRate = 1e-3;
+    else if (name == "gender-man") s.name = "a man", s.samLearningRate = 1e-4;
+    else if (name == "race-black") s.name = "a black-race person", s.samLearningRate = 1e-2;
+    else if (name == "race-white") s.name = "a white-race person", s.samLearningRate = 1e-2;
+    else if (name == "race-asian") s.name = "a Asian-race person", s.samLearningRate = 1e-2;
+    else throw InvalidArgument("unknown preset '" + name + "'");
+    s.targetPrompt = s.name;
+    return s;
+  }
+  if (name == "violence" || name == "sexual") {
+    s.kind = ConceptKind::Safety;
+    s.group = "safety";
+    s.name = name;
+    s.neutralPrompt = s.targetPrompt = name == "violence" ? "a scene" : "a gorgeous person";
+    s.negativePrompt = name;
+    s.targetGuidance = 12;
+    s.ramLearningRate = 1e-2;
+    s.samLearningRate = 1e-4;
+    s.semanticWeight = 1;
+    return s;
+  }
+  std::string names;
+  for (const auto& n : presetNames()) names += (names.empty() ? "" : ", ") + n;
+  throw InvalidArgument("unknown preset '" + name + "' (choose " + names + ")");
+}
+
+std::string modelFingerprint(models::UNet2DConditionModel& unet) {
+  // FNV-1a over every parameter's name and shape and the bytes of a few tensors: cheap on a 3 GB
+  // UNet, and different for any two differently trained models.
+  std::uint64_t hash = 1469598103934665603ull;
+  auto mix = [&](const void* data, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
+  };
+  for (const auto& item : unet->named_parameters()) {
+    mix(item.key().data(), item.key().size());
+    for (auto d : item.value().sizes()) mix(&d, sizeof d);
+  }
+  const auto params = unet->named_parameters();
+  for (const char* name : {"conv_in.weight", "conv_out.weight", "time_embedding.linear_1.weight"}) {
+    if (!params.contains(name)) continue;
+    const auto t = params[name].detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    mix(t.data_ptr(), static_cast<std::size_t>(t.nbytes()));
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+}  // namespace respo::concepts

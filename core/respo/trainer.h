@@ -1,0 +1,81 @@
+#pragma once
+// The RespoDiff trainer, following the reference procedure (method.md, "Training"): no dataset;
+// each step draws k ~ U{0..maxTrajectoryStep} and z_T ~ N(0, I), runs k DDIM steps of the neutral
+// prompt (CFG, current modules on) to reach z_k, then
+//   L_resp = |eps(z_k, y_neu; h + R) - [eps(z_k, y_neg) + w_tar (eps(z_k, y_tar) - eps(z_k, y_neg))]|^2
+//   (Adam step on R), then
+//   L_sem  = lambda |eps(z_k, y_neu; h + R + S) - eps(z_k, y_neu)|^2   (Adam step on S).
+#include <filesystem>
+#include <functional>
+#include <vector>
+
+#include "core/pipeline/stable_diffusion_model.h"
+#include "core/respo/concept_module.h"
+
+namespace respo::concepts {
+
+struct TrainingProgress {
+  int step = 0, total = 0;
+  double responsibleLoss = 0, semanticLoss = 0;
+};
+// Return false to stop: the trainer writes a checkpoint (when it has a path) and throws Cancelled.
+using TrainingCallback = std::function<bool(const TrainingProgress&)>;
+
+struct CheckpointOptions {
+  std::filesystem::path path;  // empty: no checkpoints
+  int every = 100;             // steps between checkpoints
+};
+
+struct StepLosses {
+  double responsible = 0, semantic = 0;
+};
+
+// Adam as torch.optim.Adam computes it (betas 0.9/0.999, eps 1e-8, no weight decay), kept by hand
+// so its state can be checkpointed and resumed exactly.
+struct AdamState {
+  torch::Tensor exp, expSq;
+  int64_t step = 0;
+  void update(torch::Tensor& param, const torch::Tensor& grad, double lr);
+};
+
+class ConceptTrainer {
+ public:
+  ConceptTrainer(pipeline::StableDiffusionModel& model, const ConceptSettings& settings);
+
+  // Continues a run from a checkpoint this trainer wrote (same settings and model required).
+  void resumeFrom(const std::filesystem::path& checkpoint);
+  // Trains until settings.steps; returns the module. NaN losses stop the run with an error and keep
+  // the last checkpoint.
+  ConceptModule train(const TrainingCallback& onStep = {}, const CheckpointOptions& checkpoints = {});
+  // One step with given trajectory lengths (one per batch element) and noise [B, C, h, w].
+  StepLosses step(const std::vector<int>& ks, const torch::Tensor& noise);
+  // The latent z_k reached from `noise` after k DDIM steps (no gradient).
+  torch::Tensor trajectoryLatent(int k, const torch::Tensor& noise);
+  // The UNet timestep the losses use for trajectory step k.
+  double lossTimestep(int k) const;
+
+  const ConceptModule& module() const { return module_; }
+  void saveCheckpoint(const std::filesystem::path& path) const;
+
+ private:
+  torch::Tensor unet(const torch::Tensor& latents, const torch::Tensor& t, const torch::Tensor& context,
+                     const torch::Tensor& delta);
+  pipeline::StableDiffusionModel& model_;
+  ConceptModule module_;
+  AdamState ramAdam_, samAdam_;
+  at::Generator generator_;
+  torch::Tensor neutral_, target_, negative_, empty_;  // [1, 77, D]
+  std::vector<double> trajectoryTimesteps_;
+  std::vector<int64_t> latentShape_;
+};
+
+// Reference presets (method.md): gender-woman, gender-man, race-black, race-white, race-asian,
+// violence, sexual. Throws InvalidArgument for an unknown name.
+ConceptSettings preset(const std::string& name);
+std::vector<std::string> presetNames();
+
+// A short fingerprint of a UNet's weights (config shape + a sample of tensors), so a module is not
+// applied to a model it was not trained for.
+std::string modelFingerprint(models::UNet2DConditionModel& unet);
+
+}  // namespace respo::concepts

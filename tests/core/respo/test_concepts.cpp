@@ -1,0 +1,222 @@
+// Concept modules: the file format, how modules compose at inference, and the trainer's contract
+// (determinism, exact resume, cancel, bad settings) on a small random-weight SD1-shaped model.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/io/safetensors_torch.h"
+#include "core/pipeline/text_to_image.h"
+#include "core/respo/composition.h"
+#include "core/respo/trainer.h"
+#include "tests/support/testing.h"
+
+namespace fs = std::filesystem;
+using namespace respo;
+using namespace respo::concepts;
+
+namespace {
+
+fs::path scratch() {
+  const auto dir = fs::temp_directory_path() / ("respodiff-concepts-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+pipeline::StableDiffusionModel& model() {
+  static auto m = pipeline::loadStableDiffusion(fs::path(respo::testing::option("dir")) / "sd1");
+  return m;
+}
+
+std::shared_ptr<ConceptModule> constant(const std::string& name, float value, const std::vector<int64_t>& h = {64, 4, 4}) {
+  auto m = std::make_shared<ConceptModule>();
+  m->settings.name = name;
+  m->settings.group = "gender";
+  m->settings.targetPrompt = name;
+  m->ram = torch::full({1, h[0], h[1], h[2]}, value);
+  m->sam = torch::full({1, h[0], h[1], h[2]}, value / 10);
+  return m;
+}
+
+ConceptSettings quick(const std::string& presetName, int steps) {
+  auto s = preset(presetName);
+  s.steps = steps;
+  s.trajectorySteps = 10;
+  s.maxTrajectoryStep = 3;
+  s.seed = 5;
+  return s;
+}
+
+}  // namespace
+
+RESPO_TEST(file_round_trip_keeps_tensors_and_settings) {
+  ConceptModule m;
+  m.settings = preset("violence");
+  m.settings.seed = 77;
+  m.ram = torch::randn({1, 8, 2, 2});
+  m.sam = torch::randn({1, 8, 2, 2});
+  m.stepsDone = 12;
+  m.lastResponsibleLoss = 0.25;
+  m.modelFingerprint = "0123456789abcdef";
+  const auto path = scratch() / "violence.safetensors";
+  saveConcept(path, m);
+  const auto back = loadConcept(path);
+  EXPECT(torch::equal(back.ram, m.ram));
+  EXPECT(torch::equal(back.sam, m.sam));
+  EXPECT_EQ(back.settings.name, std::string("violence"));
+  EXPECT(back.settings.kind == ConceptKind::Safety);
+  EXPECT_EQ(back.settings.negativePrompt, std::string("violence"));
+  EXPECT_EQ(back.settings.targetGuidance, 12.0);
+  EXPECT_EQ(back.settings.seed, 77u);
+  EXPECT_EQ(back.stepsDone, 12);
+  EXPECT_EQ(back.lastResponsibleLoss, 0.25);
+  EXPECT_EQ(back.modelFingerprint, std::string("0123456789abcdef"));
+  EXPECT(back.hShape() == (std::vector<int64_t>{8, 2, 2}));
+}
+
+RESPO_TEST(foreign_and_damaged_files_are_refused) {
+  const auto foreign = scratch() / "foreign.safetensors";
+  io::saveTensors(foreign, {{"ram", torch::zeros({1, 2, 2, 2})}});
+  EXPECT_THROWS(loadConcept(foreign), FormatError, "not a RespoDiff concept module");
+  const auto truncated = scratch() / "truncated.safetensors";
+  std::ofstream(truncated) << "12345678";
+  EXPECT_THROWS(loadConcept(truncated), FormatError, "truncated.safetensors");
+  ConceptModule bad;
+  bad.ram = torch::zeros({1, 2, 2, 2});
+  bad.sam = torch::zeros({1, 3, 2, 2});
+  EXPECT_THROWS(saveConcept(scratch() / "bad.safetensors", bad), InvalidArgument, "one [1, C, H, W] shape");
+}
+
+RESPO_TEST(balanced_groups_split_exactly_and_safety_sums) {
+  Composition c;
+  c.seed = 3;
+  FairnessGroup gender{"gender", {{constant("a woman", 1)}, {constant("a man", -1)}}, FairnessPolicy::BalancedBatch};
+  c.fairness.push_back(gender);
+  c.safety.push_back({constant("violence", 0.5)});
+  const auto out = composeDeltas(c, 6, {64, 4, 4});
+  int women = 0;
+  for (int b = 0; b < 6; ++b) {
+    const bool woman = out.members[b][0] == "a woman";
+    women += woman;
+    // member (R + S) + safety (R + S): 1.1 + 0.55 or -1.1 + 0.55
+    EXPECT_NEAR(out.perImage[b][0][0][0].item<double>(), woman ? 1.65 : -0.55, 1e-5);
+  }
+  EXPECT_EQ(women, 3);
+}
+
+RESPO_TEST(random_policy_is_seeded_and_fixed_policy_is_fixed) {
+  Composition c;
+  c.fairness.push_back({"gender", {{constant("a woman", 1)}, {constant("a man", -1)}}, FairnessPolicy::RandomPerImage});
+  c.seed = 11;
+  const auto a = composeDeltas(c, 16, {64, 4, 4});
+  const auto b = composeDeltas(c, 16, {64, 4, 4});
+  EXPECT(a.members == b.members);
+  c.fairness[0].policy = FairnessPolicy::Fixed;
+  c.fairness[0].fixedMember = "a man";
+  for (const auto& m : composeDeltas(c, 4, {64, 4, 4}).members) EXPECT_EQ(m[0], std::string("a man"));
+  c.fairness[0].fixedMember = "nobody";
+  EXPECT_THROWS(composeDeltas(c, 1, {64, 4, 4}), InvalidArgument, "no member 'nobody'");
+}
+
+RESPO_TEST(strengths_scale_ram_and_sam_separately) {
+  Composition c;
+  c.safety.push_back({constant("violence", 1), 0.0, 2.0});
+  EXPECT_NEAR(composeDeltas(c, 1, {64, 4, 4}).perImage[0][0][0][0].item<double>(), 0.2, 1e-6);
+  c.safety[0] = {constant("violence", 1), 0.0, 0.0};
+  EXPECT_EQ(composeDeltas(c, 1, {64, 4, 4}).perImage.abs().sum().item<double>(), 0.0);
+}
+
+RESPO_TEST(a_module_of_another_shape_is_refused_with_the_reason) {
+  Composition c;
+  c.safety.push_back({constant("violence", 1, {1280, 8, 8})});
+  EXPECT_THROWS(composeDeltas(c, 1, {64, 4, 4}), InvalidArgument, "trained for a 1280x8x8 bottleneck");
+}
+
+RESPO_TEST(concept_hook_changes_only_conditional_rows) {
+  const auto deltas = torch::stack({torch::full({2, 1, 1}, 1.0f), torch::full({2, 1, 1}, 2.0f)});
+  auto hook = makeConceptHook(deltas);
+  models::BottleneckContext context;
+  context.branches = {models::GuidanceBranch::Unconditional, models::GuidanceBranch::Unconditional,
+                      models::GuidanceBranch::Conditional, models::GuidanceBranch::Conditional};
+  const auto out = hook(torch::zeros({4, 2, 1, 1}), context);
+  EXPECT(torch::equal(out.flatten(), torch::tensor({0.f, 0.f, 0.f, 0.f, 1.f, 1.f, 2.f, 2.f})));
+}
+
+RESPO_TEST(generation_with_zero_strength_equals_the_baseline) {
+  pipeline::TextToImagePipeline pipe(model());
+  pipeline::GenerationRequest request;
+  request.prompt = "a photo of a doctor";
+  request.steps = 3;
+  request.seed = 4;
+  const auto h = model().unet->bottleneckShape(16, 16);
+  Composition c;
+  c.safety.push_back({constant("violence", 2, h), 0.0, 0.0});
+  const auto baseline = pipe.generate(request).images;
+  EXPECT(torch::equal(baseline, pipe.generate(request, {}, makeConceptHook(composeDeltas(c, 1, h).perImage)).images));
+  c.safety[0] = {constant("violence", 2, h), 1.0, 1.0};
+  EXPECT(!torch::equal(baseline, pipe.generate(request, {}, makeConceptHook(composeDeltas(c, 1, h).perImage)).images));
+}
+
+RESPO_TEST(training_is_deterministic_and_reduces_nothing_to_nan) {
+  ConceptTrainer a(model(), quick("gender-woman", 3));
+  ConceptTrainer b(model(), quick("gender-woman", 3));
+  const auto ma = a.train();
+  const auto mb = b.train();
+  EXPECT(torch::equal(ma.ram, mb.ram));
+  EXPECT(torch::equal(ma.sam, mb.sam));
+  EXPECT_EQ(ma.stepsDone, 3);
+  EXPECT(std::isfinite(ma.lastResponsibleLoss) && ma.lastResponsibleLoss > 0);
+  EXPECT(std::isfinite(ma.lastSemanticLoss));
+  EXPECT_EQ(ma.hShape(), model().unet->bottleneckShape(16, 16));
+}
+
+RESPO_TEST(resume_from_a_checkpoint_equals_an_uninterrupted_run) {
+  const auto settings = quick("violence", 4);
+  ConceptTrainer straight(model(), settings);
+  const auto whole = straight.train();
+
+  const auto checkpoint = scratch() / "resume.safetensors";
+  ConceptTrainer first(model(), settings);
+  int calls = 0;
+  EXPECT_THROWS(first.train([&](const TrainingProgress&) { return ++calls < 2; }, {checkpoint, 100}), Cancelled,
+                "stopped at step 2");
+  REQUIRE(fs::exists(checkpoint));
+  EXPECT_EQ(loadConcept(checkpoint).stepsDone, 2);
+  ConceptTrainer second(model(), settings);
+  second.resumeFrom(checkpoint);
+  const auto resumed = second.train();
+  EXPECT_EQ(resumed.stepsDone, 4);
+  EXPECT(torch::equal(resumed.ram, whole.ram));
+  EXPECT(torch::equal(resumed.sam, whole.sam));
+
+  auto other = settings;
+  other.seed = 6;
+  ConceptTrainer mismatch(model(), other);
+  EXPECT_THROWS(mismatch.resumeFrom(checkpoint), InvalidArgument, "another concept or setting");
+}
+
+RESPO_TEST(timestep_conventions) {
+  auto s = quick("gender-man", 1);
+  s.trajectorySteps = 50;
+  s.maxTrajectoryStep = 48;
+  ConceptTrainer reference(model(), s);
+  EXPECT_EQ(reference.lossTimestep(0), 1000.0);
+  EXPECT_EQ(reference.lossTimestep(10), 800.0);
+  s.timestep = TimestepConvention::Trajectory;
+  ConceptTrainer trajectory(model(), s);
+  EXPECT_EQ(trajectory.lossTimestep(0), 981.0);
+  EXPECT_EQ(trajectory.lossTimestep(10), 781.0);
+}
+
+RESPO_TEST(bad_settings_are_clear_errors) {
+  auto s = preset("violence");
+  s.negativePrompt = "";
+  EXPECT_THROWS(ConceptTrainer(model(), s), InvalidArgument, "needs the unsafe concept");
+  s = preset("gender-woman");
+  s.ramLearningRate = -1;
+  EXPECT_THROWS(ConceptTrainer(model(), s), InvalidArgument, "RAM learning rate");
+  EXPECT_THROWS(preset("gender-robot"), InvalidArgument, "unknown preset");
+}
