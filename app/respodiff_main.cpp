@@ -96,7 +96,7 @@ int generate(const std::vector<std::string>& args) {
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
                         "ram-strength", "sam-strength", "policy", "fixed-member"},
-                       {"quiet", "compare", "ignore-fingerprint"});
+                       {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
                                                 respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
@@ -105,6 +105,7 @@ int generate(const std::vector<std::string>& args) {
   load.dtype = compute.dtype;
   load.variant = cl.value("variant").value_or("");
   load.configFolder = cl.value("config-from").value_or("");
+  if (cl.has("low-memory")) load.storage = respo::models::WeightStorage::Mapped;
   const fs::path modelPath = cl.require("model");
   auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
 
@@ -273,7 +274,7 @@ int trainConcept(const std::vector<std::string>& args) {
 // Times generation (or one UNet call) in this process: one warm-up, then --repeat runs; prints the median.
 int benchmark(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler"},
-                       {"unet-only", "load-only"});
+                       {"unet-only", "load-only", "mapped-weights"});
   namespace fs = std::filesystem;
   if (auto threads = cl.value("threads")) at::set_num_threads(std::stoi(*threads));
   const int repeat = std::stoi(cl.value("repeat").value_or("5"));
@@ -290,7 +291,9 @@ int benchmark(const std::vector<std::string>& args) {
   if (cl.has("load-only")) {
     // Loading time and the process's peak resident memory right after loading.
     const auto start = std::chrono::steady_clock::now();
-    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    respo::pipeline::LoadOptions options;
+    if (cl.has("mapped-weights")) options.storage = respo::models::WeightStorage::Mapped;
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"), options);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
@@ -301,7 +304,8 @@ int benchmark(const std::vector<std::string>& args) {
     const fs::path folder = fs::path(cl.require("model")) / "unet";
     respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
     respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), torch::kFloat32,
-                               torch::kCPU);
+                               torch::kCPU, cl.has("mapped-weights") ? respo::models::WeightStorage::Mapped
+                                                                      : respo::models::WeightStorage::Copied);
     unet->eval();
     const auto& config = unet->config();
     const int64_t h = height > 0 ? height / 8 : config.sampleSize, w = width > 0 ? width / 8 : config.sampleSize;
@@ -334,7 +338,7 @@ const std::vector<Subcommand>& subcommands() {
        "generate --model DIR_OR_FILE --prompt TEXT [--negative TEXT] [--seed N] [--steps N] [--cfg X]\n"
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
-       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--quiet]\n"
+       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
        "         [--concept FILE[,FILE...]] [--ram-strength X] [--sam-strength Y]\n"
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--compare] [--ignore-fingerprint]",
        generate},
@@ -346,7 +350,7 @@ const std::vector<Subcommand>& subcommands() {
        "              [--checkpoint FILE] [--checkpoint-every N] [--resume] [--device D] --out FILE.safetensors",
        trainConcept},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
-       "benchmark --model DIR [--unet-only | --load-only] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
+       "benchmark --model DIR [--unet-only | --load-only] [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
        benchmark},
       {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
       {"tokenize", "show the CLIP token ids of a prompt",

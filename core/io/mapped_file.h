@@ -19,6 +19,9 @@ class MappedFile {
   std::span<std::byte> bytes() const { return {data_, size_}; }
   std::size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the resident pages wholly inside `range` (they are re-read from the file if touched again).
+  // Used after copying a tensor out, so copying a large file does not hold it in memory twice.
+  void releasePages(std::span<const std::byte> range) const;
 
  private:
   MappedFile(std::filesystem::path path, std::byte* data, std::size_t size)

@@ -51,9 +51,16 @@ torch::Tensor loadTensor(const SafetensorsFile& file, const std::string& name) {
   return loadTensor(file, file.tensor(name));
 }
 
-std::map<std::string, torch::Tensor> loadAll(const SafetensorsFile& file) {
+std::map<std::string, torch::Tensor> loadAll(const SafetensorsFile& file, TensorMemory memory) {
   std::map<std::string, torch::Tensor> tensors;
-  for (const auto& info : file.tensors()) tensors.emplace(info.name, loadTensor(file, info));
+  for (const auto& info : file.tensors()) {
+    auto tensor = loadTensor(file, info);
+    if (memory == TensorMemory::Copies) {
+      tensor = tensor.clone();
+      file.mapping()->releasePages(file.bytes(info));
+    }
+    tensors.emplace(info.name, std::move(tensor));
+  }
   return tensors;
 }
 

@@ -18,7 +18,10 @@ DType fromTorchDtype(torch::Dtype dtype);  // throws InvalidArgument for types s
 // aligned to its element size (possible in files from other writers).
 torch::Tensor loadTensor(const SafetensorsFile& file, const TensorInfo& info);
 torch::Tensor loadTensor(const SafetensorsFile& file, const std::string& name);
-std::map<std::string, torch::Tensor> loadAll(const SafetensorsFile& file);
+// Views of the mapping (default), or independent copies in ordinary memory, releasing each
+// tensor's pages of the mapping as it goes (peak memory: the copies plus one tensor).
+enum class TensorMemory { Views, Copies };
+std::map<std::string, torch::Tensor> loadAll(const SafetensorsFile& file, TensorMemory memory = TensorMemory::Views);
 
 // Writes CPU copies of the tensors (contiguous), atomically.
 void saveTensors(const std::filesystem::path& path, const std::map<std::string, torch::Tensor>& tensors,

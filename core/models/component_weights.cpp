@@ -26,23 +26,24 @@ void refusePickle(const fs::path& file) {
 
 namespace {
 
-void addFile(std::map<std::string, torch::Tensor>& weights, const fs::path& file) {
+void addFile(std::map<std::string, torch::Tensor>& weights, const fs::path& file, bool copies) {
   const auto st = io::SafetensorsFile::open(file);
-  for (auto& [name, tensor] : io::loadAll(st))
+  for (auto& [name, tensor] : io::loadAll(st, copies ? io::TensorMemory::Copies : io::TensorMemory::Views))
     if (!weights.emplace(name, tensor).second)
       throw FormatError(file.string() + ": tensor '" + name + "' also appears in another shard");
 }
 
 }  // namespace
 
-std::map<std::string, torch::Tensor> loadComponentWeights(const fs::path& folder, const std::string& variant) {
+std::map<std::string, torch::Tensor> loadComponentWeights(const fs::path& folder, const std::string& variant,
+                                                          bool copies) {
   if (!fs::is_directory(folder)) throw IoError(folder.string() + ": no such folder");
   const std::string suffix = variant.empty() ? "" : "." + variant;
   std::map<std::string, torch::Tensor> weights;
   for (const std::string base : {"diffusion_pytorch_model", "model"}) {
     const fs::path single = folder / (base + suffix + ".safetensors");
     if (fs::exists(single)) {
-      addFile(weights, single);
+      addFile(weights, single, copies);
       return weights;
     }
     const fs::path index = folder / (base + ".safetensors.index" + suffix + ".json");
@@ -60,7 +61,7 @@ std::map<std::string, torch::Tensor> loadComponentWeights(const fs::path& folder
       std::set<std::string> shards;
       for (const auto& [name, shard] : json["weight_map"].items())
         if (shard.is_string()) shards.insert(shard.get<std::string>());
-      for (const auto& shard : shards) addFile(weights, folder / shard);
+      for (const auto& shard : shards) addFile(weights, folder / shard, copies);
       return weights;
     }
   }

@@ -11,8 +11,9 @@
 
 namespace respo::models {
 
+// copies: read into ordinary memory (see io::TensorMemory); otherwise views of the file mapping.
 std::map<std::string, torch::Tensor> loadComponentWeights(const std::filesystem::path& folder,
-                                                          const std::string& variant = "");
+                                                          const std::string& variant = "", bool copies = false);
 
 // Refuses a pickle checkpoint with a message that explains why and how to convert it.
 [[noreturn]] void refusePickle(const std::filesystem::path& file);

@@ -70,7 +70,8 @@ void EmbeddingImpl::initialize() {
 }
 
 void loadWeights(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& weights,
-                 const std::string& what, torch::Dtype dtype, torch::Device device, bool allowUnexpected) {
+                 const std::string& what, torch::Dtype dtype, torch::Device device, WeightStorage storage,
+                 bool allowUnexpected) {
   torch::NoGradGuard noGrad;
   std::vector<std::string> missing, mismatched;
   std::set<std::string> used;
@@ -88,8 +89,10 @@ void loadWeights(torch::nn::Module& module, const std::map<std::string, torch::T
       mismatched.push_back(message.str());
       return;
     }
-    // Same dtype on the CPU: the parameter becomes a view of the (memory-mapped) source.
-    target.set_data(source.to(device, target.is_floating_point() ? dtype : source.scalar_type()));
+    auto converted = source.to(device, target.is_floating_point() ? dtype : source.scalar_type());
+    // to() returns the source itself when nothing changes: a view of the file mapping.
+    if (storage == WeightStorage::Copied && converted.data_ptr() == source.data_ptr()) converted = converted.clone();
+    target.set_data(converted);
   };
   for (auto& item : module.named_parameters(true)) adopt(item.key(), item.value());
   for (auto& item : module.named_buffers(true)) adopt(item.key(), item.value());

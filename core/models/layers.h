@@ -62,12 +62,18 @@ class EmbeddingImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Embedding);
 
-// Copies (or, where dtype and device already match, adopts without copying) every parameter and
-// buffer of `module` from `weights`, by name. Strict: a missing tensor, a shape mismatch or (unless
-// `allowUnexpected`) a tensor the module does not have is a FormatError naming `what` and the keys.
+// Where loaded weights live. Copied: in ordinary (anonymous, huge-page backed) memory, the fastest
+// for computing on the CPU (a full SD1.5 UNet call is ~20% faster than on views of the file).
+// Mapped: the parameters stay views of the memory-mapped file where dtype and device allow, which
+// costs no extra memory and loads instantly (for machines short of RAM).
+enum class WeightStorage { Copied, Mapped };
+
+// Adopts every parameter and buffer of `module` from `weights`, by name, converted to `dtype` on
+// `device`. Strict: a missing tensor, a shape mismatch or (unless `allowUnexpected`) a tensor the
+// module does not have is a FormatError naming `what` and the keys.
 void loadWeights(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& weights,
                  const std::string& what, torch::Dtype dtype, torch::Device device,
-                 bool allowUnexpected = false);
+                 WeightStorage storage = WeightStorage::Copied, bool allowUnexpected = false);
 
 // Applies PyTorch's default initialisation to every layer of `module` (for training from scratch).
 void initializeWeights(torch::nn::Module& module);

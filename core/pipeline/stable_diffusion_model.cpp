@@ -21,10 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `alreadyCopied`: the weights were read into ordinary memory, so adopting them needs no copy.
 template <typename Module>
 void adopt(Module& module, const std::map<std::string, torch::Tensor>& weights, const std::string& what,
-           const LoadOptions& options) {
-  models::loadWeights(*module, weights, what, options.dtype, options.device);
+           const LoadOptions& options, bool alreadyCopied = false) {
+  models::loadWeights(*module, weights, what, options.dtype, options.device,
+                      alreadyCopied ? models::WeightStorage::Mapped : options.storage);
   module->eval();
   for (auto& p : module->parameters()) p.set_requires_grad(false);
 }
@@ -42,15 +44,19 @@ StableDiffusionModel loadFolder(const fs::path& folder, const LoadOptions& optio
   model.device = options.device;
   model.dtype = options.dtype;
   model.tokenizer = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / "tokenizer"));
+  // CPU fp32 with copied storage: read straight into ordinary memory, page by page.
+  const bool copies = options.storage == models::WeightStorage::Copied && options.device.is_cpu();
 
   model.textEncoder = models::ClipTextModel(models::ClipTextConfig::fromFile(folder / "text_encoder" / "config.json"));
   adopt(model.textEncoder,
-        models::canonicalClipTextWeights(models::loadComponentWeights(folder / "text_encoder", options.variant)),
-        (folder / "text_encoder").string(), options);
+        models::canonicalClipTextWeights(models::loadComponentWeights(folder / "text_encoder", options.variant, copies)),
+        (folder / "text_encoder").string(), options, copies);
   model.unet = models::UNet2DConditionModel(models::UNetConfig::fromFile(folder / "unet" / "config.json"));
-  adopt(model.unet, models::loadComponentWeights(folder / "unet", options.variant), (folder / "unet").string(), options);
+  adopt(model.unet, models::loadComponentWeights(folder / "unet", options.variant, copies), (folder / "unet").string(),
+        options, copies);
   model.vae = models::AutoencoderKL(models::VaeConfig::fromFile(folder / "vae" / "config.json"));
-  adopt(model.vae, models::loadComponentWeights(folder / "vae", options.variant), (folder / "vae").string(), options);
+  adopt(model.vae, models::loadComponentWeights(folder / "vae", options.variant, copies), (folder / "vae").string(),
+        options, copies);
   model.schedulerConfig = sched::SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
   return model;
 }

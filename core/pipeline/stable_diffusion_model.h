@@ -18,6 +18,8 @@ struct LoadOptions {
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
   std::string variant;  // "" or e.g. "fp16": prefer <name>.fp16.safetensors files
+  // Mapped: keep weights as views of the files (least memory, instant load, slower CPU compute).
+  models::WeightStorage storage = models::WeightStorage::Copied;
   // For single files: a diffusers folder whose configs and tokenizer describe the checkpoint
   // (by default the built-in SD1.5 / SD2.1 configs and the shipped CLIP vocabulary are used).
   std::filesystem::path configFolder;

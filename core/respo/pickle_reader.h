@@ -30,7 +30,9 @@ struct TensorRecord {
 };
 
 struct PickleValue;
-using PickleRef = std::shared_ptr<PickleValue>;
+// Values point at each other (a pickle may share one object between several places, or even make
+// a cycle); all of them are owned by the Pickle they were read from.
+using PickleRef = PickleValue*;
 
 struct PickleValue {
   enum class Kind { None, Bool, Int, Float, String, Tuple, List, Dict, Global, Storage, Tensor };
@@ -48,7 +50,12 @@ struct PickleValue {
 // "a tensor", "an int", "a dict"... for messages.
 std::string describe(const PickleValue& value);
 
+struct Pickle {
+  std::vector<std::unique_ptr<PickleValue>> values;  // owns every value
+  const PickleValue* root = nullptr;
+};
+
 // Interprets `bytes`; `where` (e.g. "model.pt: archive/data.pkl") prefixes every error message.
-PickleRef readTorchPickle(std::span<const std::byte> bytes, const std::string& where);
+Pickle readTorchPickle(std::span<const std::byte> bytes, const std::string& where);
 
 }  // namespace respo::concepts
