@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -20,6 +21,7 @@
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
+#include "core/respo/reference_import.h"
 #include "core/respo/trainer.h"
 #include "core/text/clip_tokenizer.h"
 #include "gpu/compute_device.h"
@@ -332,6 +334,46 @@ int benchmark(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Converts a checkpoint of the reference implementation into one concept file per column.
+int importReference(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"out", "model"}, {"age-naming"});
+  if (cl.positional().size() != 1) throw respo::InvalidArgument("import-reference needs exactly one FILE");
+  namespace c = respo::concepts;
+  const std::filesystem::path out = cl.require("out");
+  std::filesystem::create_directories(out);
+  std::string fingerprint = "unknown";
+  if (auto modelPath = cl.value("model")) {
+    respo::pipeline::LoadOptions options;
+    options.storage = respo::models::WeightStorage::Mapped;
+    auto model = respo::pipeline::loadStableDiffusion(*modelPath, options);
+    fingerprint = c::modelFingerprint(model.unet);
+  }
+  const std::map<std::string, std::string> presets{
+      {"a woman", "gender-woman"}, {"a man", "gender-man"}, {"a black-race person", "race-black"},
+      {"a white-race person", "race-white"}, {"a Asian-race person", "race-asian"}, {"violence", "violence"},
+      {"sexual", "sexual"}};
+  for (const auto& imported : c::importReferenceCheckpoint(cl.positional()[0], c::referenceColumns(cl.has("age-naming")))) {
+    c::ConceptModule module;
+    const auto preset = presets.find(imported.name);
+    if (preset != presets.end()) {
+      module.settings = c::preset(preset->second);
+    } else {  // young / old: the reference trains them like gender
+      module.settings = c::preset("gender-woman");
+      module.settings.group = "age";
+      module.settings.name = module.settings.targetPrompt = imported.name;
+    }
+    module.ram = imported.ram;
+    module.sam = imported.sam;
+    module.stepsDone = module.settings.steps;
+    module.modelFingerprint = fingerprint;
+    std::string file = imported.name;
+    for (auto& ch : file) ch = std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '-';
+    c::saveConcept(out / (file + ".safetensors"), module);
+    std::cout << "wrote " << (out / (file + ".safetensors")).string() << " (column " << imported.column << ")\n";
+  }
+  return 0;
+}
+
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list{
       {"generate", "generate images from a prompt with a Stable Diffusion model",
@@ -349,6 +391,8 @@ const std::vector<Subcommand>& subcommands() {
        "              [--trajectory-cfg X] [--trajectory-steps N] [--max-trajectory-step K] [--init uniform|zero] [--timestep reference|trajectory] [--resolution PX]\n"
        "              [--checkpoint FILE] [--checkpoint-every N] [--resume] [--device D] --out FILE.safetensors",
        trainConcept},
+      {"import-reference", "convert a reference-implementation RespoDiff checkpoint (torch zip) into concept files",
+       "import-reference FILE --out DIR [--model DIR_OR_FILE] [--age-naming]", importReference},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
        "benchmark --model DIR [--unet-only | --load-only] [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
        benchmark},

@@ -7,3 +7,7 @@ respodiff_add_test(NAME test_reference_import SOURCES core/respo/test_reference_
                    LIBS respodiff_core LABELS respo
                    ARGS --dir ${REF_OUT}/respo_import FIXTURES_REQUIRED respo_import_python)
 target_precompile_headers(test_reference_import REUSE_FROM respodiff_core)
+add_test(NAME cli_import_reference
+         COMMAND respodiff import-reference ${REF_OUT}/respo_import/full.pt --out ${CMAKE_BINARY_DIR}/imported)
+set_tests_properties(cli_import_reference PROPERTIES LABELS "respo;cli" FIXTURES_REQUIRED respo_import_python
+                     PASS_REGULAR_EXPRESSION "wrote .*a-woman.safetensors \\(column 0\\)")
