@@ -243,6 +243,8 @@ def main() -> None:
         tensors = {k: v.contiguous() for k, v in component_outputs(models, cfg, seed).items()}
         tensors.update(pipeline_outputs(out, name))
         save_file(tensors, str(out / f"{name}_expect.safetensors"))
+        if name == "sd1":  # an fp16 variant beside the fp32 weights, as hub repositories ship them
+            models["unet"].half().save_pretrained(out / name / "unet", variant="fp16", safe_serialization=True)
         (out / f"{name}_pipeline_runs.json").write_text(json.dumps(PIPELINE_RUNS[name]))
         print(f"{name}: wrote model and {len(tensors)} reference tensors")
     if args.full_size_unet:

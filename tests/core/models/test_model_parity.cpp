@@ -132,6 +132,20 @@ RESPO_TEST(full_size_sd15_unet_one_step) {
               expected.at("unet.out"));
 }
 
+RESPO_TEST(fp16_variant_files_load_into_the_same_model) {
+  torch::InferenceMode guard;
+  const Expected expected("sd1");
+  const auto weights = loadComponentWeights(dir() / "sd1" / "unet", "fp16");
+  REQUIRE(weights.at("conv_in.weight").scalar_type() == torch::kFloat16);
+  UNet2DConditionModel unet(UNetConfig::fromFile(dir() / "sd1" / "unet" / "config.json"));
+  loadWeights(*unet, weights, "sd1/unet (fp16)", torch::kFloat32, torch::kCPU);
+  const auto out = unet->forward(expected["unet.sample"], expected["unet.timestep"], expected["unet.context"]);
+  const double error = relativeError(out, expected["unet.out"]);
+  std::cout << "  sd1 unet from fp16 files, computed in fp32: relative error " << error << "\n";
+  EXPECT(error < 1e-2);
+  EXPECT_THROWS(loadComponentWeights(dir() / "sd1" / "unet", "bf16"), IoError, "no weights found");
+}
+
 RESPO_TEST(weights_that_do_not_fit_the_config_are_named) {
   auto config = UNetConfig::fromFile(dir() / "sd1" / "unet" / "config.json");
   config.crossAttentionDim = 40;

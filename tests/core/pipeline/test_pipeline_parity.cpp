@@ -1,6 +1,7 @@
 // The text-to-image pipeline against diffusers' StableDiffusionPipeline on the same random-weight
 // models, prompts, seeds and schedulers; plus determinism, cancellation and the bottleneck hook.
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -108,6 +109,12 @@ RESPO_TEST(callback_reports_every_step_and_can_cancel) {
     return true;
   });
   EXPECT(seen == (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  // A live preview of the latents: one RGB pixel per latent position, varying across the image.
+  const auto preview = latentPreview(torch::randn({1, 4, 16, 16}));
+  EXPECT_EQ(preview.width, 16);
+  EXPECT_EQ(preview.pixels.size(), 16u * 16u * 3u);
+  EXPECT(*std::max_element(preview.pixels.begin(), preview.pixels.end()) >
+         *std::min_element(preview.pixels.begin(), preview.pixels.end()));
   int calls = 0;
   EXPECT_THROWS(pipeline.generate(request, [&](const StepProgress&) { return ++calls < 2; }), Cancelled,
                 "cancelled at step 2");
