@@ -53,8 +53,9 @@ for d in "${devices[@]}"; do
   dev="${d%%:*}"; prec="${d##*:}"
   comp_out=$("$build/tests/test_model_parity" --dir "$sd" --device "$dev" --precision "$prec" --skip full_size 2>&1) || status=1
   pipe_out=$("$build/tests/test_pipeline_parity" --dir "$sd" --device "$dev" --precision "$prec" 2>&1) || status=1
-  comp=$(grep -o 'relative error [0-9.e+-]*' <<<"$comp_out" | awk '{print $3}' | sort -g | tail -n1)
-  img=$(grep -o 'image relative error [0-9.e+-]*' <<<"$pipe_out" | awk '{print $4}' | sort -g | tail -n1)
+  label="($dev $prec)"
+  comp=$(grep -F "$label" <<<"$comp_out" | grep -o 'relative error [0-9.e+-]*' | awk '{print $3}' | sort -g | tail -n1)
+  img=$(grep -F "$label" <<<"$pipe_out" | grep -o 'image relative error [0-9.e+-]*' | awk '{print $4}' | sort -g | tail -n1)
   verdict=$(tail -n1 <<<"$comp_out"; tail -n1 <<<"$pipe_out")
   printf '| %s | %s | %s | %s | %s |\n' "$dev" "$prec" "${comp:-n/a}" "${img:-n/a}" "$(tr '\n' ';' <<<"$verdict")"
 done
