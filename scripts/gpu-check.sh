@@ -13,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 mode="${1:-gpu}"
-build="$here/build/gpu"
+build="$here/build-gpu"
 refs="$here/build/reference"
 
 python=""
