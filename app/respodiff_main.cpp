@@ -275,8 +275,8 @@ int trainConcept(const std::vector<std::string>& args) {
 
 // Times generation (or one UNet call) in this process: one warm-up, then --repeat runs; prints the median.
 int benchmark(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler"},
-                       {"unet-only", "load-only", "mapped-weights"});
+  const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k"},
+                       {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead"});
   namespace fs = std::filesystem;
   if (auto threads = cl.value("threads")) at::set_num_threads(std::stoi(*threads));
   const int repeat = std::stoi(cl.value("repeat").value_or("5"));
@@ -302,7 +302,42 @@ int benchmark(const std::vector<std::string>& args) {
     std::printf("load_seconds: %.3f\npeak_rss_mib: %.1f\n", elapsed, usage.ru_maxrss / 1024.0);
     return 0;
   }
-  if (cl.has("unet-only")) {
+  if (cl.has("train-step")) {
+    // One RespoDiff training step (gender preset) with a fixed trajectory length k.
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    auto settings = respo::concepts::preset("gender-woman");
+    respo::concepts::ConceptTrainer trainer(model, settings);
+    const int k = std::stoi(cl.value("k").value_or("10"));
+    const auto& config = model.unet->config();
+    auto generator = at::detail::createCPUGenerator(3);
+    const auto noise = torch::randn({1, config.inChannels, config.sampleSize, config.sampleSize}, generator);
+    time([&] { trainer.step({k}, noise); });
+  } else if (cl.has("concept-overhead")) {
+    // Generation with a concept hook (a constant module on every step) against the plain pipeline.
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    respo::pipeline::TextToImagePipeline pipeline(model);
+    respo::pipeline::GenerationRequest request;
+    request.prompt = "a photo of a doctor";
+    request.steps = std::stoi(cl.value("steps").value_or("25"));
+    request.scheduler = "ddim";
+    const auto& config = model.unet->config();
+    const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
+    auto hook = respo::concepts::makeConceptHook(torch::full({1, h[0], h[1], h[2]}, 0.01f));
+    std::vector<double> plain, hooked;
+    auto once = [&](bool withHook) {
+      const auto start = std::chrono::steady_clock::now();
+      pipeline.generate(request, {}, withHook ? hook : respo::models::BottleneckHook{});
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    once(false), once(true);
+    for (int i = 0; i < repeat; ++i) plain.push_back(once(false)), hooked.push_back(once(true));
+    std::sort(plain.begin(), plain.end());
+    std::sort(hooked.begin(), hooked.end());
+    const double a = plain[plain.size() / 2], b = hooked[hooked.size() / 2];
+    std::printf("plain_median_seconds: %.6f\nwith_concept_median_seconds: %.6f\noverhead_percent: %.2f\n", a, b,
+                100.0 * (b - a) / a);
+    return 0;
+  } else if (cl.has("unet-only")) {
     const fs::path folder = fs::path(cl.require("model")) / "unet";
     respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
     respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), torch::kFloat32,
@@ -394,7 +429,8 @@ const std::vector<Subcommand>& subcommands() {
       {"import-reference", "convert a reference-implementation RespoDiff checkpoint (torch zip) into concept files",
        "import-reference FILE --out DIR [--model DIR_OR_FILE] [--age-naming]", importReference},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
-       "benchmark --model DIR [--unet-only | --load-only] [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
+       "benchmark --model DIR [--unet-only | --load-only | --train-step [--k K] | --concept-overhead]\n"
+       "          [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
        benchmark},
       {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
       {"tokenize", "show the CLIP token ids of a prompt",

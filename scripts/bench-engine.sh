@@ -31,3 +31,8 @@ echo "|---|---|---|---|"
 run_case "small SD1-shaped model, 32 px, 25 DDIM steps, CFG" --model "$work/sd/sd1" --steps 25
 run_case "small SD1-shaped UNet, one call" --model "$work/sd/sd1" --unet-only
 run_case "full-size SD1.5 UNet, one call, 64x64 latent" --model "$work/sd/sd15_unet" --unet-only
+run_case "RespoDiff training step (k = 10), small model" --model "$work/sd/sd1" --train-step --k 10
+echo
+echo "Inference overhead of an enabled concept module (same process, alternating):"
+"$here/build/bin/respodiff" benchmark --model "$work/sd/sd1" --concept-overhead --steps 25 --repeat 9 --threads 2
+"$here/build/bin/respodiff" benchmark --model "$work/sd/sd15_full" --concept-overhead --steps 2 --repeat 2 --threads 2 | sed 's/^/full SD1.5, 512 px, 2 steps: /'

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <unistd.h>
 
@@ -264,4 +265,28 @@ RESPO_TEST(training_step_matches_the_python_reference) {
     EXPECT(ramError <= 1e-4);
     EXPECT(samError <= 1e-4);
   }
+}
+
+RESPO_TEST(a_diverging_run_stops_and_keeps_the_last_good_checkpoint) {
+  const auto settings = quick("gender-man", 3);
+  const auto checkpoint = scratch() / "diverge.safetensors";
+  ConceptTrainer first(model(), settings);
+  EXPECT_THROWS(first.train([](const TrainingProgress&) { return false; }, {checkpoint, 100}), Cancelled, "step 1");
+  // Poison the module so the next step's loss is NaN.
+  std::map<std::string, torch::Tensor> tensors;
+  io::Metadata metadata;
+  {
+    const auto file = io::SafetensorsFile::open(checkpoint);
+    for (auto& [name, t] : io::loadAll(file)) tensors[name] = t.clone();
+    metadata = file.metadata();
+  }
+  tensors["ram"].fill_(std::numeric_limits<float>::quiet_NaN());
+  io::saveTensors(checkpoint, tensors, metadata);
+  const auto before = fs::file_size(checkpoint);
+  ConceptTrainer second(model(), settings);
+  second.resumeFrom(checkpoint);
+  EXPECT_THROWS(second.train({}, {checkpoint, 1}), Error, "the last good checkpoint");
+  EXPECT_EQ(second.module().stepsDone, 1);  // the failed step was rolled back
+  EXPECT_EQ(fs::file_size(checkpoint), before);
+  EXPECT_EQ(loadConcept(checkpoint).stepsDone, 1);
 }
