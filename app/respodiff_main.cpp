@@ -97,7 +97,7 @@ int generate(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
-                        "ram-strength", "sam-strength", "policy", "fixed-member"},
+                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
@@ -179,6 +179,22 @@ int generate(const std::vector<std::string>& args) {
         group = composition.fairness.end() - 1;
       }
       group->members.push_back(use);
+    }
+    // --group-weight gender=0.6,race=0.4 (intersectional use; 1 by default)
+    if (auto weights = cl.value("group-weight")) {
+      std::stringstream entries(*weights);
+      for (std::string entry; std::getline(entries, entry, ',');) {
+        const auto eq = entry.find('=');
+        auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
+                                  [&](const auto& g) { return eq != std::string::npos && g.name == entry.substr(0, eq); });
+        if (group == composition.fairness.end())
+          throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
+        try {
+          group->weight = std::stod(entry.substr(eq + 1));
+        } catch (const std::exception&) {
+          throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number after '='");
+        }
+      }
     }
     const int factor = model.vaeScaleFactor();
     const auto h = model.unet->bottleneckShape(request.height / factor, request.width / factor);
@@ -417,7 +433,8 @@ const std::vector<Subcommand>& subcommands() {
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
        "         [--concept FILE[,FILE...]] [--ram-strength X] [--sam-strength Y]\n"
-       "         [--policy random|balanced|fixed] [--fixed-member NAME] [--compare] [--ignore-fingerprint]",
+       "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
+       "         [--compare] [--ignore-fingerprint]",
        generate},
       {"train-concept", "train a RespoDiff concept module (RAM + SAM) on a model",
        "train-concept --model DIR_OR_FILE (--preset gender-woman|gender-man|race-black|race-white|race-asian|violence|sexual\n"

@@ -12,3 +12,9 @@ add_test(NAME cli_train_concept_then_compare
          "$<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sd/sd1 --preset violence --steps 2 --trajectory-steps 6 --quiet --out ${CMAKE_BINARY_DIR}/cli-violence.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a photo of a chef' --steps 3 --concept ${CMAKE_BINARY_DIR}/cli-violence.safetensors --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-compare.png")
 set_tests_properties(cli_train_concept_then_compare PROPERTIES LABELS "respo;cli" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "wrote .*cli-compare.png \\(baseline \\| responsible\\)")
+add_test(NAME cli_concept_from_another_model_is_refused
+         COMMAND respodiff generate --model ${REF_OUT}/sd/sd2 --prompt x --steps 2 --quiet
+                 --concept ${CMAKE_BINARY_DIR}/cli-violence.safetensors --out ${CMAKE_BINARY_DIR}/cli-refused.png)
+set_tests_properties(cli_concept_from_another_model_is_refused PROPERTIES LABELS "respo;cli"
+                     DEPENDS cli_train_concept_then_compare FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "was trained on another model")
