@@ -140,7 +140,7 @@ int generate(const std::vector<std::string>& args) {
       throw respo::InvalidArgument("--cfg expects a number, got '" + *cfg + "'");
     }
   }
-  const int native = model.unet->config().sampleSize * model.vaeScaleFactor();
+  const int native = model.nativeImageSize();
   if (request.width == 0) request.width = native;
   if (request.height == 0) request.height = native;
 

@@ -37,6 +37,8 @@ struct StableDiffusionModel {
   torch::Dtype dtype = torch::kFloat32;
 
   int vaeScaleFactor() const { return vae->config().downsamplingFactor(); }
+  // The image size the UNet was configured for (sample_size latents).
+  int nativeImageSize() const { return unet->config().sampleSize * vaeScaleFactor(); }
 };
 
 // Throws IoError / FormatError naming the file at fault; pickle checkpoints are refused.

@@ -8,7 +8,7 @@ namespace respo::pipeline {
 
 void GenerationRequest::validate(const StableDiffusionModel& model) const {
   const int factor = model.vaeScaleFactor();
-  const int native = model.unet->config().sampleSize * factor;
+  const int native = model.nativeImageSize();
   const int w = width > 0 ? width : native, h = height > 0 ? height : native;
   if (w % factor != 0 || h % factor != 0)
     throw InvalidArgument("image size " + std::to_string(w) + "x" + std::to_string(h) + " must be a multiple of " +
@@ -36,7 +36,7 @@ torch::Tensor TextToImagePipeline::encodePrompt(const std::string& prompt, int b
 
 torch::Tensor TextToImagePipeline::initialNoise(const GenerationRequest& request, at::Generator& generator) const {
   const int factor = model_.vaeScaleFactor();
-  const int native = model_.unet->config().sampleSize * factor;
+  const int native = model_.nativeImageSize();
   const int64_t h = (request.height > 0 ? request.height : native) / factor;
   const int64_t w = (request.width > 0 ? request.width : native) / factor;
   return torch::randn({request.batch, model_.unet->config().inChannels, h, w}, generator, torch::kFloat32);

@@ -32,7 +32,7 @@ ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const Conc
   module_.settings = settings;
   const auto& config = model.unet->config();
   const int factor = model.vaeScaleFactor();
-  const int size = settings.resolution > 0 ? settings.resolution : config.sampleSize * factor;
+  const int size = settings.resolution > 0 ? settings.resolution : model.nativeImageSize();
   if (size % factor != 0) throw InvalidArgument("training resolution must be a multiple of " + std::to_string(factor));
   module_.settings.resolution = size;
   latentShape_ = {config.inChannels, size / factor, size / factor};
@@ -58,9 +58,9 @@ ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const Conc
   target_ = pipe.encodePrompt(settings.targetPrompt, 1);
   negative_ = pipe.encodePrompt(settings.negativePrompt, 1);
   empty_ = pipe.encodePrompt("", 1);
-  auto ddim = sched::makeScheduler("ddim", model.schedulerConfig);
-  ddim->setTimesteps(settings.trajectorySteps);
-  trajectoryTimesteps_ = ddim->timesteps();
+  trajectoryScheduler_ = sched::makeScheduler("ddim", model.schedulerConfig);
+  trajectoryScheduler_->setTimesteps(settings.trajectorySteps);
+  trajectoryTimesteps_ = trajectoryScheduler_->timesteps();
 }
 
 torch::Tensor ConceptTrainer::unet(const torch::Tensor& latents, const torch::Tensor& t, const torch::Tensor& context,
@@ -82,8 +82,6 @@ double ConceptTrainer::lossTimestep(int k) const {
 
 torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise) {
   torch::NoGradGuard noGrad;
-  auto ddim = sched::makeScheduler("ddim", model_.schedulerConfig);
-  ddim->setTimesteps(module_.settings.trajectorySteps);
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
   const auto context = torch::cat({empty_, neutral_});
   // The current modules act on the conditional half only.
@@ -93,7 +91,7 @@ torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise
   for (int i = 0; i < k; ++i) {
     const auto t = torch::full({2}, trajectoryTimesteps_[static_cast<std::size_t>(i)], options);
     const auto eps = unet(torch::cat({z, z}), t, context, delta).chunk(2);
-    z = ddim->step(eps[0] + w * (eps[1] - eps[0]), static_cast<std::size_t>(i), z);
+    z = trajectoryScheduler_->step(eps[0] + w * (eps[1] - eps[0]), static_cast<std::size_t>(i), z);
   }
   return z;
 }

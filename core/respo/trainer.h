@@ -11,6 +11,7 @@
 
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/concept_module.h"
+#include "core/schedulers/scheduler.h"
 
 namespace respo::concepts {
 
@@ -65,6 +66,7 @@ class ConceptTrainer {
   AdamState ramAdam_, samAdam_;
   at::Generator generator_;
   torch::Tensor neutral_, target_, negative_, empty_;  // [1, 77, D]
+  std::unique_ptr<sched::Scheduler> trajectoryScheduler_;  // DDIM; its step keeps no state
   std::vector<double> trajectoryTimesteps_;
   std::vector<int64_t> latentShape_;
 };

@@ -70,12 +70,7 @@ def write_model(out: pathlib.Path, name: str, cfg: dict, bpe: str, seed: int) ->
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1, **cfg["scheduler"])
     scheduler.save_pretrained(folder / "scheduler")
-    import open_clip.tokenizer as oct
-    ref = oct.SimpleTokenizer(bpe_path=bpe)
-    rename = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
-    vocab = {rename.get(t, t): i for t, i in ref.encoder.items()}
-    merges = [p for p, _ in sorted(ref.bpe_ranks.items(), key=lambda kv: kv[1])]
-    tokenizer_reference.write_folder(folder / "tokenizer", vocab, merges, cfg["pad"])
+    tokenizer_reference.write_folder(folder / "tokenizer", *tokenizer_reference.clip_vocab(bpe), cfg["pad"])
     (folder / "model_index.json").write_text(json.dumps({
         "_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.42.1",
         "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"],
@@ -204,12 +199,7 @@ def write_model_index_and_tokenizer(folder: pathlib.Path, bpe: str, pad: str, sc
     from diffusers import PNDMScheduler
     PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True,
                   steps_offset=1, set_alpha_to_one=False).save_pretrained(folder / "scheduler")
-    import open_clip.tokenizer as oct
-    ref = oct.SimpleTokenizer(bpe_path=bpe)
-    rename = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
-    vocab = {rename.get(t, t): i for t, i in ref.encoder.items()}
-    merges = [p for p, _ in sorted(ref.bpe_ranks.items(), key=lambda kv: kv[1])]
-    tokenizer_reference.write_folder(folder / "tokenizer", vocab, merges, pad)
+    tokenizer_reference.write_folder(folder / "tokenizer", *tokenizer_reference.clip_vocab(bpe), pad)
     (folder / "model_index.json").write_text(json.dumps({
         "_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"],
         "vae": ["diffusers", "AutoencoderKL"], "text_encoder": ["transformers", "CLIPTextModel"],

@@ -58,6 +58,15 @@ def corpus(count: int, seed: int = 7) -> list:
     return prompts
 
 
+def clip_vocab(bpe: str):
+    """(vocab, merges) of the CLIP BPE file that open_clip ships, with transformers' token names."""
+    reference = oct.SimpleTokenizer(bpe_path=bpe)
+    rename = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
+    vocab = {rename.get(token, token): index for token, index in reference.encoder.items()}
+    merges = [pair for pair, _ in sorted(reference.bpe_ranks.items(), key=lambda kv: kv[1])]
+    return vocab, merges
+
+
 def write_folder(folder: pathlib.Path, vocab: dict, merges: list, pad: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
@@ -80,9 +89,7 @@ def main() -> None:
     out = pathlib.Path(args.out)
 
     reference = oct.SimpleTokenizer(bpe_path=args.bpe)
-    rename = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
-    vocab = {rename.get(token, token): index for token, index in reference.encoder.items()}
-    merges = [pair for pair, _ in sorted(reference.bpe_ranks.items(), key=lambda kv: kv[1])]
+    vocab, merges = clip_vocab(args.bpe)
 
     prompts = corpus(args.count)
     cases = {"prompts": prompts}
