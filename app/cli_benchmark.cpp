@@ -1,0 +1,128 @@
+// respodiff benchmark: in-process timings (generation, one UNet call, loading, a training step, concept overhead).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/command_line.h"
+#include "core/common/error.h"
+#include "core/io/image.h"
+#include "core/io/safetensors.h"
+#include "core/models/component_weights.h"
+#include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/text_to_image.h"
+#include "core/respo/composition.h"
+#include "core/respo/reference_import.h"
+#include "core/respo/trainer.h"
+#include "core/text/clip_tokenizer.h"
+#include "gpu/compute_device.h"
+#include "app/cli_commands.h"
+
+namespace respo::app {
+
+// Times generation (or one UNet call) in this process: one warm-up, then --repeat runs; prints the median.
+int benchmark(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k"},
+                       {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead"});
+  namespace fs = std::filesystem;
+  if (auto threads = cl.value("threads")) at::set_num_threads(std::stoi(*threads));
+  const int repeat = std::stoi(cl.value("repeat").value_or("5"));
+  const int width = std::stoi(cl.value("width").value_or("0")), height = std::stoi(cl.value("height").value_or("0"));
+  std::vector<double> seconds;
+  auto time = [&](const std::function<void()>& run) {
+    run();  // warm-up
+    for (int i = 0; i < repeat; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      run();
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  };
+  if (cl.has("load-only")) {
+    // Loading time and the process's peak resident memory right after loading.
+    const auto start = std::chrono::steady_clock::now();
+    respo::pipeline::LoadOptions options;
+    if (cl.has("mapped-weights")) options.storage = respo::models::WeightStorage::Mapped;
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"), options);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("load_seconds: %.3f\npeak_rss_mib: %.1f\n", elapsed, usage.ru_maxrss / 1024.0);
+    return 0;
+  }
+  if (cl.has("train-step")) {
+    // One RespoDiff training step (gender preset) with a fixed trajectory length k.
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    auto settings = respo::concepts::preset("gender-woman");
+    respo::concepts::ConceptTrainer trainer(model, settings);
+    const int k = std::stoi(cl.value("k").value_or("10"));
+    const auto& config = model.unet->config();
+    auto generator = at::detail::createCPUGenerator(3);
+    const auto noise = torch::randn({1, config.inChannels, config.sampleSize, config.sampleSize}, generator);
+    time([&] { trainer.step({k}, noise); });
+  } else if (cl.has("concept-overhead")) {
+    // Generation with a concept hook (a constant module on every step) against the plain pipeline.
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    respo::pipeline::TextToImagePipeline pipeline(model);
+    respo::pipeline::GenerationRequest request;
+    request.prompt = "a photo of a doctor";
+    request.steps = std::stoi(cl.value("steps").value_or("25"));
+    request.scheduler = "ddim";
+    const auto& config = model.unet->config();
+    const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
+    auto hook = respo::concepts::makeConceptHook(torch::full({1, h[0], h[1], h[2]}, 0.01f));
+    std::vector<double> plain, hooked;
+    auto once = [&](bool withHook) {
+      const auto start = std::chrono::steady_clock::now();
+      pipeline.generate(request, {}, withHook ? hook : respo::models::BottleneckHook{});
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    once(false), once(true);
+    for (int i = 0; i < repeat; ++i) plain.push_back(once(false)), hooked.push_back(once(true));
+    std::sort(plain.begin(), plain.end());
+    std::sort(hooked.begin(), hooked.end());
+    const double a = plain[plain.size() / 2], b = hooked[hooked.size() / 2];
+    std::printf("plain_median_seconds: %.6f\nwith_concept_median_seconds: %.6f\noverhead_percent: %.2f\n", a, b,
+                100.0 * (b - a) / a);
+    return 0;
+  } else if (cl.has("unet-only")) {
+    const fs::path folder = fs::path(cl.require("model")) / "unet";
+    respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
+    respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), torch::kFloat32,
+                               torch::kCPU, cl.has("mapped-weights") ? respo::models::WeightStorage::Mapped
+                                                                      : respo::models::WeightStorage::Copied);
+    unet->eval();
+    const auto& config = unet->config();
+    const int64_t h = height > 0 ? height / 8 : config.sampleSize, w = width > 0 ? width / 8 : config.sampleSize;
+    torch::InferenceMode guard;
+    auto generator = at::detail::createCPUGenerator(1);
+    const auto sample = torch::randn({1, config.inChannels, h, w}, generator);
+    const auto context = torch::randn({1, 77, config.crossAttentionDim}, generator);
+    const auto t = torch::tensor({501.0f});
+    time([&] { unet->forward(sample, t, context); });
+  } else {
+    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    respo::pipeline::TextToImagePipeline pipeline(model);
+    respo::pipeline::GenerationRequest request;
+    request.prompt = "a photo of a doctor";
+    request.steps = std::stoi(cl.value("steps").value_or("25"));
+    request.guidanceScale = std::stod(cl.value("cfg").value_or("7.5"));
+    request.scheduler = cl.value("scheduler").value_or("ddim");
+    request.width = width, request.height = height;
+    time([&] { pipeline.generate(request); });
+  }
+  std::sort(seconds.begin(), seconds.end());
+  std::printf("median_seconds: %.6f\nmin_seconds: %.6f\nthreads: %d\n", seconds[seconds.size() / 2], seconds.front(),
+              at::get_num_threads());
+  return 0;
+}
+
+}  // namespace respo::app

@@ -1,0 +1,13 @@
+#pragma once
+// The command line's larger subcommands, one file each; respodiff_main.cpp lists and dispatches them.
+#include <string>
+#include <vector>
+
+namespace respo::app {
+
+int generate(const std::vector<std::string>& args);
+int trainConcept(const std::vector<std::string>& args);
+int importReference(const std::vector<std::string>& args);
+int benchmark(const std::vector<std::string>& args);
+
+}  // namespace respo::app

@@ -1,0 +1,135 @@
+// respodiff train-concept and import-reference: making concept modules.
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/command_line.h"
+#include "core/common/error.h"
+#include "core/io/image.h"
+#include "core/io/safetensors.h"
+#include "core/models/component_weights.h"
+#include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/text_to_image.h"
+#include "core/respo/composition.h"
+#include "core/respo/reference_import.h"
+#include "core/respo/trainer.h"
+#include "core/text/clip_tokenizer.h"
+#include "gpu/compute_device.h"
+#include "app/cli_commands.h"
+
+namespace respo::app {
+
+int trainConcept(const std::vector<std::string>& args) {
+  const CommandLine cl(args,
+                       {"model", "preset", "name", "group", "kind", "neutral", "target", "negative", "steps", "batch",
+                        "seed", "ram-lr", "sam-lr", "lambda", "w-tar", "trajectory-cfg", "init", "timestep",
+                        "resolution", "checkpoint", "checkpoint-every", "out", "device", "precision", "trajectory-steps",
+                        "max-trajectory-step"},
+                       {"resume", "quiet"});
+  namespace c = respo::concepts;
+  c::ConceptSettings s = cl.value("preset") ? c::preset(*cl.value("preset")) : c::ConceptSettings{};
+  auto text = [&](const char* key, std::string& target) { if (auto v = cl.value(key)) target = *v; };
+  auto real = [&](const char* key, double& target) {
+    if (auto v = cl.value(key)) {
+      try { target = std::stod(*v); } catch (const std::exception&) {
+        throw respo::InvalidArgument(std::string("--") + key + " expects a number, got '" + *v + "'");
+      }
+    }
+  };
+  auto whole = [&](const char* key, auto& target) {
+    if (auto v = cl.value(key)) {
+      try { target = static_cast<std::remove_reference_t<decltype(target)>>(std::stoll(*v)); } catch (const std::exception&) {
+        throw respo::InvalidArgument(std::string("--") + key + " expects a whole number, got '" + *v + "'");
+      }
+    }
+  };
+  text("name", s.name), text("group", s.group), text("neutral", s.neutralPrompt), text("target", s.targetPrompt);
+  text("negative", s.negativePrompt), text("init", s.init);
+  if (auto kind = cl.value("kind")) s.kind = *kind == "safety" ? c::ConceptKind::Safety : c::ConceptKind::Fairness;
+  if (auto t = cl.value("timestep")) s.timestep = *t == "trajectory" ? c::TimestepConvention::Trajectory : c::TimestepConvention::Reference;
+  whole("steps", s.steps), whole("batch", s.batch), whole("seed", s.seed), whole("resolution", s.resolution);
+  whole("trajectory-steps", s.trajectorySteps);
+  s.maxTrajectoryStep = std::min(s.maxTrajectoryStep, s.trajectorySteps - 2);
+  whole("max-trajectory-step", s.maxTrajectoryStep);
+  real("ram-lr", s.ramLearningRate), real("sam-lr", s.samLearningRate), real("lambda", s.semanticWeight);
+  real("w-tar", s.targetGuidance), real("trajectory-cfg", s.trajectoryGuidance);
+
+  const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
+                                                respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
+  respo::pipeline::LoadOptions load;
+  load.device = compute.device;
+  load.dtype = compute.dtype;
+  auto model = respo::pipeline::loadStableDiffusion(cl.require("model"), load);
+  const std::filesystem::path out = cl.require("out");
+  c::CheckpointOptions checkpoints;
+  checkpoints.path = cl.value("checkpoint").value_or(out.string() + ".checkpoint.safetensors");
+  int every = 100;
+  whole("checkpoint-every", every);
+  checkpoints.every = every;
+  c::ConceptTrainer trainer(model, s);
+  if (cl.has("resume") && std::filesystem::exists(checkpoints.path)) {
+    trainer.resumeFrom(checkpoints.path);
+    std::cerr << "resumed from " << checkpoints.path.string() << " at step " << trainer.module().stepsDone << "\n";
+  }
+  const bool quiet = cl.has("quiet");
+  const auto module = trainer.train([&](const c::TrainingProgress& p) {
+    if (!quiet) std::fprintf(stderr, "\rstep %d/%d  L_resp %.6f  L_sem %.6f", p.step, p.total, p.responsibleLoss, p.semanticLoss);
+    return true;
+  }, checkpoints);
+  if (!quiet) std::fprintf(stderr, "\n");
+  c::saveConcept(out, module);
+  std::cout << "wrote " << out.string() << " (" << module.settings.name << ", " << module.stepsDone << " steps, L_resp "
+            << module.lastResponsibleLoss << ", L_sem " << module.lastSemanticLoss << ")\n";
+  return 0;
+}
+
+// Converts a checkpoint of the reference implementation into one concept file per column.
+int importReference(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"out", "model"}, {"age-naming"});
+  if (cl.positional().size() != 1) throw respo::InvalidArgument("import-reference needs exactly one FILE");
+  namespace c = respo::concepts;
+  const std::filesystem::path out = cl.require("out");
+  std::filesystem::create_directories(out);
+  std::string fingerprint = "unknown";
+  if (auto modelPath = cl.value("model")) {
+    respo::pipeline::LoadOptions options;
+    options.storage = respo::models::WeightStorage::Mapped;
+    auto model = respo::pipeline::loadStableDiffusion(*modelPath, options);
+    fingerprint = c::modelFingerprint(model.unet);
+  }
+  const std::map<std::string, std::string> presets{
+      {"a woman", "gender-woman"}, {"a man", "gender-man"}, {"a black-race person", "race-black"},
+      {"a white-race person", "race-white"}, {"a Asian-race person", "race-asian"}, {"violence", "violence"},
+      {"sexual", "sexual"}};
+  for (const auto& imported : c::importReferenceCheckpoint(cl.positional()[0], c::referenceColumns(cl.has("age-naming")))) {
+    c::ConceptModule module;
+    const auto preset = presets.find(imported.name);
+    if (preset != presets.end()) {
+      module.settings = c::preset(preset->second);
+    } else {  // young / old: the reference trains them like gender
+      module.settings = c::preset("gender-woman");
+      module.settings.group = "age";
+      module.settings.name = module.settings.targetPrompt = imported.name;
+    }
+    module.ram = imported.ram;
+    module.sam = imported.sam;
+    module.stepsDone = module.settings.steps;
+    module.modelFingerprint = fingerprint;
+    std::string file = imported.name;
+    for (auto& ch : file) ch = std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '-';
+    c::saveConcept(out / (file + ".safetensors"), module);
+    std::cout << "wrote " << (out / (file + ".safetensors")).string() << " (column " << imported.column << ")\n";
+  }
+  return 0;
+}
+
+}  // namespace respo::app

@@ -1,0 +1,163 @@
+// respodiff generate: text-to-image, optionally with concept modules and a side-by-side comparison.
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/command_line.h"
+#include "core/common/error.h"
+#include "core/io/image.h"
+#include "core/io/safetensors.h"
+#include "core/models/component_weights.h"
+#include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/text_to_image.h"
+#include "core/respo/composition.h"
+#include "core/respo/reference_import.h"
+#include "core/respo/trainer.h"
+#include "core/text/clip_tokenizer.h"
+#include "gpu/compute_device.h"
+#include "app/cli_commands.h"
+
+namespace respo::app {
+
+int generate(const std::vector<std::string>& args) {
+  const CommandLine cl(args,
+                       {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
+                        "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
+                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight"},
+                       {"quiet", "compare", "ignore-fingerprint", "low-memory"});
+  namespace fs = std::filesystem;
+  const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
+                                                respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
+  respo::pipeline::LoadOptions load;
+  load.device = compute.device;
+  load.dtype = compute.dtype;
+  load.variant = cl.value("variant").value_or("");
+  load.configFolder = cl.value("config-from").value_or("");
+  if (cl.has("low-memory")) load.storage = respo::models::WeightStorage::Mapped;
+  const fs::path modelPath = cl.require("model");
+  auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
+
+  auto integer = [&](const char* name, long long fallback) {
+    const auto text = cl.value(name);
+    if (!text) return fallback;
+    try {
+      std::size_t used = 0;
+      const long long value = std::stoll(*text, &used);
+      if (used != text->size()) throw std::invalid_argument(*text);
+      return value;
+    } catch (const std::exception&) {
+      throw respo::InvalidArgument("--" + std::string(name) + " expects a whole number, got '" + *text + "'");
+    }
+  };
+  respo::pipeline::GenerationRequest request;
+  request.prompt = cl.require("prompt");
+  request.negativePrompt = cl.value("negative").value_or("");
+  request.seed = static_cast<std::uint64_t>(integer("seed", 0));
+  request.steps = static_cast<int>(integer("steps", 25));
+  request.width = static_cast<int>(integer("width", 0));
+  request.height = static_cast<int>(integer("height", 0));
+  request.batch = static_cast<int>(integer("batch", 1));
+  request.clipSkip = static_cast<int>(integer("clip-skip", 0));
+  request.scheduler = cl.value("scheduler").value_or("");
+  if (auto cfg = cl.value("cfg")) {
+    try {
+      request.guidanceScale = std::stod(*cfg);
+    } catch (const std::exception&) {
+      throw respo::InvalidArgument("--cfg expects a number, got '" + *cfg + "'");
+    }
+  }
+  const int native = model.nativeImageSize();
+  if (request.width == 0) request.width = native;
+  if (request.height == 0) request.height = native;
+
+  const bool quiet = cl.has("quiet");
+  auto progress = [&](const respo::pipeline::StepProgress& p) {
+    if (!quiet) std::fprintf(stderr, "\rstep %d/%d", p.step, p.total);
+    return true;
+  };
+
+  // Concept modules: fairness modules grouped by their group (one member per image), safety summed.
+  std::map<std::string, std::string> extra;
+  respo::models::BottleneckHook hook;
+  if (auto list = cl.value("concept")) {
+    respo::concepts::Composition composition;
+    composition.seed = request.seed;
+    const double ram = std::stod(cl.value("ram-strength").value_or("1")), sam = std::stod(cl.value("sam-strength").value_or("1"));
+    const auto fingerprint = respo::concepts::modelFingerprint(model.unet);
+    std::string names;
+    std::stringstream items(*list);
+    for (std::string file; std::getline(items, file, ',');) {
+      auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
+      if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
+        throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
+                                     ", this model " + fingerprint + "); pass --ignore-fingerprint to apply it anyway");
+      names += (names.empty() ? "" : "; ") + loaded->settings.name;
+      respo::concepts::ConceptUse use{loaded, ram, sam};
+      if (loaded->settings.kind == respo::concepts::ConceptKind::Safety) {
+        composition.safety.push_back(use);
+        continue;
+      }
+      auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
+                                [&](const auto& g) { return g.name == loaded->settings.group; });
+      if (group == composition.fairness.end()) {
+        composition.fairness.push_back({loaded->settings.group, {}, respo::concepts::parsePolicy(cl.value("policy").value_or("random")),
+                                        cl.value("fixed-member").value_or(""), 1.0});
+        group = composition.fairness.end() - 1;
+      }
+      group->members.push_back(use);
+    }
+    // --group-weight gender=0.6,race=0.4 (intersectional use; 1 by default)
+    if (auto weights = cl.value("group-weight")) {
+      std::stringstream entries(*weights);
+      for (std::string entry; std::getline(entries, entry, ',');) {
+        const auto eq = entry.find('=');
+        auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
+                                  [&](const auto& g) { return eq != std::string::npos && g.name == entry.substr(0, eq); });
+        if (group == composition.fairness.end())
+          throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
+        try {
+          group->weight = std::stod(entry.substr(eq + 1));
+        } catch (const std::exception&) {
+          throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number after '='");
+        }
+      }
+    }
+    const int factor = model.vaeScaleFactor();
+    const auto h = model.unet->bottleneckShape(request.height / factor, request.width / factor);
+    hook = respo::concepts::makeConceptHook(respo::concepts::composeDeltas(composition, request.batch, h).perImage);
+    extra["RespoDiff"] = names + " (RAM " + cl.value("ram-strength").value_or("1") + ", SAM " +
+                         cl.value("sam-strength").value_or("1") + ", " + cl.value("policy").value_or("random") + ")";
+  }
+
+  respo::pipeline::TextToImagePipeline pipeline(model);
+  const auto result = pipeline.generate(request, progress, hook);
+  if (!quiet) std::fprintf(stderr, "\n");
+  std::vector<respo::io::RgbImage> baseline;
+  if (cl.has("compare")) {
+    if (!hook) throw respo::InvalidArgument("--compare needs at least one --concept");
+    baseline = pipeline.generate(request, progress).rgb;  // same seed, same noise, no modules
+    if (!quiet) std::fprintf(stderr, "\n");
+  }
+  const fs::path out = cl.value("out").value_or("respodiff.png");
+  const auto parameters = respo::pipeline::formatParameters(request, modelPath.filename().string(), extra);
+  for (std::size_t i = 0; i < result.rgb.size(); ++i) {
+    fs::path target = out;
+    if (result.rgb.size() > 1)
+      target = out.parent_path() / (out.stem().string() + "-" + std::to_string(i) + out.extension().string());
+    const auto image = baseline.empty() ? result.rgb[i] : respo::io::sideBySide({baseline[i], result.rgb[i]});
+    respo::io::writePng(target, image, {{"parameters", parameters}});
+    std::cout << "wrote " << target.string() << (baseline.empty() ? "" : " (baseline | responsible)") << "\n";
+  }
+  return 0;
+}
+
+}  // namespace respo::app
