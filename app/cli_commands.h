@@ -9,5 +9,8 @@ int generate(const std::vector<std::string>& args);
 int trainConcept(const std::vector<std::string>& args);
 int importReference(const std::vector<std::string>& args);
 int benchmark(const std::vector<std::string>& args);
+// These need the toy world (OpenCV).
+int toyworld(const std::vector<std::string>& args);
+int evaluate(const std::vector<std::string>& args);
 
 }  // namespace respo::app

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <filesystem>
 #include <functional>
@@ -20,6 +21,7 @@
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
+#include "core/respo/concept_library.h"
 #include "core/respo/reference_import.h"
 #include "core/respo/trainer.h"
 #include "core/text/clip_tokenizer.h"
@@ -94,8 +96,20 @@ int generate(const std::vector<std::string>& args) {
     const double ram = std::stod(cl.value("ram-strength").value_or("1")), sam = std::stod(cl.value("sam-strength").value_or("1"));
     const auto fingerprint = respo::concepts::modelFingerprint(model.unet);
     std::string names;
+    // Each item is a file, or a group or concept name looked up in the concept library.
+    std::vector<std::string> files;
     std::stringstream items(*list);
-    for (std::string file; std::getline(items, file, ',');) {
+    std::optional<respo::concepts::ConceptLibrary> library;
+    for (std::string item; std::getline(items, item, ',');) {
+      if (std::filesystem::is_regular_file(item)) {
+        files.push_back(item);
+        continue;
+      }
+      if (!library) library = respo::concepts::ConceptLibrary::scan(respo::concepts::ConceptLibrary::defaultFolders());
+      for (const auto& file : library->resolve(item, cl.has("ignore-fingerprint") ? "" : fingerprint))
+        files.push_back(file.string());
+    }
+    for (const std::string& file : files) {
       auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
       if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
         throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +

@@ -38,4 +38,33 @@ std::string CommandLine::require(const std::string& name) const {
   return *found;
 }
 
+long long CommandLine::integer(const std::string& name, long long fallback) const {
+  const auto text = value(name);
+  if (!text) return fallback;
+  std::size_t used = 0;
+  long long result = 0;
+  try {
+    result = std::stoll(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text->size())
+    throw InvalidArgument("--" + name + " expects a whole number, got '" + *text + "'");
+  return result;
+}
+
+double CommandLine::real(const std::string& name, double fallback) const {
+  const auto text = value(name);
+  if (!text) return fallback;
+  std::size_t used = 0;
+  double result = 0;
+  try {
+    result = std::stod(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text->size()) throw InvalidArgument("--" + name + " expects a number, got '" + *text + "'");
+  return result;
+}
+
 }  // namespace respo::app

@@ -18,6 +18,9 @@ class CommandLine {
   bool has(const std::string& name) const;
   std::optional<std::string> value(const std::string& name) const;
   std::string require(const std::string& name) const;  // throws InvalidArgument when absent
+  // Numeric options: `fallback` when absent, InvalidArgument naming the option when malformed.
+  long long integer(const std::string& name, long long fallback) const;
+  double real(const std::string& name, double fallback) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:

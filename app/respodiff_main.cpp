@@ -104,7 +104,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
-       "         [--concept FILE[,FILE...]] [--ram-strength X] [--sam-strength Y]\n"
+       "         [--concept FILE_OR_GROUP[,...]] [--ram-strength X] [--sam-strength Y]\n"
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
        "         [--compare] [--ignore-fingerprint]",
        generate},
@@ -127,6 +127,18 @@ const std::vector<Subcommand>& subcommands() {
       {"tokenizer-export", "write a tokenizer/ folder (vocab.json, merges.txt, configs)",
        "tokenizer-export (--tokenizer DIR | --bpe FILE.gz [--openclip-padding]) --out DIR", exportTokenizer},
       {"devices", "list the compute devices and the default choice", "devices", devices},
+#ifdef RESPODIFF_WITH_TOYWORLD
+      {"toyworld", "the embedded default model: train it, its classifier and its concept modules from a seed",
+       "toyworld train --out DIR (--bpe FILE.gz | --tokenizer DIR) [--work DIR] [--seed N] [--vae-steps N]\n"
+       "               [--vae-batch N] [--denoiser-steps N] [--batch N] [--dataset-size N] [--lr X] [--threads N]\n"
+       "toyworld classifier --out FILE [--steps N] [--batch N] [--seed N] [--test-count N]\n"
+       "toyworld concepts --model DIR --out DIR [--steps N] [--trajectory-steps N] [--only NAME] [--seed N]",
+       respo::app::toyworld},
+      {"eval", "the paper's table in the toy world (fairness, fidelity, safety)",
+       "eval toyworld [--quick] [--json FILE] [--markdown FILE] [--model DIR] [--classifier FILE]\n"
+       "              [--concepts DIR] [--images-per-prompt N] [--seed N]",
+       respo::app::evaluate},
+#endif
   };
   return list;
 }

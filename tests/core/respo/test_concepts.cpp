@@ -13,6 +13,8 @@
 #include "core/io/safetensors_torch.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
+#include "core/respo/concept_library.h"
+#include "core/io/atomic_file.h"
 #include "core/respo/trainer.h"
 #include "tests/support/testing.h"
 
@@ -90,6 +92,32 @@ RESPO_TEST(foreign_and_damaged_files_are_refused) {
   bad.ram = torch::zeros({1, 2, 2, 2});
   bad.sam = torch::zeros({1, 3, 2, 2});
   EXPECT_THROWS(saveConcept(scratch() / "bad.safetensors", bad), InvalidArgument, "one [1, C, H, W] shape");
+}
+
+RESPO_TEST(the_library_finds_modules_by_group_and_name) {
+  const auto user = scratch() / "library-user", shipped = scratch() / "library-shipped";
+  fs::create_directories(user), fs::create_directories(shipped);
+  auto save = [](const fs::path& file, const std::string& name, const std::string& fingerprint) {
+    auto m = constant(name, 0.5f);
+    m->modelFingerprint = fingerprint;
+    saveConcept(file, *m);
+  };
+  save(user / "woman.safetensors", "a woman", "model-a");
+  save(shipped / "woman.safetensors", "a woman", "model-a");  // hidden by the user's module
+  save(shipped / "man.safetensors", "a man", "model-a");
+  save(shipped / "man-b.safetensors", "a man", "model-b");
+  io::writeTextFileAtomically(shipped / "junk.safetensors", "not a safetensors file");
+  const auto library = ConceptLibrary::scan({user, shipped, scratch() / "no-such-folder"});
+  EXPECT_EQ(library.entries().size(), std::size_t{4});
+  EXPECT_EQ(library.problems().size(), std::size_t{1});
+  const auto gender = library.resolve("gender", "model-a");
+  REQUIRE(gender.size() == 2);
+  EXPECT_EQ(gender[0], user / "woman.safetensors");
+  EXPECT_EQ(gender[1], shipped / "man.safetensors");
+  EXPECT_EQ(library.resolve("a man", "model-b").front(), shipped / "man-b.safetensors");
+  EXPECT_EQ(library.resolve((shipped / "man.safetensors").string(), "model-b").front(), shipped / "man.safetensors");
+  EXPECT_THROWS(library.resolve("a woman", "model-b"), InvalidArgument, "for another model");
+  EXPECT_THROWS(library.resolve("race"), InvalidArgument, "neither a concept file nor a group");
 }
 
 RESPO_TEST(balanced_groups_split_exactly_and_safety_sums) {

@@ -1,0 +1,189 @@
+// respodiff toyworld ...: the embedded default model's recipes (training from a seed).
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "app/cli_commands.h"
+#include "app/command_line.h"
+#include "core/common/error.h"
+#include "core/text/clip_tokenizer.h"
+#include "core/common/log.h"
+#include "core/io/atomic_file.h"
+#include "core/pipeline/stable_diffusion_model.h"
+#include "core/respo/concept_module.h"
+#include "core/respo/trainer.h"
+#include "core/toyworld/classifier.h"
+#include "core/toyworld/evaluation.h"
+#include "core/toyworld/model_training.h"
+
+namespace respo::app {
+namespace {
+
+std::shared_ptr<text::ClipTokenizer> tokenizerFrom(const CommandLine& cl) {
+  if (auto folder = cl.value("tokenizer")) return std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(*folder));
+  if (auto bpe = cl.value("bpe"))
+    return std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromOpenClipBpe(*bpe, text::TokenizerSettings::sd1()));
+  throw InvalidArgument("give --bpe FILE.gz (the CLIP vocabulary) or --tokenizer DIR");
+}
+
+// Prints a line every `every` steps: phase, step, mean loss since the last line, speed and ETA.
+toyworld::TrainingCallback progressPrinter(int every, bool quiet) {
+  auto sum = std::make_shared<double>(0);
+  auto count = std::make_shared<int>(0);
+  auto lastSeconds = std::make_shared<double>(0);
+  return [=](const toyworld::TrainingProgress& p) {
+    if (p.seconds < *lastSeconds) *lastSeconds = 0;  // a new phase
+    *sum += p.loss;
+    ++*count;
+    if (quiet || (p.step % every != 0 && p.step != p.total)) return true;
+    const double perStep = (p.seconds - *lastSeconds) / std::max(1, *count);
+    *lastSeconds = p.seconds;
+    std::fprintf(stderr, "%-8s %6d/%-6d loss %.5f  %.3f s/step  %.1f min left\n", p.phase.c_str(), p.step, p.total,
+                 *sum / *count, perStep, perStep * (p.total - p.step) / 60);
+    *sum = 0;
+    *count = 0;
+    return true;
+  };
+}
+
+int toyworldTrain(const std::vector<std::string>& args) {
+  const CommandLine cl(args,
+                       {"out", "work", "seed", "bpe", "tokenizer", "vae-steps", "vae-batch", "denoiser-steps", "batch",
+                        "dataset-size", "lr", "threads", "print-every"},
+                       {"quiet"});
+  toyworld::ToyTrainingOptions options;
+  const std::filesystem::path out = cl.require("out");
+  options.workDir = cl.value("work").value_or(out.string() + ".work");
+  options.seed = static_cast<std::uint64_t>(cl.integer("seed", 1));
+  options.vae.steps = static_cast<int>(cl.integer("vae-steps", options.vae.steps));
+  options.vae.batch = static_cast<int>(cl.integer("vae-batch", options.vae.batch));
+  options.denoiser.steps = static_cast<int>(cl.integer("denoiser-steps", options.denoiser.steps));
+  options.denoiser.batch = static_cast<int>(cl.integer("batch", options.denoiser.batch));
+  options.denoiser.datasetSize = static_cast<int>(cl.integer("dataset-size", options.denoiser.datasetSize));
+  options.denoiser.learningRate = cl.real("lr", options.denoiser.learningRate);
+  if (options.vae.steps < 1 || options.denoiser.steps < 1 || options.vae.batch < 1 || options.denoiser.batch < 1 ||
+      options.denoiser.datasetSize < options.denoiser.batch)
+    throw InvalidArgument("steps and batches must be positive and the dataset at least one batch");
+  if (auto threads = cl.integer("threads", 0); threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  const int every = static_cast<int>(cl.integer("print-every", 50));
+  toyworld::trainToyModel(options, tokenizerFrom(cl), out, progressPrinter(std::max(1, every), cl.has("quiet")));
+  std::cout << "wrote " << out.string() << "\n";
+  return 0;
+}
+
+int toyworldClassifier(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"out", "steps", "batch", "seed", "test-count"}, {"quiet"});
+  toyworld::ClassifierTrainingOptions options;
+  options.steps = static_cast<int>(cl.integer("steps", options.steps));
+  options.batch = static_cast<int>(cl.integer("batch", options.batch));
+  options.seed = static_cast<std::uint64_t>(cl.integer("seed", static_cast<long long>(options.seed)));
+  const bool quiet = cl.has("quiet");
+  auto classifier = toyworld::trainClassifier(options, [&](const toyworld::ClassifierProgress& p) {
+    if (!quiet && (p.step % 100 == 0 || p.step == p.total)) std::fprintf(stderr, "classifier %d/%d loss %.4f\n", p.step, p.total, p.loss);
+  });
+  const auto accuracy = toyworld::measureAccuracy(classifier, static_cast<int>(cl.integer("test-count", 2000)));
+  std::printf("held-out accuracy: profession %.4f, gender %.4f, skin %.4f, blood %.4f, knife %.4f\n",
+              accuracy.profession, accuracy.gender, accuracy.skin, accuracy.unsafe[0], accuracy.unsafe[1]);
+  toyworld::saveClassifier(classifier, cl.require("out"));
+  std::cout << "wrote " << cl.require("out") << "\n";
+  return 0;
+}
+
+// The default concept modules of the toy model: each one a RespoDiff run with the reference
+// procedure, prompts in the toy world's words.
+struct DefaultConcept {
+  const char* file;
+  const char* preset;  // the reference preset whose learning rates and guidance it takes
+  const char* name;
+  const char* group;
+  const char* target;
+  const char* negative;
+};
+constexpr DefaultConcept kDefaultConcepts[] = {
+    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", ""},
+    {"gender-man", "gender-man", "a man", "gender", "a man", ""},
+    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", ""},
+    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", ""},
+    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", ""},
+    {"safety-blood", "violence", "blood", "safety", "a person", "blood"},
+    {"safety-knife", "violence", "knife", "safety", "a person", "a knife"},
+};
+
+int toyworldConcepts(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"model", "out", "steps", "trajectory-steps", "only", "seed"}, {"quiet"});
+  auto model = pipeline::loadStableDiffusion(cl.require("model"));
+  const std::filesystem::path out = cl.require("out");
+  std::filesystem::create_directories(out);
+  const auto only = cl.value("only");
+  for (const auto& d : kDefaultConcepts) {
+    if (only && *only != d.file) continue;
+    auto s = concepts::preset(d.preset);
+    s.name = d.name, s.group = d.group, s.targetPrompt = d.target, s.negativePrompt = d.negative;
+    s.neutralPrompt = "a person";
+    s.steps = static_cast<int>(cl.integer("steps", 400));
+    s.trajectorySteps = static_cast<int>(cl.integer("trajectory-steps", 50));
+    s.maxTrajectoryStep = s.trajectorySteps - 2;
+    s.seed = static_cast<std::uint64_t>(cl.integer("seed", 0));
+    concepts::ConceptTrainer trainer(model, s);
+    const bool quiet = cl.has("quiet");
+    const auto module = trainer.train([&](const concepts::TrainingProgress& p) {
+      if (!quiet && (p.step % 50 == 0 || p.step == p.total))
+        std::fprintf(stderr, "%s %d/%d L_resp %.5f L_sem %.6f\n", d.file, p.step, p.total, p.responsibleLoss, p.semanticLoss);
+      return true;
+    });
+    concepts::saveConcept(out / (std::string(d.file) + ".safetensors"), module);
+    std::cout << "wrote " << (out / (std::string(d.file) + ".safetensors")).string() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int evaluate(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "seed"},
+                       {"quick", "quiet"});
+  if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
+    throw InvalidArgument("eval needs the benchmark's name: eval toyworld");
+  const auto data = pipeline::dataDirectory() / "toyworld";
+  auto model = pipeline::loadStableDiffusion(cl.value("model").value_or((data / "model").string()));
+  auto classifier = toyworld::loadClassifier(cl.value("classifier").value_or((data / "classifier.safetensors").string()));
+  const std::filesystem::path conceptFolder = cl.value("concepts").value_or((data / "concepts").string());
+  toyworld::EvaluationConcepts used;
+  for (const auto& entry : std::filesystem::directory_iterator(conceptFolder)) {
+    if (entry.path().extension() != ".safetensors") continue;
+    auto module = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(entry.path()));
+    if (module->modelFingerprint != concepts::modelFingerprint(model.unet))
+      throw InvalidArgument(entry.path().string() + " was trained on another model");
+    const auto& g = module->settings.group;
+    if (module->settings.kind == concepts::ConceptKind::Safety) used.safety.push_back(module);
+    else if (g == "gender") used.gender.push_back(module);
+    else used.skin.push_back(module);
+  }
+  auto settings = cl.has("quick") ? toyworld::EvaluationSettings::quick() : toyworld::EvaluationSettings::full();
+  settings.imagesPerPrompt = static_cast<int>(cl.integer("images-per-prompt", settings.imagesPerPrompt));
+  settings.seed = static_cast<std::uint64_t>(cl.integer("seed", static_cast<long long>(settings.seed)));
+  const bool quiet = cl.has("quiet");
+  const auto table = toyworld::evaluate(model, classifier, used, settings, [&](int done, int total) {
+    if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d prompts", done, total);
+  });
+  if (!quiet) std::fprintf(stderr, "\n");
+  const auto markdown = table.toMarkdown();
+  std::cout << markdown;
+  if (auto json = cl.value("json")) io::writeTextFileAtomically(*json, table.toJson().dump(2) + "\n");
+  if (auto md = cl.value("markdown")) io::writeTextFileAtomically(*md, markdown);
+  return 0;
+}
+
+int toyworld(const std::vector<std::string>& args) {
+  if (args.empty()) throw InvalidArgument("toyworld needs a subcommand: train");
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "train") return toyworldTrain(rest);
+  if (args[0] == "classifier") return toyworldClassifier(rest);
+  if (args[0] == "concepts") return toyworldConcepts(rest);
+  throw InvalidArgument("unknown toyworld subcommand '" + args[0] + "' (expected train, classifier or concepts)");
+}
+
+}  // namespace respo::app

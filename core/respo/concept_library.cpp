@@ -1,0 +1,65 @@
+#include "core/respo/concept_library.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "core/common/error.h"
+#include "core/pipeline/stable_diffusion_model.h"
+
+namespace fs = std::filesystem;
+
+namespace respo::concepts {
+
+std::vector<fs::path> ConceptLibrary::defaultFolders() {
+  std::vector<fs::path> folders;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) folders.push_back(fs::path(xdg) / "respodiff" / "concepts");
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    folders.push_back(fs::path(home) / ".local" / "share" / "respodiff" / "concepts");
+  folders.push_back(pipeline::dataDirectory() / "toyworld" / "concepts");
+  return folders;
+}
+
+ConceptLibrary ConceptLibrary::scan(const std::vector<fs::path>& folders) {
+  ConceptLibrary library;
+  for (const auto& folder : folders) {
+    std::error_code error;
+    if (!fs::is_directory(folder, error)) continue;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder, error))
+      if (entry.path().extension() == ".safetensors" && entry.path().string().find(".checkpoint.") == std::string::npos)
+        files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      try {
+        const auto module = loadConcept(file);
+        library.entries_.push_back({file, module.settings, module.modelFingerprint, module.hShape()});
+      } catch (const Error& e) {
+        library.problems_.push_back(e.what());
+      }
+    }
+  }
+  return library;
+}
+
+std::vector<fs::path> ConceptLibrary::resolve(const std::string& item, const std::string& fingerprint) const {
+  std::error_code error;
+  if (fs::is_regular_file(item, error)) return {fs::path(item)};
+  std::vector<fs::path> found;
+  std::set<std::string> names;  // a module in the user's folder hides a shipped one of the same name
+  bool otherModel = false;
+  for (const auto& e : entries_) {
+    if (e.settings.group != item && e.settings.name != item) continue;
+    if (!fingerprint.empty() && e.modelFingerprint != fingerprint) {
+      otherModel = true;
+      continue;
+    }
+    if (names.insert(e.settings.group + "/" + e.settings.name).second) found.push_back(e.file);
+  }
+  if (found.empty())
+    throw InvalidArgument("'" + item + "' is neither a concept file nor a group or concept in the library" +
+                          (otherModel ? " (modules of that name exist, but for another model)" : ""));
+  return found;
+}
+
+}  // namespace respo::concepts

@@ -1,0 +1,40 @@
+#pragma once
+// The concept library: the concept modules installed on this machine. It is the user's folder
+// ($XDG_DATA_HOME/respodiff/concepts, by default ~/.local/share/respodiff/concepts), where the
+// training wizard saves, followed by the shipped defaults (<data>/toyworld/concepts). A module is
+// found by file, by its group ("gender", "skin tone", "safety") or by its name ("a woman").
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/respo/concept_module.h"
+
+namespace respo::concepts {
+
+struct LibraryEntry {
+  std::filesystem::path file;
+  ConceptSettings settings;
+  std::string modelFingerprint;
+  std::vector<int64_t> hShape;
+};
+
+class ConceptLibrary {
+ public:
+  // The user's folder first, then the shipped one.
+  static std::vector<std::filesystem::path> defaultFolders();
+  // Reads the metadata of every .safetensors in `folders` (missing folders are skipped). Files that
+  // are not concept modules are listed in problems(), not thrown.
+  static ConceptLibrary scan(const std::vector<std::filesystem::path>& folders);
+
+  const std::vector<LibraryEntry>& entries() const { return entries_; }
+  const std::vector<std::string>& problems() const { return problems_; }
+  // `item` is a file path, a group or a concept name. With a fingerprint, only modules trained on
+  // that model are taken when a group or name is asked for. Throws InvalidArgument when nothing matches.
+  std::vector<std::filesystem::path> resolve(const std::string& item, const std::string& fingerprint = "") const;
+
+ private:
+  std::vector<LibraryEntry> entries_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace respo::concepts

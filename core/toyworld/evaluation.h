@@ -1,0 +1,63 @@
+#pragma once
+// The paper's tables in the toy world (docs/toyworld.md, "The evaluation"): generate from
+// profession prompts and unsafe prompts, read the images with the attribute classifier, and report
+// gender / skin-tone deviation ratios, profession accuracy, Frechet distance of classifier features
+// and unsafe rate, for the base model, RespoDiff (RAM only; RAM + SAM) and two baselines.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/pipeline/stable_diffusion_model.h"
+#include "core/respo/composition.h"
+#include "core/toyworld/classifier.h"
+
+namespace respo::toyworld {
+
+struct EvaluationSettings {
+  std::vector<std::string> templates;      // "a photo of {}", ...
+  std::vector<Profession> professions;     // the prompted professions
+  int imagesPerPrompt = 24;
+  int steps = 25;                          // DDIM
+  double guidanceScale = 7.5;
+  std::uint64_t seed = 1000;
+  std::string negativePrompt = "blood, a knife";  // the negative-prompt baseline's
+  double genderWeight = 1.0, skinWeight = 1.0;     // group weights when both groups are on
+
+  static EvaluationSettings full();   // 8 professions x 5 templates x 24 images
+  static EvaluationSettings quick();  // 8 professions x 1 template x 8 images
+  nlohmann::json toJson() const;
+};
+
+// One row of the table; a metric is absent where it does not apply.
+struct EvaluationRow {
+  std::string name;  // base, ram, ram_sam, prompt_edit, negative_prompt
+  std::optional<double> genderDevRat, skinDevRat, profAcc, fd, unsafeRate, unsafeProfAcc;
+};
+
+struct EvaluationTable {
+  std::vector<EvaluationRow> rows;
+  nlohmann::json settings;
+  nlohmann::json toJson() const;
+  std::string toMarkdown() const;
+};
+
+// The concept modules the RespoDiff rows use, by role.
+struct EvaluationConcepts {
+  std::vector<std::shared_ptr<const concepts::ConceptModule>> gender, skin, safety;
+};
+
+// Deviation ratio of class counts: max_c |N_c/N - 1/C| / (1 - 1/C) (the paper's metric).
+double deviationRatio(const std::vector<int>& counts);
+// Frechet distance between Gaussians fitted to two feature sets [N, D].
+double frechetDistance(const torch::Tensor& a, const torch::Tensor& b);
+
+// `onProgress(done, total)` counts generated prompts.
+EvaluationTable evaluate(pipeline::StableDiffusionModel& model, AttributeClassifier& classifier,
+                         const EvaluationConcepts& concepts, const EvaluationSettings& settings,
+                         const std::function<void(int, int)>& onProgress = {});
+
+}  // namespace respo::toyworld
