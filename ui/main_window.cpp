@@ -2,44 +2,317 @@
 
 #include <QAction>
 #include <QApplication>
-#include <QFormLayout>
+#include <QCheckBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGroupBox>
+#include <QHBoxLayout>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QVBoxLayout>
+#include <filesystem>
+
+#include "core/io/image.h"
+#include "ui/comparison_view.h"
+#include "ui/concept_panel.h"
+#include "ui/model_picker.h"
+#include "ui/parameter_form.h"
 
 namespace respo::ui {
 
 MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), info_(std::move(info)) {
   setWindowTitle(tr("RespoDiff Studio"));
   setObjectName("mainWindow");
-  resize(1100, 720);
+  resize(1200, 760);
 
-  auto* central = new QWidget(this);
-  auto* layout = new QFormLayout(central);
-  promptEdit_ = new QPlainTextEdit(central);
-  promptEdit_->setObjectName("promptEdit");
-  promptEdit_->setPlaceholderText(tr("Describe the image, e.g. \"a photo of a doctor\""));
-  promptEdit_->setMaximumHeight(90);
-  layout->addRow(tr("Prompt"), promptEdit_);
-  setCentralWidget(central);
+  worker_ = new GenerationWorker(&workerThread_);
+  connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
+  workerThread_.setObjectName("generation worker");
+  workerThread_.start();
 
-  auto* fileMenu = menuBar()->addMenu(tr("&File"));
-  auto* quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
-  quit->setShortcut(QKeySequence::Quit);
-  auto* helpMenu = menuBar()->addMenu(tr("&Help"));
-  helpMenu->addAction(tr("&About RespoDiff Studio"), this, &MainWindow::showAbout);
+  // Left: model, parameters, actions, concepts. Right: the comparison.
+  auto* left = new QWidget(this);
+  auto* leftLayout = new QVBoxLayout(left);
+  picker_ = new ModelPicker(QString::fromStdString(respo::gpu::GenerationService::defaultModelPath().string()), left);
+  leftLayout->addWidget(picker_);
+  form_ = new ParameterForm(left);
+  leftLayout->addWidget(form_);
+  auto* buttons = new QHBoxLayout;
+  generateButton_ = new QPushButton(tr("Generate"), left);
+  generateButton_->setObjectName("generateButton");
+  generateButton_->setDefault(true);
+  cancelButton_ = new QPushButton(tr("Cancel"), left);
+  cancelButton_->setObjectName("cancelButton");
+  liveUpdate_ = new QCheckBox(tr("Re-render on concept changes"), left);
+  liveUpdate_->setObjectName("liveUpdateCheck");
+  liveUpdate_->setChecked(true);
+  liveUpdate_->setToolTip(tr("After a generation, changing a concept or strength re-renders the responsible "
+                             "side at once (the baseline is reused)"));
+  buttons->addWidget(generateButton_, 1);
+  buttons->addWidget(cancelButton_);
+  leftLayout->addLayout(buttons);
+  leftLayout->addWidget(liveUpdate_);
+  auto* conceptBox = new QGroupBox(tr("Concepts"), left);
+  auto* conceptLayout = new QVBoxLayout(conceptBox);
+  concepts_ = new ConceptPanel(conceptBox);
+  conceptLayout->addWidget(concepts_);
+  leftLayout->addWidget(conceptBox, 1);
+  comparison_ = new ComparisonView(this);
+  auto* splitter = new QSplitter(this);
+  splitter->addWidget(left);
+  splitter->addWidget(comparison_);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({420, 780});
+  setCentralWidget(splitter);
 
+  progress_ = new QProgressBar(this);
+  progress_->setObjectName("progressBar");
+  progress_->setMaximumWidth(220);
+  progress_->setTextVisible(false);
+  progressLabel_ = new QLabel(this);
+  progressLabel_->setObjectName("progressLabel");
+  modelLabel_ = new QLabel(tr("No model"), this);
+  modelLabel_->setObjectName("modelLabel");
   deviceLabel_ = new QLabel(info_.computeDevice, this);
   deviceLabel_->setObjectName("deviceLabel");
+  statusBar()->addPermanentWidget(progressLabel_);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(modelLabel_);
   statusBar()->addPermanentWidget(deviceLabel_);
-  statusBar()->showMessage(tr("Ready"));
+  buildActions();
+
+  connect(picker_, &ModelPicker::modelRequested, this, &MainWindow::openModel);
+  connect(generateButton_, &QPushButton::clicked, this, &MainWindow::generate);
+  connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancel);
+  connect(concepts_, &ConceptPanel::conceptsEdited, this, &MainWindow::onConceptsEdited);
+  connect(form_, &ParameterForm::sizeChanged, worker_, &GenerationWorker::refreshConcepts);
+  connect(worker_, &GenerationWorker::modelLoadProgressed, this, [this](const QString& s) { statusBar()->showMessage(s); });
+  connect(worker_, &GenerationWorker::modelLoaded, this, &MainWindow::onModelLoaded);
+  connect(worker_, &GenerationWorker::modelLoadFailed, this, &MainWindow::onModelLoadFailed);
+  connect(worker_, &GenerationWorker::conceptsChanged, concepts_, &ConceptPanel::setConcepts);
+  connect(worker_, &GenerationWorker::queueChanged, this, [this](int queued) {
+    queuedJobs_ = queued;
+    updateBusyState();
+  });
+  connect(worker_, &GenerationWorker::jobStarted, this, [this](int id) {
+    runningJob_ = id;
+    progress_->setRange(0, 0);
+    progressLabel_->setText(tr("Starting..."));
+    updateBusyState();
+  });
+  connect(worker_, &GenerationWorker::phaseStarted, this, [this](int, respo::gpu::GenerationPhase phase) {
+    previewOnResponsibleSide_ = phase == respo::gpu::GenerationPhase::Responsible;
+  });
+  connect(worker_, &GenerationWorker::stepProgressed, this, &MainWindow::onStepProgressed);
+  connect(worker_, &GenerationWorker::jobFinished, this, &MainWindow::onJobFinished);
+  connect(worker_, &GenerationWorker::jobCancelled, this, [this](int id) { onJobEnded(id, tr("Cancelled")); });
+  connect(worker_, &GenerationWorker::jobFailed, this, [this](int id, const QString& message) {
+    onJobEnded(id, tr("Generation failed"));
+    showError(tr("Generation failed"), message);
+  });
+  updateBusyState();
+
+  if (!info_.loadModelOnStart) return;
+  const QString startup = info_.initialModel.isEmpty() ? picker_->startupModel() : info_.initialModel;
+  if (QFileInfo::exists(startup)) {
+    openModel(startup);
+  } else {
+    statusBar()->showMessage(tr("The embedded toy-world model is not installed (%1). Use \"Open model...\" to "
+                                "pick a Stable Diffusion model.").arg(QDir::toNativeSeparators(startup)));
+  }
 }
 
-QString MainWindow::prompt() const { return promptEdit_->toPlainText(); }
+MainWindow::~MainWindow() {
+  worker_->cancelAll();
+  workerThread_.quit();
+  workerThread_.wait();  // the worker is deleted as the thread finishes
+}
+
+void MainWindow::buildActions() {
+  auto* fileMenu = menuBar()->addMenu(tr("&File"));
+  fileMenu->addAction(tr("Open model &folder..."), picker_, &ModelPicker::openFolder);
+  fileMenu->addAction(tr("Open model f&ile..."), picker_, &ModelPicker::openFile);
+  saveAction_ = fileMenu->addAction(tr("&Save images..."), this, &MainWindow::save);
+  saveAction_->setShortcut(QKeySequence::Save);
+  fileMenu->addSeparator();
+  auto* quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  auto* runMenu = menuBar()->addMenu(tr("&Generate"));
+  generateAction_ = runMenu->addAction(tr("&Generate"), this, &MainWindow::generate);
+  generateAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+  generateAction_->setObjectName("generateAction");
+  cancelAction_ = runMenu->addAction(tr("&Cancel"), this, &MainWindow::cancel);
+  cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  cancelAction_->setObjectName("cancelAction");
+  generateButton_->setToolTip(tr("Generate the baseline and the responsible images (%1)")
+                                  .arg(generateAction_->shortcut().toString(QKeySequence::NativeText)));
+
+  auto* helpMenu = menuBar()->addMenu(tr("&Help"));
+  helpMenu->addAction(tr("&About RespoDiff Studio"), this, &MainWindow::showAbout);
+}
+
+QString MainWindow::prompt() const { return form_->prompt(); }
+
+void MainWindow::openModel(const QString& path) {
+  loadingModel_ = path;
+  statusBar()->showMessage(tr("Loading %1...").arg(QFileInfo(path).fileName()));
+  QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->loadModel(path); }, Qt::QueuedConnection);
+}
+
+void MainWindow::onModelLoaded(const QString& path, const QString& description, int nativeSize, int sizeStep) {
+  model_ = path;
+  loadingModel_.clear();
+  picker_->setCurrentModel(path);
+  form_->setModelGeometry(nativeSize, sizeStep);
+  modelLabel_->setText(description);
+  statusBar()->showMessage(tr("Model loaded: %1").arg(description), 5000);
+  lastResult_.reset();  // a new model: the next concept edit must not re-render an old picture
+  updateBusyState();
+}
+
+void MainWindow::onModelLoadFailed(const QString& path, const QString& message) {
+  loadingModel_.clear();
+  picker_->refresh();
+  const QString kept = model_.isEmpty() ? tr("No model is loaded.") : tr("Still using %1.").arg(QFileInfo(model_).fileName());
+  statusBar()->showMessage(tr("Could not open %1").arg(QFileInfo(path).fileName()), 8000);
+  showError(tr("Cannot open the model"), tr("%1\n\n%2").arg(message, kept));
+}
+
+void MainWindow::generate() {
+  if (model_.isEmpty()) {
+    statusBar()->showMessage(tr("Open a model first (\"Open model...\")."), 5000);
+    return;
+  }
+  form_->advanceSeed();
+  respo::gpu::GenerationJob job;
+  job.request = form_->request();
+  job.concepts = concepts_->enabledConcepts();
+  job.groups = concepts_->groupOptions();
+  worker_->enqueue(job);
+}
+
+void MainWindow::cancel() {
+  if (!isBusy() && queuedJobs_ == 0) return;
+  progressLabel_->setText(tr("Cancelling..."));
+  liveUpdatePending_ = false;
+  worker_->cancelAll();
+}
+
+void MainWindow::onConceptsEdited() {
+  // Only the responsible side changes, so a re-render is cheap: the worker reuses the baseline.
+  if (!liveUpdate_->isChecked() || !lastResult_ || model_.isEmpty()) return;
+  if (isBusy() || queuedJobs_ > 0) {
+    liveUpdatePending_ = true;  // rendered when the running job ends, with the settings of then
+    return;
+  }
+  liveUpdatePending_ = false;
+  respo::gpu::GenerationJob job;
+  job.request = form_->request();
+  job.concepts = concepts_->enabledConcepts();
+  job.groups = concepts_->groupOptions();
+  worker_->enqueue(job);
+}
+
+void MainWindow::onStepProgressed(int id, int step, int total, const QImage& preview, double iterationsPerSecond) {
+  if (id != runningJob_) return;
+  progress_->setRange(0, total);
+  progress_->setValue(step);
+  QString text = tr("Step %1/%2").arg(step).arg(total);
+  if (iterationsPerSecond > 0) {
+    const double eta = (total - step) / iterationsPerSecond;
+    text += tr(" · %1 it/s · ETA %2 s").arg(iterationsPerSecond, 0, 'f', 1).arg(eta, 0, 'f', eta < 10 ? 1 : 0);
+  }
+  progressLabel_->setText(text);
+  if (!preview.isNull()) comparison_->setPreview(preview, previewOnResponsibleSide_);
+}
+
+void MainWindow::onJobFinished(int id, const JobResult& result) {
+  comparison_->setImages(result.baseline, result.responsible);
+  lastResult_ = result;
+  QString status = tr("Done in %1 s").arg(result.seconds, 0, 'f', 1);
+  if (result.baselineFromCache) status += tr(" (baseline reused)");
+  if (result.responsibleIsBaseline) status += tr(" (no concept enabled: both sides are the baseline)");
+  if (!result.members.isEmpty() && !result.members.front().isEmpty())
+    status += tr(" · members: %1").arg(result.members.join(" | "));
+  onJobEnded(id, status);
+  Q_EMIT resultShown(result);
+  if (liveUpdatePending_ && !isBusy() && queuedJobs_ == 0) onConceptsEdited();
+}
+
+void MainWindow::onJobEnded(int id, const QString& status) {
+  if (id == runningJob_) runningJob_ = 0;
+  progress_->setRange(0, 1);
+  progress_->setValue(status == tr("Cancelled") ? 0 : 1);
+  progressLabel_->setText(status);
+  statusBar()->showMessage(status, 8000);
+  updateBusyState();
+}
+
+void MainWindow::updateBusyState() {
+  const bool busy = isBusy() || queuedJobs_ > 0;
+  cancelButton_->setEnabled(busy);
+  cancelAction_->setEnabled(busy);
+  generateButton_->setText(busy ? tr("Queue another") : tr("Generate"));
+  saveAction_->setEnabled(lastResult_.has_value());
+  if (busy != wasBusy_) {
+    wasBusy_ = busy;
+    Q_EMIT busyChanged(busy);
+  }
+}
+
+bool MainWindow::saveImages(const QString& path) {
+  if (!lastResult_) {
+    showError(tr("Nothing to save"), tr("Generate an image first."));
+    return false;
+  }
+  namespace fs = std::filesystem;
+  const fs::path target = path.toStdString();
+  const auto& r = *lastResult_;
+  try {
+    for (int i = 0; i < r.responsible.size(); ++i) {
+      fs::path file = target;
+      if (r.responsible.size() > 1)
+        file = target.parent_path() / (target.stem().string() + "-" + std::to_string(i) + target.extension().string());
+      respo::io::writePng(file, fromQImage(r.responsible[i]), {{"parameters", r.parameters.toStdString()}});
+      if (!r.responsibleIsBaseline) {
+        const fs::path baseline = file.parent_path() / (file.stem().string() + "-baseline" + file.extension().string());
+        respo::io::writePng(baseline, fromQImage(r.baseline[i]), {{"parameters", r.baselineParameters.toStdString()}});
+      }
+    }
+  } catch (const std::exception& e) {
+    showError(tr("Cannot save the images"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 5000);
+  return true;
+}
+
+void MainWindow::save() {
+  if (!lastResult_) return;
+  QString path = QFileDialog::getSaveFileName(this, tr("Save images"), QStringLiteral("respodiff.png"),
+                                              tr("PNG images (*.png)"));
+  if (path.isEmpty()) return;
+  if (!path.endsWith(".png", Qt::CaseInsensitive)) path += ".png";
+  saveImages(path);
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  // Non-modal: the app keeps running (and tests can observe the box and errorShown).
+  auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+  box->setObjectName("errorBox");
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->setModal(false);
+  box->show();
+  Q_EMIT errorShown(title, message);
+}
 
 void MainWindow::showAbout() {
   QMessageBox::about(this, tr("About RespoDiff Studio"),

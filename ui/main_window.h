@@ -1,32 +1,105 @@
 #pragma once
-// The studio's main window. For now it holds the prompt editor and reports the compute device;
-// generation, concepts and the comparison view arrive with the engine.
+// The studio's main window: the generation workspace. Parameters and concepts on the left, the
+// baseline | responsible comparison on the right, progress in the status bar. The window wires the
+// widgets' intents to the background worker and shows what comes back; it computes nothing itself.
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QString>
+#include <QThread>
+#include <optional>
 
-class QPlainTextEdit;
+#include "ui/generation_worker.h"
+
+class QAction;
+class QCheckBox;
 class QLabel;
+class QProgressBar;
+class QPushButton;
 
 namespace respo::ui {
+
+class ComparisonView;
+class ConceptPanel;
+class ModelPicker;
+class ParameterForm;
 
 struct AppInfo {
   QString version;
   QString computeDevice;  // e.g. "CPU (2 threads), float32"
+  QString initialModel;   // empty: the last model used, else the embedded default
+  bool loadModelOnStart = true;
 };
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(AppInfo info, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
   QString prompt() const;
+  GenerationWorker* worker() const { return worker_; }
+  ParameterForm* parameterForm() const { return form_; }
+  ConceptPanel* conceptPanel() const { return concepts_; }
+  ComparisonView* comparisonView() const { return comparison_; }
+  bool isBusy() const { return runningJob_ != 0; }
+  QString currentModel() const { return model_; }
+  const std::optional<JobResult>& lastResult() const { return lastResult_; }
 
  public Q_SLOTS:
+  void openModel(const QString& path);
+  void generate();
+  void cancel();
+  // Writes the responsible images with their "parameters" text (and the baselines beside them as
+  // <name>-baseline.png). Returns false (after showing why) when nothing can be saved.
+  bool saveImages(const QString& path);
+  void save();
   void showAbout();
 
+ Q_SIGNALS:
+  // Every error the window shows (a non-modal message box) is also announced here.
+  void errorShown(const QString& title, const QString& message);
+  // A job's images are on screen (lastResult() holds them).
+  void resultShown(const respo::ui::JobResult& result);
+  // A job is running or queued (true), or none is (false).
+  void busyChanged(bool busy);
+
  private:
+  void buildActions();
+  void showError(const QString& title, const QString& message);
+  void updateBusyState();
+  void onModelLoaded(const QString& path, const QString& description, int nativeSize, int sizeStep);
+  void onModelLoadFailed(const QString& path, const QString& message);
+  void onStepProgressed(int id, int step, int total, const QImage& preview, double iterationsPerSecond);
+  void onJobFinished(int id, const JobResult& result);
+  void onJobEnded(int id, const QString& status);
+  void onConceptsEdited();
+
   AppInfo info_;
-  QPlainTextEdit* promptEdit_ = nullptr;
+  QThread workerThread_;
+  GenerationWorker* worker_ = nullptr;
+  ModelPicker* picker_ = nullptr;
+  ParameterForm* form_ = nullptr;
+  ConceptPanel* concepts_ = nullptr;
+  ComparisonView* comparison_ = nullptr;
+  QPushButton* generateButton_ = nullptr;
+  QPushButton* cancelButton_ = nullptr;
+  QCheckBox* liveUpdate_ = nullptr;
+  QAction* generateAction_ = nullptr;
+  QAction* cancelAction_ = nullptr;
+  QAction* saveAction_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QLabel* progressLabel_ = nullptr;
+  QLabel* modelLabel_ = nullptr;
   QLabel* deviceLabel_ = nullptr;
+
+  QString model_;         // loaded
+  QString loadingModel_;  // being loaded
+  int runningJob_ = 0;
+  int queuedJobs_ = 0;
+  bool previewOnResponsibleSide_ = false;
+  bool wasBusy_ = false;
+  bool liveUpdatePending_ = false;  // concepts were edited while a job ran
+  std::optional<JobResult> lastResult_;
 };
 
 }  // namespace respo::ui

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "core/pipeline/text_to_image.h"
+#include "core/pipeline/generation_request.h"
 
 namespace respo::pipeline {
 

@@ -8,24 +8,10 @@
 #include <vector>
 
 #include "core/io/image.h"
+#include "core/pipeline/generation_request.h"
 #include "core/pipeline/stable_diffusion_model.h"
 
 namespace respo::pipeline {
-
-struct GenerationRequest {
-  std::string prompt;
-  std::string negativePrompt;
-  int width = 0, height = 0;  // 0: the model's native size; multiples of the VAE factor (8 for SD)
-  int steps = 25;
-  double guidanceScale = 7.5;
-  std::uint64_t seed = 0;
-  int batch = 1;
-  std::string scheduler;  // "" = the model's own
-  int clipSkip = 0;       // 0: last layer; 1: penultimate, ...
-
-  // Throws InvalidArgument with a message naming the setting.
-  void validate(const StableDiffusionModel& model) const;
-};
 
 struct StepProgress {
   int step = 0;  // 1-based, after the step

@@ -35,6 +35,38 @@ FairnessPolicy parsePolicy(const std::string& text) {
   throw InvalidArgument("unknown fairness policy '" + text + "' (random, balanced or fixed)");
 }
 
+const char* policyName(FairnessPolicy policy) {
+  switch (policy) {
+    case FairnessPolicy::RandomPerImage: return "random";
+    case FairnessPolicy::BalancedBatch: return "balanced";
+    case FairnessPolicy::Fixed: return "fixed";
+  }
+  return "random";
+}
+
+Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t seed,
+                          const std::map<std::string, GroupOptions>& groups, const GroupOptions& defaults) {
+  Composition composition;
+  composition.seed = seed;
+  for (const auto& use : uses) {
+    if (use.module->settings.kind == ConceptKind::Safety) {
+      composition.safety.push_back(use);
+      continue;
+    }
+    const auto& name = use.module->settings.group;
+    auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
+                              [&](const FairnessGroup& g) { return g.name == name; });
+    if (group == composition.fairness.end()) {
+      const auto found = groups.find(name);
+      const GroupOptions& options = found == groups.end() ? defaults : found->second;
+      composition.fairness.push_back({name, {}, options.policy, options.fixedMember, options.weight});
+      group = composition.fairness.end() - 1;
+    }
+    group->members.push_back(use);
+  }
+  return composition;
+}
+
 ComposedDeltas composeDeltas(const Composition& c, int batch, const std::vector<int64_t>& hShape) {
   torch::NoGradGuard noGrad;
   ComposedDeltas out;

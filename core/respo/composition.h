@@ -7,16 +7,16 @@
 //    strengths (0 = off, 1 = as trained; an extension of the paper's single scale).
 // The result is a bottleneck hook that adds each image's delta to its conditional row only.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/models/unet.h"
 #include "core/respo/concept_module.h"
+#include "core/respo/fairness_policy.h"
 
 namespace respo::concepts {
-
-enum class FairnessPolicy { RandomPerImage, BalancedBatch, Fixed };
 
 struct ConceptUse {
   std::shared_ptr<const ConceptModule> module;
@@ -50,6 +50,10 @@ ComposedDeltas composeDeltas(const Composition& composition, int batch, const st
 // A hook adding deltas.perImage[i] to the i-th conditional row of every UNet call.
 models::BottleneckHook makeConceptHook(const torch::Tensor& perImage);
 
-FairnessPolicy parsePolicy(const std::string& text);  // "random", "balanced", "fixed"
+// Sorts enabled concepts the way every front end uses them: fairness modules into one group per
+// settings.group (one member per image), safety modules summed. A group takes its options from
+// `groups` (by name) or else `defaults`. `seed` draws the members of random groups.
+Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t seed,
+                          const std::map<std::string, GroupOptions>& groups = {}, const GroupOptions& defaults = {});
 
 }  // namespace respo::concepts

@@ -9,7 +9,7 @@ class TestMainWindow : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void opensWithDeviceAndClosesCleanly() {
-    respo::ui::MainWindow window({"0.1.0", "CPU (2 threads), float32"});
+    respo::ui::MainWindow window({"0.1.0", "CPU (2 threads), float32", {}, /*loadModelOnStart=*/false});
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.windowTitle(), QString("RespoDiff Studio"));

@@ -1,0 +1,42 @@
+#pragma once
+// A concept module's training settings and kind: plain values without LibTorch, so the desktop
+// app can list and describe modules without tensor headers.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace respo::concepts {
+
+enum class ConceptKind { Fairness, Safety };
+// Which timestep the trainer's loss uses: the reference code's t = 1000 - 20k, or the timestep the
+// DDIM trajectory latent actually sits at (981 - 20k for SD1's leading spacing).
+enum class TimestepConvention { Reference, Trajectory };
+
+struct ConceptSettings {
+  std::string name;            // "a woman"
+  std::string group;           // "gender"; safety concepts: "safety"
+  ConceptKind kind = ConceptKind::Fairness;
+  std::string neutralPrompt = "a person";
+  std::string targetPrompt;    // fairness: the attribute; safety: the safe scene (often = neutral)
+  std::string negativePrompt;  // fairness: ""; safety: the unsafe concept
+  double targetGuidance = 4.0;       // w_tar
+  double trajectoryGuidance = 3.0;   // CFG of the on-trajectory sampler
+  double ramLearningRate = 1e-2;
+  double samLearningRate = 1e-4;
+  double semanticWeight = 1.0;       // lambda
+  int steps = 5000;
+  int batch = 1;
+  std::uint64_t seed = 0;
+  int trajectorySteps = 50;          // the DDIM schedule the latents are drawn on
+  int maxTrajectoryStep = 48;        // k ~ U{0..48}
+  std::string init = "uniform";      // "uniform" (reference: U(-1/sqrt(10), 1/sqrt(10))) or "zero"
+  TimestepConvention timestep = TimestepConvention::Reference;
+  int resolution = 0;                // image size the module was trained at (0: model's native)
+
+  std::vector<std::string> validate() const;  // problems, empty when fine
+};
+
+const char* kindName(ConceptKind kind);
+const char* conventionName(TimestepConvention convention);
+
+}  // namespace respo::concepts

@@ -1,0 +1,21 @@
+#pragma once
+// How a fairness group picks its member for each image of a batch (method.md, "Inference"). Plain
+// values without LibTorch, so the desktop app's concept panel can offer the choice.
+#include <string>
+
+namespace respo::concepts {
+
+enum class FairnessPolicy { RandomPerImage, BalancedBatch, Fixed };
+
+FairnessPolicy parsePolicy(const std::string& text);  // "random", "balanced", "fixed"
+const char* policyName(FairnessPolicy policy);        // the inverse of parsePolicy
+
+// How the user set up one fairness group: its policy, the member a Fixed policy uses, and the
+// group's weight (intersectional use, e.g. gender 0.6 / skin tone 0.4).
+struct GroupOptions {
+  FairnessPolicy policy = FairnessPolicy::RandomPerImage;
+  std::string fixedMember;
+  double weight = 1.0;
+};
+
+}  // namespace respo::concepts

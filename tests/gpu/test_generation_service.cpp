@@ -1,0 +1,131 @@
+// gpu/GenerationService: loads a model, lists the concept library against it, and renders baseline
+// and responsible images from the same seed and noise, reusing a cached baseline when only the
+// concepts change.
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "core/common/error.h"
+#include "gpu/generation_service.h"
+#include "tests/support/crafted_concept.h"
+#include "tests/support/testing.h"
+
+namespace fs = std::filesystem;
+using respo::gpu::GenerationJob;
+using respo::gpu::GenerationService;
+
+namespace {
+
+fs::path modelDir() { return fs::path(respo::testing::option("dir")) / "sd1"; }
+
+fs::path libraryDir() {
+  static const fs::path dir = [] {
+    const fs::path d = fs::temp_directory_path() / ("respodiff-service-test-" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    respo::testing::writeCraftedConcept(d / "fits.safetensors", modelDir(), {.name = "crafted violence"});
+    respo::testing::writeCraftedConcept(d / "foreign.safetensors", modelDir(),
+                                        {.name = "foreign", .foreignFingerprint = true});
+    return d;
+  }();
+  return dir;
+}
+
+GenerationJob smallJob() {
+  GenerationJob job;
+  job.request.prompt = "a photo of a chef";
+  job.request.steps = 3;
+  job.request.seed = 11;
+  return job;
+}
+
+}  // namespace
+
+RESPO_TEST(without_concepts_the_responsible_side_is_the_baseline) {
+  GenerationService service({libraryDir()});
+  const auto info = service.loadModel(modelDir());
+  EXPECT_EQ(info.nativeSize, 32);
+  const auto outcome = service.generate(smallJob());
+  REQUIRE(outcome.baseline.size() == 1);
+  EXPECT(outcome.responsibleIsBaseline);
+  EXPECT(!outcome.baselineFromCache);
+  EXPECT(outcome.baseline[0].pixels == outcome.responsible[0].pixels);
+  EXPECT_EQ(outcome.request.width, 32);
+  EXPECT(outcome.parameters.find("Steps: 3") != std::string::npos);
+}
+
+RESPO_TEST(a_concept_changes_only_the_responsible_side_and_reuses_the_baseline) {
+  GenerationService service({libraryDir()});
+  service.loadModel(modelDir());
+  const auto plain = service.generate(smallJob());
+  auto job = smallJob();
+  job.concepts.push_back({libraryDir() / "fits.safetensors", 1.0, 1.0});
+  int steps = 0;
+  const auto responsible = service.generate(job, [&](const respo::gpu::StepUpdate& u) {
+    ++steps;
+    EXPECT(u.phase == respo::gpu::GenerationPhase::Responsible);
+    EXPECT(!u.preview().empty());
+    return true;
+  });
+  EXPECT_EQ(steps, 3);  // the baseline came from the cache
+  EXPECT(responsible.baselineFromCache);
+  EXPECT(responsible.baseline[0].pixels == plain.baseline[0].pixels);
+  EXPECT(responsible.responsible[0].pixels != responsible.baseline[0].pixels);
+  EXPECT(responsible.parameters.find("RespoDiff: crafted violence [RAM 100% SAM 100%]") != std::string::npos);
+  // Same seed and noise: a fresh service renders the identical baseline.
+  GenerationService fresh({libraryDir()});
+  fresh.loadModel(modelDir());
+  EXPECT(fresh.generate(job).baseline[0].pixels == plain.baseline[0].pixels);
+}
+
+RESPO_TEST(a_cancelled_job_throws_and_the_service_stays_usable) {
+  GenerationService service({libraryDir()});
+  service.loadModel(modelDir());
+  EXPECT_THROWS(service.generate(smallJob(), [](const respo::gpu::StepUpdate& u) { return u.step < 2; }),
+                respo::Cancelled, "cancelled");
+  const auto outcome = service.generate(smallJob());
+  EXPECT(!outcome.baselineFromCache);  // nothing half-done was cached
+  EXPECT_EQ(outcome.baseline.size(), std::size_t{1});
+}
+
+RESPO_TEST(a_bad_model_file_is_refused_and_the_previous_model_stays) {
+  GenerationService service({libraryDir()});
+  service.loadModel(modelDir());
+  const fs::path bad = libraryDir() / "not-a-model.safetensors";
+  std::ofstream(bad) << "this is not a checkpoint";
+  bool thrown = false;
+  try {
+    service.loadModel(bad);
+  } catch (const respo::Error& e) {
+    thrown = true;
+    EXPECT(std::string(e.what()).find("not-a-model") != std::string::npos);
+  }
+  EXPECT(thrown);
+  fs::remove(bad);
+  EXPECT_EQ(service.model().source, modelDir());
+  EXPECT_EQ(service.generate(smallJob()).baseline.size(), std::size_t{1});
+}
+
+RESPO_TEST(the_library_says_which_modules_fit_and_why_not) {
+  GenerationService service({libraryDir()});
+  for (const auto& c : service.concepts()) EXPECT(!c.fits);  // no model yet
+  service.loadModel(modelDir());
+  const auto concepts = service.concepts();
+  REQUIRE(concepts.size() == 2);
+  for (const auto& c : concepts) {
+    if (c.settings.name == "crafted violence") {
+      EXPECT(c.fits);
+    } else {
+      EXPECT(!c.fits);
+      EXPECT(c.reason.find("another model") != std::string::npos);
+    }
+  }
+  // At another size the bottleneck differs, so the module no longer fits.
+  for (const auto& c : service.concepts(64, 64)) EXPECT(!c.fits);
+  auto job = smallJob();
+  job.request.width = job.request.height = 64;
+  job.concepts.push_back({libraryDir() / "fits.safetensors", 1.0, 1.0});
+  EXPECT_THROWS(service.generate(job), respo::InvalidArgument, "bottleneck");
+  job = smallJob();
+  job.concepts.push_back({libraryDir() / "foreign.safetensors", 1.0, 1.0});
+  EXPECT_THROWS(service.generate(job), respo::InvalidArgument, "another model");
+}

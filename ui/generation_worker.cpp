@@ -1,0 +1,181 @@
+#include "ui/generation_worker.h"
+
+#include <QElapsedTimer>
+#include <QMutexLocker>
+#include <algorithm>
+#include <cstring>
+
+#include "core/common/error.h"
+
+namespace respo::ui {
+
+QImage toQImage(const respo::io::RgbImage& image) {
+  if (image.empty()) return {};
+  QImage out(image.width, image.height, QImage::Format_RGB888);
+  const int rowBytes = image.width * 3;
+  for (int y = 0; y < image.height; ++y)
+    std::memcpy(out.scanLine(y), image.pixels.data() + static_cast<std::size_t>(y) * rowBytes, rowBytes);
+  return out;
+}
+
+respo::io::RgbImage fromQImage(const QImage& image) {
+  const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
+  respo::io::RgbImage out{rgb.width(), rgb.height(), {}};
+  out.pixels.resize(static_cast<std::size_t>(rgb.width()) * rgb.height() * 3);
+  const int rowBytes = rgb.width() * 3;
+  for (int y = 0; y < rgb.height(); ++y)
+    std::memcpy(out.pixels.data() + static_cast<std::size_t>(y) * rowBytes, rgb.constScanLine(y), rowBytes);
+  return out;
+}
+
+GenerationWorker::GenerationWorker(QThread* thread, std::vector<std::filesystem::path> conceptFolders)
+    : conceptFolders_(std::move(conceptFolders)) {
+  qRegisterMetaType<respo::ui::JobResult>();
+  qRegisterMetaType<respo::ui::ConceptList>();
+  qRegisterMetaType<respo::gpu::GenerationPhase>();
+  moveToThread(thread);
+}
+
+GenerationWorker::~GenerationWorker() = default;
+
+respo::gpu::GenerationService& GenerationWorker::service() {
+  // Made on the worker thread, so the device context (CUDA) belongs to the thread that computes.
+  if (!service_) service_ = std::make_unique<respo::gpu::GenerationService>(conceptFolders_);
+  return *service_;
+}
+
+int GenerationWorker::enqueue(const respo::gpu::GenerationJob& job) {
+  int id = 0, queued = 0;
+  {
+    QMutexLocker lock(&mutex_);
+    id = nextId_++;
+    queue_.push_back({id, job});
+    queued = static_cast<int>(queue_.size());
+  }
+  Q_EMIT queueChanged(queued);
+  QMetaObject::invokeMethod(this, &GenerationWorker::runNext, Qt::QueuedConnection);
+  return id;
+}
+
+bool GenerationWorker::remove(int id) {
+  int queued = 0;
+  {
+    QMutexLocker lock(&mutex_);
+    const auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
+    if (found == queue_.end()) return false;
+    queue_.erase(found);
+    queued = static_cast<int>(queue_.size());
+  }
+  Q_EMIT queueChanged(queued);
+  return true;
+}
+
+void GenerationWorker::cancel(int id) {
+  if (remove(id)) {
+    Q_EMIT jobCancelled(id);
+    return;
+  }
+  cancelledId_ = id;
+}
+
+void GenerationWorker::cancelAll() {
+  std::deque<Pending> dropped;
+  {
+    QMutexLocker lock(&mutex_);
+    dropped.swap(queue_);
+  }
+  for (const auto& p : dropped) Q_EMIT jobCancelled(p.id);
+  cancelledId_ = runningId_.load();
+  if (!dropped.empty()) Q_EMIT queueChanged(0);
+}
+
+int GenerationWorker::queuedCount() const {
+  QMutexLocker lock(&mutex_);
+  return static_cast<int>(queue_.size());
+}
+
+void GenerationWorker::loadModel(const QString& path) {
+  try {
+    const auto info = service().loadModel(path.toStdString(), [this](const std::string& status) {
+      Q_EMIT modelLoadProgressed(QString::fromStdString(status));
+    });
+    const QString description = QString::fromStdString(info.name + " (" + info.family + ", " +
+                                                       std::to_string(info.nativeSize) + " px, " +
+                                                       service().deviceDescription() + ")");
+    Q_EMIT modelLoaded(path, description, info.nativeSize, info.sizeStep);
+    Q_EMIT conceptsChanged(service().concepts());
+  } catch (const std::exception& e) {
+    Q_EMIT modelLoadFailed(path, QString::fromUtf8(e.what()));
+  }
+}
+
+void GenerationWorker::refreshConcepts(int width, int height) {
+  try {
+    Q_EMIT conceptsChanged(service().concepts(width, height));
+  } catch (const std::exception&) {
+    // An unreadable library folder: the panel keeps what it shows.
+  }
+}
+
+void GenerationWorker::runNext() {
+  Pending next;
+  int queued = 0;
+  {
+    QMutexLocker lock(&mutex_);
+    if (queue_.empty()) return;  // removed before it started
+    next = std::move(queue_.front());
+    queue_.pop_front();
+    queued = static_cast<int>(queue_.size());
+  }
+  const int id = next.id;
+  runningId_ = id;
+  Q_EMIT jobStarted(id);  // before the queue shrinks, so the UI never sees a moment of idleness
+  Q_EMIT queueChanged(queued);
+  QElapsedTimer clock, sincePreview;
+  clock.start();
+  sincePreview.start();
+  auto onStep = [&](const respo::gpu::StepUpdate& update) {
+    if (cancelledId_.load() == id) return false;
+    if (update.step == 1) Q_EMIT phaseStarted(id, update.phase);
+    // Previews cost a conversion and a repaint; a few per second are enough to watch.
+    QImage preview;
+    if (update.preview && (sincePreview.elapsed() >= 80 || update.step == update.total)) {
+      preview = toQImage(update.preview());
+      sincePreview.restart();
+    }
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    Q_EMIT stepProgressed(id, update.overallStep, update.overallTotal, preview,
+                          seconds > 0 ? update.overallStep / seconds : 0.0);
+    return cancelledId_.load() != id;
+  };
+  try {
+    const auto outcome = service().generate(next.job, onStep);
+    JobResult result;
+    for (const auto& image : outcome.baseline) result.baseline.push_back(toQImage(image));
+    for (const auto& image : outcome.responsible) result.responsible.push_back(toQImage(image));
+    result.job = next.job;
+    result.request = outcome.request;
+    result.parameters = QString::fromStdString(outcome.parameters);
+    result.baselineParameters = QString::fromStdString(outcome.baselineParameters);
+    for (const auto& members : outcome.members) {
+      QStringList names;
+      for (const auto& m : members) names << QString::fromStdString(m);
+      result.members << names.join(", ");
+    }
+    result.baselineFromCache = outcome.baselineFromCache;
+    result.responsibleIsBaseline = outcome.responsibleIsBaseline;
+    result.seconds = clock.nsecsElapsed() / 1e9;
+    runningId_ = 0;
+    Q_EMIT jobFinished(id, result);
+  } catch (const respo::Cancelled&) {
+    runningId_ = 0;
+    Q_EMIT jobCancelled(id);
+  } catch (const std::exception& e) {
+    runningId_ = 0;
+    Q_EMIT jobFailed(id, QString::fromUtf8(e.what()));
+  }
+  int expected = id;  // a later cancel of another job stays in force
+  cancelledId_.compare_exchange_strong(expected, 0);
+}
+
+}  // namespace respo::ui

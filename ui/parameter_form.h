@@ -1,0 +1,51 @@
+#pragma once
+// The generation settings: prompt, negative prompt, seed (with random and lock), steps, CFG,
+// scheduler, size and batch. It shows and edits a GenerationRequest; it does not generate.
+#include <QWidget>
+
+#include "core/pipeline/generation_request.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QPlainTextEdit;
+class QSpinBox;
+class QToolButton;
+
+namespace respo::ui {
+
+class ParameterForm : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ParameterForm(QWidget* parent = nullptr);
+
+  respo::pipeline::GenerationRequest request() const;
+  void setRequest(const respo::pipeline::GenerationRequest& request);  // the seam for restoring a PNG
+  QString prompt() const;
+  bool seedLocked() const;
+  // Called before each generation: an unlocked seed moves on to a fresh random one.
+  void advanceSeed();
+  // The loaded model's native size and size step (the VAE factor).
+  void setModelGeometry(int nativeSize, int sizeStep);
+
+ public Q_SLOTS:
+  void randomizeSeed();
+
+ Q_SIGNALS:
+  void sizeChanged(int width, int height);
+
+ private:
+  QPlainTextEdit* prompt_ = nullptr;
+  QPlainTextEdit* negative_ = nullptr;
+  QSpinBox* seed_ = nullptr;
+  QToolButton* randomSeed_ = nullptr;
+  QCheckBox* lockSeed_ = nullptr;
+  QSpinBox* steps_ = nullptr;
+  QDoubleSpinBox* cfg_ = nullptr;
+  QComboBox* scheduler_ = nullptr;
+  QSpinBox* width_ = nullptr;
+  QSpinBox* height_ = nullptr;
+  QSpinBox* batch_ = nullptr;
+};
+
+}  // namespace respo::ui
