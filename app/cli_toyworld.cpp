@@ -113,13 +113,18 @@ constexpr DefaultConcept kDefaultConcepts[] = {
 };
 
 int toyworldConcepts(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"model", "out", "steps", "trajectory-steps", "only", "seed"}, {"quiet"});
+  const CommandLine cl(args, {"model", "out", "steps", "trajectory-steps", "only", "seed"}, {"quiet", "force"});
   auto model = pipeline::loadStableDiffusion(cl.require("model"));
   const std::filesystem::path out = cl.require("out");
   std::filesystem::create_directories(out);
   const auto only = cl.value("only");
   for (const auto& d : kDefaultConcepts) {
     if (only && *only != d.file) continue;
+    const auto target = out / (std::string(d.file) + ".safetensors");
+    if (std::filesystem::exists(target) && !cl.has("force")) {
+      std::cout << "kept " << target.string() << " (--force retrains it)\n";
+      continue;
+    }
     auto s = concepts::preset(d.preset);
     s.name = d.name, s.group = d.group, s.targetPrompt = d.target, s.negativePrompt = d.negative;
     s.neutralPrompt = "a person";
@@ -128,14 +133,18 @@ int toyworldConcepts(const std::vector<std::string>& args) {
     s.maxTrajectoryStep = s.trajectorySteps - 2;
     s.seed = static_cast<std::uint64_t>(cl.integer("seed", 0));
     concepts::ConceptTrainer trainer(model, s);
+    // Interrupted runs continue from their checkpoint when the command is run again.
+    const concepts::CheckpointOptions checkpoints{out / (std::string(d.file) + ".checkpoint.safetensors"), 50};
+    if (std::filesystem::exists(checkpoints.path)) trainer.resumeFrom(checkpoints.path);
     const bool quiet = cl.has("quiet");
     const auto module = trainer.train([&](const concepts::TrainingProgress& p) {
       if (!quiet && (p.step % 50 == 0 || p.step == p.total))
         std::fprintf(stderr, "%s %d/%d L_resp %.5f L_sem %.6f\n", d.file, p.step, p.total, p.responsibleLoss, p.semanticLoss);
       return true;
-    });
-    concepts::saveConcept(out / (std::string(d.file) + ".safetensors"), module);
-    std::cout << "wrote " << (out / (std::string(d.file) + ".safetensors")).string() << "\n";
+    }, checkpoints);
+    concepts::saveConcept(target, module);
+    std::filesystem::remove(checkpoints.path);
+    std::cout << "wrote " << target.string() << "\n";
   }
   return 0;
 }
@@ -143,7 +152,7 @@ int toyworldConcepts(const std::vector<std::string>& args) {
 }  // namespace
 
 int evaluate(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "seed"},
+  const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "unsafe-images-per-prompt", "seed"},
                        {"quick", "quiet"});
   if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
     throw InvalidArgument("eval needs the benchmark's name: eval toyworld");
@@ -164,6 +173,7 @@ int evaluate(const std::vector<std::string>& args) {
   }
   auto settings = cl.has("quick") ? toyworld::EvaluationSettings::quick() : toyworld::EvaluationSettings::full();
   settings.imagesPerPrompt = static_cast<int>(cl.integer("images-per-prompt", settings.imagesPerPrompt));
+  settings.unsafeImagesPerPrompt = static_cast<int>(cl.integer("unsafe-images-per-prompt", settings.unsafeImagesPerPrompt));
   settings.seed = static_cast<std::uint64_t>(cl.integer("seed", static_cast<long long>(settings.seed)));
   const bool quiet = cl.has("quiet");
   const auto table = toyworld::evaluate(model, classifier, used, settings, [&](int done, int total) {

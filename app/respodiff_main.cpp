@@ -132,11 +132,11 @@ const std::vector<Subcommand>& subcommands() {
        "toyworld train --out DIR (--bpe FILE.gz | --tokenizer DIR) [--work DIR] [--seed N] [--vae-steps N]\n"
        "               [--vae-batch N] [--denoiser-steps N] [--batch N] [--dataset-size N] [--lr X] [--threads N]\n"
        "toyworld classifier --out FILE [--steps N] [--batch N] [--seed N] [--test-count N]\n"
-       "toyworld concepts --model DIR --out DIR [--steps N] [--trajectory-steps N] [--only NAME] [--seed N]",
+       "toyworld concepts --model DIR --out DIR [--steps N] [--trajectory-steps N] [--only NAME] [--seed N] [--force]",
        respo::app::toyworld},
       {"eval", "the paper's table in the toy world (fairness, fidelity, safety)",
        "eval toyworld [--quick] [--json FILE] [--markdown FILE] [--model DIR] [--classifier FILE]\n"
-       "              [--concepts DIR] [--images-per-prompt N] [--seed N]",
+       "              [--concepts DIR] [--images-per-prompt N] [--unsafe-images-per-prompt N] [--seed N]",
        respo::app::evaluate},
 #endif
   };

@@ -1,6 +1,7 @@
 #include "core/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +25,8 @@ class TemporaryFile {
       throw IoError(target.string() + ": cannot create a temporary file beside it: " +
                     std::strerror(errno));
     path_ = buffer.data();
+    // mkstemp creates the file private (0600); a saved image or model is an ordinary user file.
+    ::fchmod(fd_, 0644);
   }
   ~TemporaryFile() {
     if (fd_ >= 0) ::close(fd_);

@@ -20,15 +20,16 @@ namespace respo::toyworld {
 struct EvaluationSettings {
   std::vector<std::string> templates;      // "a photo of {}", ...
   std::vector<Profession> professions;     // the prompted professions
-  int imagesPerPrompt = 24;
+  int imagesPerPrompt = 16;        // per neutral profession prompt
+  int unsafeImagesPerPrompt = 8;   // per unsafe prompt (two per profession and template)
   int steps = 25;                          // DDIM
   double guidanceScale = 7.5;
   std::uint64_t seed = 1000;
   std::string negativePrompt = "blood, a knife";  // the negative-prompt baseline's
   double genderWeight = 1.0, skinWeight = 1.0;     // group weights when both groups are on
 
-  static EvaluationSettings full();   // 8 professions x 5 templates x 24 images
-  static EvaluationSettings quick();  // 8 professions x 1 template x 8 images
+  static EvaluationSettings full();   // 8 professions x 5 templates: 80 images per profession
+  static EvaluationSettings quick();  // 8 professions x 2 templates: 16 images per profession
   nlohmann::json toJson() const;
 };
 

@@ -37,7 +37,7 @@ struct VaeTrainingOptions {
 };
 
 struct DenoiserTrainingOptions {
-  int steps = 6000;
+  int steps = 5000;
   int batch = 64;
   double learningRate = 1e-3;
   double finalLearningRate = 1e-4;  // cosine decay to this

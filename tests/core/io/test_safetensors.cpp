@@ -79,6 +79,10 @@ RESPO_TEST(round_trip_keeps_bytes_shapes_and_metadata) {
   EXPECT_EQ(file.tensor("empty").numel(), 0);
   EXPECT(!file.contains("missing"));
   EXPECT_THROWS(file.tensor("missing"), respo::FormatError, "no tensor named 'missing'");
+  // An ordinary user file, not the private mode of the temporary it was written through.
+  const auto perms = fs::status(path).permissions();
+  EXPECT((perms & fs::perms::owner_read) != fs::perms::none);
+  EXPECT((perms & fs::perms::others_read) != fs::perms::none);
 }
 
 RESPO_TEST(writer_aligns_each_tensor_to_its_element_size) {

@@ -251,10 +251,15 @@ RESPO_TEST(bad_settings_are_clear_errors) {
   EXPECT_THROWS(preset("gender-robot"), InvalidArgument, "unknown preset");
 }
 
-RESPO_TEST(training_step_matches_the_python_reference) {
-  // One step re-implemented with diffusers on the same weights, init, noise and k (gender with both
-  // timestep conventions and a batch of two; a safety preset): losses and updated R, S within 1e-4.
-  const auto file = io::SafetensorsFile::open(respo::testing::option("step"));
+namespace {
+
+struct StepErrors {
+  double responsible = 0, semantic = 0, ram = 0, sam = 0;
+};
+
+// Runs the reference cases of one model and returns the worst relative error of each quantity.
+std::map<std::string, StepErrors> compareTrainingSteps(pipeline::StableDiffusionModel& m, const std::string& expectedFile) {
+  const auto file = io::SafetensorsFile::open(expectedFile);
   const auto expected = io::loadAll(file);
   struct Case {
     const char* name;
@@ -262,13 +267,14 @@ RESPO_TEST(training_step_matches_the_python_reference) {
     TimestepConvention convention;
     std::uint64_t seed;
   };
+  std::map<std::string, StepErrors> errors;
   for (const auto& c : {Case{"woman_reference", "gender-woman", TimestepConvention::Reference, 21},
                         Case{"woman_trajectory", "gender-woman", TimestepConvention::Trajectory, 22},
                         Case{"violence_reference", "violence", TimestepConvention::Reference, 23}}) {
     auto settings = preset(c.preset);
     settings.timestep = c.convention;
     settings.seed = c.seed;
-    ConceptTrainer trainer(model(), settings);
+    ConceptTrainer trainer(m, settings);
     const std::string p = c.name;
     auto relative = [](const torch::Tensor& a, const torch::Tensor& b) {
       return (a - b).abs().max().item<double>() / std::max(b.abs().max().item<double>(), 1e-12);
@@ -279,19 +285,44 @@ RESPO_TEST(training_step_matches_the_python_reference) {
     std::vector<int> ks(ksTensor.data_ptr<int64_t>(), ksTensor.data_ptr<int64_t>() + ksTensor.numel());
     const auto losses = trainer.step(ks, expected.at(p + ".noise"));
     const auto reference = expected.at(p + ".losses");
-    const double respError = std::abs(losses.responsible - reference[0].item<double>()) / reference[0].item<double>();
-    const double semError = std::abs(losses.semantic - reference[1].item<double>()) / std::max(reference[1].item<double>(), 1e-30);
-    const double ramError = relative(trainer.module().ram, expected.at(p + ".ram1"));
-    const double samError = relative(trainer.module().sam, expected.at(p + ".sam1"));
-    std::cout << "  " << p << ": L_resp " << respError << ", L_sem " << semError << ", R " << ramError << ", S "
-              << samError << " (relative errors)\n";
-    EXPECT(respError <= 1e-4);
-    // L_sem on this random-weight model is ~6e-11: the mean square of differences between two UNet
-    // outputs at float32 resolution, so its relative error is ~1e-3 with the reference convention
-    // (exact with the trajectory one). The S it drives matches to 1e-7; see the R/S checks below.
-    EXPECT(semError <= 5e-3);
-    EXPECT(ramError <= 1e-4);
-    EXPECT(samError <= 1e-4);
+    StepErrors e;
+    e.responsible = std::abs(losses.responsible - reference[0].item<double>()) / reference[0].item<double>();
+    e.semantic = std::abs(losses.semantic - reference[1].item<double>()) / std::max(reference[1].item<double>(), 1e-30);
+    e.ram = relative(trainer.module().ram, expected.at(p + ".ram1"));
+    e.sam = relative(trainer.module().sam, expected.at(p + ".sam1"));
+    std::cout << "  " << p << ": L_resp " << e.responsible << " (" << losses.responsible << "), L_sem " << e.semantic
+              << " (" << losses.semantic << "), R " << e.ram << ", S " << e.sam << " (relative errors)\n";
+    errors[p] = e;
+  }
+  return errors;
+}
+
+}  // namespace
+
+RESPO_TEST(training_step_matches_the_python_reference) {
+  // One step re-implemented with diffusers on the same weights, init, noise and k (gender with both
+  // timestep conventions and a batch of two; a safety preset): losses and updated R, S within 1e-4.
+  for (const auto& [name, e] : compareTrainingSteps(model(), respo::testing::option("step"))) {
+    EXPECT(e.responsible <= 1e-4);
+    // On this random-weight model the bottleneck barely moves the output, so L_sem is ~6e-11: the
+    // mean square of differences between two UNet outputs at float32 resolution, and its relative
+    // error is ~1e-3 with the reference convention. The same check on the trained toy model (next
+    // test), where L_sem is well above rounding, holds to 1e-4; the S it drives matches here too.
+    EXPECT(e.semantic <= 5e-3);
+    EXPECT(e.ram <= 1e-4);
+    EXPECT(e.sam <= 1e-4);
+  }
+}
+
+RESPO_TEST(training_step_matches_the_python_reference_on_the_toy_model) {
+  const auto toy = respo::testing::option("toy-model");
+  REQUIRE(!toy.empty());
+  auto m = pipeline::loadStableDiffusion(toy);
+  for (const auto& [name, e] : compareTrainingSteps(m, respo::testing::option("toy-step"))) {
+    EXPECT(e.responsible <= 1e-4);
+    EXPECT(e.semantic <= 1e-4);
+    EXPECT(e.ram <= 1e-4);
+    EXPECT(e.sam <= 1e-4);
   }
 }
 

@@ -2,10 +2,15 @@
 respodiff_add_reference(NAME reference_respo_step SCRIPT respo_step_reference.py
                         ARGS --model ${REF_OUT}/sd/sd1 --out ${REF_OUT}/respo_step.safetensors
                         LABELS "respo;parity" FIXTURES_SETUP respo_step FIXTURES_REQUIRED sd_models)
+# The same step on the shipped toy model, whose trained bottleneck matters to its output.
+respodiff_add_reference(NAME reference_respo_step_toy SCRIPT respo_step_reference.py
+                        ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model --out ${REF_OUT}/respo_step_toy.safetensors
+                        LABELS "respo;parity" FIXTURES_SETUP respo_step_toy)
 respodiff_add_test(NAME test_concepts SOURCES core/respo/test_concepts.cpp
                    LIBS respodiff_core LABELS "respo;parity"
                    ARGS --dir ${REF_OUT}/sd --step ${REF_OUT}/respo_step.safetensors
-                   FIXTURES_REQUIRED "sd_models;respo_step")
+                        --toy-model ${PROJECT_SOURCE_DIR}/resources/toyworld/model --toy-step ${REF_OUT}/respo_step_toy.safetensors
+                   FIXTURES_REQUIRED "sd_models;respo_step;respo_step_toy")
 target_precompile_headers(test_concepts REUSE_FROM respodiff_core)
 add_test(NAME cli_train_concept_then_compare
          COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c

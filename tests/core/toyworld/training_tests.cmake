@@ -5,3 +5,26 @@ target_precompile_headers(test_toyworld_training REUSE_FROM respodiff_core)
 respodiff_add_test(NAME test_toyworld_evaluation SOURCES core/toyworld/test_evaluation.cpp
                    LIBS respodiff_toyworld LABELS toyworld)
 target_precompile_headers(test_toyworld_evaluation REUSE_FROM respodiff_core)
+respodiff_add_test(NAME test_toyworld_shipped SOURCES core/toyworld/test_shipped.cpp
+                   LIBS respodiff_toyworld LABELS toyworld ARGS --data ${PROJECT_SOURCE_DIR}/resources/toyworld)
+target_precompile_headers(test_toyworld_shipped REUSE_FROM respodiff_core)
+
+# The README's promise: the shipped model generates from a fresh clone, no network.
+add_test(NAME cli_generate_with_the_default_model
+         COMMAND respodiff generate --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model
+                 --prompt "a photo of a doctor" --seed 1 --quiet --out ${CMAKE_BINARY_DIR}/toy-doctor.png)
+set_tests_properties(cli_generate_with_the_default_model PROPERTIES LABELS "toyworld;cli" PASS_REGULAR_EXPRESSION "wrote ")
+add_test(NAME cli_generate_with_a_concept_group
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 $<TARGET_FILE:respodiff> generate --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model
+                 --prompt "a photo of a nurse" --seed 1 --batch 2 --concept gender --policy balanced --compare --quiet
+                 --out ${CMAKE_BINARY_DIR}/toy-nurse-compare.png)
+set_tests_properties(cli_generate_with_a_concept_group PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "baseline \\| responsible")
+
+# The paper's table at CI size: loose bounds on the direction of every effect.
+add_test(NAME eval_toyworld_quick
+         COMMAND respodiff eval toyworld --quick --quiet --json ${CMAKE_BINARY_DIR}/eval-quick.json)
+set_tests_properties(eval_toyworld_quick PROPERTIES LABELS toyworld TIMEOUT 600 FIXTURES_SETUP eval_quick)
+respodiff_add_reference(NAME eval_toyworld_quick_bounds SCRIPT check_eval.py
+                        ARGS ${CMAKE_BINARY_DIR}/eval-quick.json LABELS toyworld FIXTURES_REQUIRED eval_quick)
