@@ -93,7 +93,7 @@ int generate(const std::vector<std::string>& args) {
   if (auto list = cl.value("concept")) {
     respo::concepts::Composition composition;
     composition.seed = request.seed;
-    const double ram = std::stod(cl.value("ram-strength").value_or("1")), sam = std::stod(cl.value("sam-strength").value_or("1"));
+    const double ram = cl.real("ram-strength", 1), sam = cl.real("sam-strength", 1);
     const auto fingerprint = respo::concepts::modelFingerprint(model.unet);
     std::string names;
     // Each item is a file, or a group or concept name looked up in the concept library.
@@ -109,26 +109,19 @@ int generate(const std::vector<std::string>& args) {
       for (const auto& file : library->resolve(item, cl.has("ignore-fingerprint") ? "" : fingerprint))
         files.push_back(file.string());
     }
+    std::vector<respo::concepts::ConceptUse> uses;
     for (const std::string& file : files) {
       auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
       if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
         throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
                                      ", this model " + fingerprint + "); pass --ignore-fingerprint to apply it anyway");
       names += (names.empty() ? "" : "; ") + loaded->settings.name;
-      respo::concepts::ConceptUse use{loaded, ram, sam};
-      if (loaded->settings.kind == respo::concepts::ConceptKind::Safety) {
-        composition.safety.push_back(use);
-        continue;
-      }
-      auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
-                                [&](const auto& g) { return g.name == loaded->settings.group; });
-      if (group == composition.fairness.end()) {
-        composition.fairness.push_back({loaded->settings.group, {}, respo::concepts::parsePolicy(cl.value("policy").value_or("random")),
-                                        cl.value("fixed-member").value_or(""), 1.0});
-        group = composition.fairness.end() - 1;
-      }
-      group->members.push_back(use);
+      uses.push_back({loaded, ram, sam});
     }
+    respo::concepts::GroupOptions defaults;
+    defaults.policy = respo::concepts::parsePolicy(cl.value("policy").value_or("random"));
+    defaults.fixedMember = cl.value("fixed-member").value_or("");
+    composition = respo::concepts::groupConcepts(uses, request.seed, {}, defaults);
     // --group-weight gender=0.6,race=0.4 (intersectional use; 1 by default)
     if (auto weights = cl.value("group-weight")) {
       std::stringstream entries(*weights);
