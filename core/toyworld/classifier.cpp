@@ -13,7 +13,6 @@ namespace {
 
 // Uniform integer in [0, n) from raw bits (the same on every standard library).
 int pick(std::mt19937_64& rng, int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); }
-bool chance(std::mt19937_64& rng, double p) { return static_cast<double>(rng() >> 11) * 0x1.0p-53 < p; }
 
 constexpr int kChannels[] = {3, 24, 32, 64, 96, 128};
 
@@ -46,18 +45,22 @@ ClassifierOutput AttributeClassifierImpl::forward(const torch::Tensor& images) {
 
 std::vector<Prediction> AttributeClassifierImpl::predict(const torch::Tensor& images) {
   torch::NoGradGuard noGrad;
-  const auto out = forward(images);
+  return predictions(forward(images));
+}
+
+std::vector<Prediction> predictions(const ClassifierOutput& out) {
   const auto profession = out.profession.argmax(1), gender = out.gender.argmax(1), skin = out.skin.argmax(1);
   const auto unsafe = out.unsafe > 0;
-  std::vector<Prediction> predictions(static_cast<std::size_t>(images.size(0)));
-  for (int64_t i = 0; i < images.size(0); ++i) {
-    auto& a = predictions[static_cast<std::size_t>(i)].attributes;
+  const int64_t count = out.profession.size(0);
+  std::vector<Prediction> result(static_cast<std::size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    auto& a = result[static_cast<std::size_t>(i)].attributes;
     a.profession = static_cast<Profession>(profession[i].item<int64_t>());
     a.gender = static_cast<Gender>(gender[i].item<int64_t>());
     a.skin = static_cast<SkinTone>(skin[i].item<int64_t>());
     for (int u = 0; u < kUnsafeCount; ++u) a.unsafe[u] = unsafe[i][u].item<bool>();
   }
-  return predictions;
+  return result;
 }
 
 Attributes drawBalancedAttributes(std::mt19937_64& rng) {

@@ -39,6 +39,10 @@ class AttributeClassifierImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AttributeClassifier);
 
+// The most likely class of each head, from an output already computed (one forward pass serves
+// both the predictions and the features).
+std::vector<Prediction> predictions(const ClassifierOutput& output);
+
 struct ClassifierTrainingOptions {
   std::uint64_t seed = 7;
   int steps = 1500;

@@ -9,10 +9,6 @@
 namespace respo::toyworld {
 namespace {
 
-// Uniform helpers built on raw engine bits (std::uniform_*_distribution differ between standard
-// libraries, and the dataset must be the same everywhere).
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-bool chance(std::mt19937_64& rng, double p) { return uniform01(rng) < p; }
 template <std::size_t N>
 int pick(std::mt19937_64& rng, const std::array<double, N>& weights) {
   double total = 0;

@@ -89,9 +89,10 @@ class Evaluator {
 
   Batch classify(const torch::Tensor& images) {
     torch::NoGradGuard noGrad;
+    const auto out = classifier_->forward(images);
     Batch b;
-    b.predictions = classifier_->predict(images);
-    b.features = classifier_->forward(images).features.to(torch::kFloat64);
+    b.predictions = predictions(out);
+    b.features = out.features.to(torch::kFloat64);
     return b;
   }
 
@@ -216,9 +217,9 @@ EvaluationTable evaluate(pipeline::StableDiffusionModel& model, AttributeClassif
     for (int i = 0; i < settings.imagesPerPrompt; ++i) {
       Attributes a;
       a.profession = prompt.profession;
-      a.gender = static_cast<double>(rng() >> 11) * 0x1.0p-53 < bias.womanProbability(prompt.profession) ? Gender::Woman : Gender::Man;
+      a.gender = chance(rng, bias.womanProbability(prompt.profession)) ? Gender::Woman : Gender::Man;
       const auto skin = bias.skinProbabilities(prompt.profession);
-      const double r = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+      const double r = uniform01(rng);
       a.skin = r < skin[0] ? SkinTone::Light : r < skin[0] + skin[1] ? SkinTone::Medium : SkinTone::Dark;
       renders.push_back(render(a, rng()));
     }

@@ -95,8 +95,10 @@ std::optional<Checkpoint> readCheckpoint(const fs::path& path) {
 // ---- AdamW --------------------------------------------------------------------------------------
 AdamW::AdamW(NamedTensors parameters, double weightDecay) : parameters_(std::move(parameters)), weightDecay_(weightDecay) {
   for (const auto& [name, p] : parameters_) {
-    exp_.push_back(torch::zeros_like(p));
-    sq_.push_back(torch::zeros_like(p));
+    concepts::AdamState state;
+    state.exp = torch::zeros_like(p);
+    state.expSq = torch::zeros_like(p);
+    states_.push_back(std::move(state));
   }
 }
 
@@ -107,26 +109,20 @@ void AdamW::zeroGrad() {
 
 void AdamW::step(double lr) {
   torch::NoGradGuard noGrad;
-  constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   ++steps_;
-  const double c1 = 1 - std::pow(beta1, static_cast<double>(steps_));
-  const double c2 = 1 - std::pow(beta2, static_cast<double>(steps_));
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     auto& p = parameters_[i].second;
     if (!p.grad().defined()) continue;
-    const auto& g = p.grad();
     if (weightDecay_ > 0) p.mul_(1 - lr * weightDecay_);
-    exp_[i].mul_(beta1).add_(g, 1 - beta1);
-    sq_[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
-    p.addcdiv_(exp_[i], (sq_[i] / c2).sqrt_().add_(eps), -lr / c1);
+    states_[i].update(p, p.grad(), lr);
   }
 }
 
 std::map<std::string, torch::Tensor> AdamW::state() const {
   std::map<std::string, torch::Tensor> out;
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
-    out["exp." + parameters_[i].first] = exp_[i];
-    out["sq." + parameters_[i].first] = sq_[i];
+    out["exp." + parameters_[i].first] = states_[i].exp;
+    out["sq." + parameters_[i].first] = states_[i].expSq;
   }
   return out;
 }
@@ -137,8 +133,9 @@ void AdamW::loadState(const std::map<std::string, torch::Tensor>& state, std::in
     const auto e = state.find("exp." + parameters_[i].first), s = state.find("sq." + parameters_[i].first);
     if (e == state.end() || s == state.end())
       throw FormatError("optimizer state lacks '" + parameters_[i].first + "'");
-    exp_[i].copy_(e->second);
-    sq_[i].copy_(s->second);
+    states_[i].exp.copy_(e->second);
+    states_[i].expSq.copy_(s->second);
+    states_[i].step = steps;
   }
   steps_ = steps;
 }

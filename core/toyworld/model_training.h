@@ -14,6 +14,7 @@
 
 #include <torch/types.h>
 
+#include "core/respo/trainer.h"
 #include "core/toyworld/toy_model.h"
 #include "core/toyworld/world.h"
 
@@ -56,8 +57,8 @@ struct ToyTrainingOptions {
   std::filesystem::path workDir;  // checkpoints; resumed from when present
 };
 
-// AdamW written out (betas 0.9/0.999, eps 1e-8, decoupled weight decay), so that its state is plain
-// named tensors saved in safetensors with the weights.
+// AdamW: the concept trainer's Adam (betas 0.9/0.999, eps 1e-8) per parameter, with decoupled
+// weight decay, and its state as plain named tensors saved in safetensors with the weights.
 class AdamW {
  public:
   AdamW(std::vector<std::pair<std::string, torch::Tensor>> parameters, double weightDecay);
@@ -70,7 +71,7 @@ class AdamW {
 
  private:
   std::vector<std::pair<std::string, torch::Tensor>> parameters_;
-  std::vector<torch::Tensor> exp_, sq_;
+  std::vector<concepts::AdamState> states_;
   double weightDecay_;
   std::int64_t steps_ = 0;
 };

@@ -16,9 +16,6 @@
 namespace respo::toyworld {
 namespace {
 
-// Uniform helpers built on raw engine bits: std::uniform_*_distribution differ between standard
-// libraries, and renders must be identical everywhere.
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 double uniform(std::mt19937_64& rng, double lo, double hi) { return lo + (hi - lo) * uniform01(rng); }
 int uniformInt(std::mt19937_64& rng, int n) { return std::min(n - 1, static_cast<int>(uniform01(rng) * n)); }
 

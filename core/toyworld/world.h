@@ -17,6 +17,11 @@ namespace respo::toyworld {
 
 inline constexpr int kImageSize = 64;
 
+// Uniform draws built on raw engine bits: std::uniform_*_distribution differ between standard
+// libraries, and renders, datasets and evaluations must be identical everywhere.
+inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+inline bool chance(std::mt19937_64& rng, double p) { return uniform01(rng) < p; }
+
 enum class Profession : int {
   Person = 0,  // plain clothes, no profession
   Doctor, Nurse, Firefighter, Chef, PoliceOfficer, ConstructionWorker, Pilot, Teacher,
