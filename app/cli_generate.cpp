@@ -21,14 +21,67 @@
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
+#include "core/respo/concept_parameters.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/reference_import.h"
 #include "core/respo/trainer.h"
 #include "core/text/clip_tokenizer.h"
 #include "gpu/compute_device.h"
 #include "app/cli_commands.h"
+#include "app/concept_options.h"
 
 namespace respo::app {
+
+respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint,
+                                                     std::uint64_t seed) {
+  respo::concepts::Composition composition;
+  composition.seed = seed;
+  const auto list = cl.value("concept");
+  if (!list) return composition;
+  const double ram = cl.real("ram-strength", 1), sam = cl.real("sam-strength", 1);
+  // Each item is a file, or a group or concept name looked up in the concept library.
+  std::vector<std::string> files;
+  std::stringstream items(*list);
+  std::optional<respo::concepts::ConceptLibrary> library;
+  for (std::string item; std::getline(items, item, ',');) {
+    if (std::filesystem::is_regular_file(item)) {
+      files.push_back(item);
+      continue;
+    }
+    if (!library) library = respo::concepts::ConceptLibrary::scan(respo::concepts::ConceptLibrary::defaultFolders());
+    for (const auto& file : library->resolve(item, cl.has("ignore-fingerprint") ? "" : fingerprint))
+      files.push_back(file.string());
+  }
+  std::vector<respo::concepts::ConceptUse> uses;
+  for (const std::string& file : files) {
+    auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
+    if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
+      throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
+                                   ", this model " + fingerprint + "); pass --ignore-fingerprint to apply it anyway");
+    uses.push_back({loaded, ram, sam});
+  }
+  respo::concepts::GroupOptions defaults;
+  defaults.policy = respo::concepts::parsePolicy(cl.value("policy").value_or("random"));
+  defaults.fixedMember = cl.value("fixed-member").value_or("");
+  composition = respo::concepts::groupConcepts(uses, seed, {}, defaults);
+  // --group-weight gender=0.6,race=0.4 (intersectional use; 1 by default)
+  if (auto weights = cl.value("group-weight")) {
+    std::stringstream entries(*weights);
+    for (std::string entry; std::getline(entries, entry, ',');) {
+      const auto eq = entry.find('=');
+      auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
+                                [&](const auto& g) { return eq != std::string::npos && g.name == entry.substr(0, eq); });
+      if (group == composition.fairness.end())
+        throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
+      try {
+        group->weight = std::stod(entry.substr(eq + 1));
+      } catch (const std::exception&) {
+        throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number after '='");
+      }
+    }
+  }
+  return composition;
+}
 
 int generate(const std::vector<std::string>& args) {
   const CommandLine cl(args,
@@ -90,59 +143,20 @@ int generate(const std::vector<std::string>& args) {
   // Concept modules: fairness modules grouped by their group (one member per image), safety summed.
   std::map<std::string, std::string> extra;
   respo::models::BottleneckHook hook;
-  if (auto list = cl.value("concept")) {
-    respo::concepts::Composition composition;
-    composition.seed = request.seed;
-    const double ram = cl.real("ram-strength", 1), sam = cl.real("sam-strength", 1);
-    const auto fingerprint = respo::concepts::modelFingerprint(model.unet);
-    std::string names;
-    // Each item is a file, or a group or concept name looked up in the concept library.
-    std::vector<std::string> files;
-    std::stringstream items(*list);
-    std::optional<respo::concepts::ConceptLibrary> library;
-    for (std::string item; std::getline(items, item, ',');) {
-      if (std::filesystem::is_regular_file(item)) {
-        files.push_back(item);
-        continue;
-      }
-      if (!library) library = respo::concepts::ConceptLibrary::scan(respo::concepts::ConceptLibrary::defaultFolders());
-      for (const auto& file : library->resolve(item, cl.has("ignore-fingerprint") ? "" : fingerprint))
-        files.push_back(file.string());
-    }
-    std::vector<respo::concepts::ConceptUse> uses;
-    for (const std::string& file : files) {
-      auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
-      if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
-        throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
-                                     ", this model " + fingerprint + "); pass --ignore-fingerprint to apply it anyway");
-      names += (names.empty() ? "" : "; ") + loaded->settings.name;
-      uses.push_back({loaded, ram, sam});
-    }
-    respo::concepts::GroupOptions defaults;
-    defaults.policy = respo::concepts::parsePolicy(cl.value("policy").value_or("random"));
-    defaults.fixedMember = cl.value("fixed-member").value_or("");
-    composition = respo::concepts::groupConcepts(uses, request.seed, {}, defaults);
-    // --group-weight gender=0.6,race=0.4 (intersectional use; 1 by default)
-    if (auto weights = cl.value("group-weight")) {
-      std::stringstream entries(*weights);
-      for (std::string entry; std::getline(entries, entry, ',');) {
-        const auto eq = entry.find('=');
-        auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
-                                  [&](const auto& g) { return eq != std::string::npos && g.name == entry.substr(0, eq); });
-        if (group == composition.fairness.end())
-          throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
-        try {
-          group->weight = std::stod(entry.substr(eq + 1));
-        } catch (const std::exception&) {
-          throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number after '='");
-        }
-      }
-    }
+  if (cl.value("concept")) {
+    const auto composition =
+        conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet), request.seed);
     const int factor = model.vaeScaleFactor();
     const auto h = model.unet->bottleneckShape(request.height / factor, request.width / factor);
     hook = respo::concepts::makeConceptHook(respo::concepts::composeDeltas(composition, request.batch, h).perImage);
-    extra["RespoDiff"] = names + " (RAM " + cl.value("ram-strength").value_or("1") + ", SAM " +
-                         cl.value("sam-strength").value_or("1") + ", " + cl.value("policy").value_or("random") + ")";
+    respo::concepts::ConceptParameters written;
+    for (const auto& g : composition.fairness) {
+      for (const auto& use : g.members) written.concepts.push_back({use.module->settings.name, use.ramStrength, use.samStrength});
+      written.groups[g.name] = {g.policy, g.fixedMember, g.weight};
+    }
+    for (const auto& use : composition.safety)
+      written.concepts.push_back({use.module->settings.name, use.ramStrength, use.samStrength});
+    for (auto& [key, value] : respo::concepts::formatConceptParameters(written)) extra[key] = value;
   }
 
   respo::pipeline::TextToImagePipeline pipeline(model);

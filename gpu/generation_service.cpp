@@ -12,6 +12,7 @@
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
 #include "core/respo/concept_library.h"
+#include "core/respo/concept_parameters.h"
 #include "core/respo/trainer.h"
 #include "core/schedulers/scheduler.h"
 #include "gpu/compute_device.h"
@@ -32,8 +33,6 @@ std::string number(double value) {
   out << value;
   return out.str();
 }
-
-std::string percent(double strength) { return std::to_string(static_cast<int>(std::lround(strength * 100))) + "%"; }
 
 // Everything that decides the baseline's pixels.
 std::string baselineKey(const pipeline::GenerationRequest& r, int modelGeneration) {
@@ -176,28 +175,21 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
   models::BottleneckHook hook;
   if (!job.concepts.empty()) {
     std::vector<concepts::ConceptUse> uses;
-    std::string names;
+    concepts::ConceptParameters written;
     for (const auto& choice : job.concepts) {
       auto module = state_->module(choice.file);
       if (module->modelFingerprint != state_->info.fingerprint)
         throw InvalidArgument(choice.file.string() + ": was trained on another model (fingerprint " +
                               module->modelFingerprint + ", this model " + state_->info.fingerprint + ")");
       uses.push_back({module, choice.ramStrength, choice.samStrength});
-      names += (names.empty() ? "" : "; ") + module->settings.name + " [RAM " + percent(choice.ramStrength) + " SAM " +
-               percent(choice.samStrength) + "]";
+      written.concepts.push_back({module->settings.name, choice.ramStrength, choice.samStrength});
     }
     const auto composition = concepts::groupConcepts(uses, request.seed, job.groups);
     const auto deltas = concepts::composeDeltas(composition, request.batch, state_->bottleneck(request.width, request.height));
     hook = concepts::makeConceptHook(deltas.perImage);
     outcome.members = deltas.members;
-    outcome.conceptSettings["RespoDiff"] = names;
-    std::string groups;
-    for (const auto& g : composition.fairness) {
-      groups += (groups.empty() ? "" : "; ") + g.name + " " + concepts::policyName(g.policy);
-      if (g.policy == concepts::FairnessPolicy::Fixed) groups += " " + g.fixedMember;
-      if (g.weight != 1.0) groups += " weight " + number(g.weight);
-    }
-    if (!groups.empty()) outcome.conceptSettings["RespoDiff groups"] = groups;
+    for (const auto& g : composition.fairness) written.groups[g.name] = {g.policy, g.fixedMember, g.weight};
+    outcome.conceptSettings = concepts::formatConceptParameters(written);
   }
 
   const std::string key = baselineKey(request, state_->modelGeneration);

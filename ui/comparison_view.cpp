@@ -4,10 +4,14 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QPainter>
+#include <QWheelEvent>
 #include <QSlider>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 
 namespace respo::ui {
@@ -25,6 +29,26 @@ class ComparisonCanvas : public QWidget {
   ComparisonView::Mode mode = ComparisonView::Mode::SideBySide;
   bool showDifference = false;
   int wipePercent = 50;
+  double zoom = 0;  // 0: fit
+  QPointF pan;      // offset of the zoomed images from the centre, in screen pixels
+  std::function<void(double)> onZoomChanged;
+
+  // The scale the images are shown at now (the fitted one when zoom is 0).
+  double effectiveScale() const {
+    if (zoom > 0) return zoom;
+    const QImage& image = baseline.isNull() ? responsible : baseline;
+    if (image.isNull()) return 1;
+    const QRect area = mode == ComparisonView::Mode::SideBySide ? QRect(0, 0, (width() - 8) / 2, height() - 18) : rect();
+    return std::min(area.width() / double(image.width()), area.height() / double(image.height()));
+  }
+  void setZoom(double z) {
+    z = z <= 0 ? 0 : std::clamp(z, 0.125, 32.0);
+    if (z == 0) pan = {};
+    if (z == zoom) return;
+    zoom = z;
+    update();
+    if (onZoomChanged) onZoomChanged(zoom);
+  }
 
  protected:
   void paintEvent(QPaintEvent*) override {
@@ -38,8 +62,8 @@ class ComparisonCanvas : public QWidget {
     }
     if (mode == ComparisonView::Mode::SideBySide) {
       const int gap = 8, half = (width() - gap) / 2;
-      drawFitted(p, QRect(0, 0, half, height() - 18), baseline);
-      drawFitted(p, QRect(half + gap, 0, half, height() - 18), right);
+      drawPlaced(p, QRect(0, 0, half, height() - 18), baseline);
+      drawPlaced(p, QRect(half + gap, 0, half, height() - 18), right);
       p.setPen(palette().color(QPalette::WindowText));
       p.drawText(QRect(0, height() - 16, half, 16), Qt::AlignCenter, tr("Baseline"));
       p.drawText(QRect(half + gap, height() - 16, half, 16), Qt::AlignCenter,
@@ -47,7 +71,7 @@ class ComparisonCanvas : public QWidget {
       return;
     }
     // Wipe: one frame, the baseline left of the line and the responsible image right of it.
-    const QRect frame = fittedRect(QRect(0, 0, width(), height()), baseline.isNull() ? right.size() : baseline.size());
+    const QRect frame = placedRect(rect(), baseline.isNull() ? right.size() : baseline.size());
     const int split = frame.left() + frame.width() * wipePercent / 100;
     p.save();
     p.setClipRect(QRect(frame.topLeft(), QPoint(split, frame.bottom())));
@@ -58,6 +82,30 @@ class ComparisonCanvas : public QWidget {
     p.setPen(QPen(Qt::white, 2));
     p.drawLine(split, frame.top(), split, frame.bottom());
   }
+
+  void wheelEvent(QWheelEvent* event) override {
+    if (!(event->modifiers() & Qt::ControlModifier) || event->angleDelta().y() == 0) return QWidget::wheelEvent(event);
+    // Whole zoom steps (powers of two) so pixels stay square and crisp.
+    const double now = effectiveScale();
+    const double step = std::pow(2.0, event->angleDelta().y() > 0 ? std::floor(std::log2(now) + 1e-9) + 1
+                                                                  : std::ceil(std::log2(now) - 1e-9) - 1);
+    pan *= step / now;
+    setZoom(step);
+    event->accept();
+  }
+  void mousePressEvent(QMouseEvent* event) override {
+    dragFrom_ = event->position();
+    QWidget::mousePressEvent(event);
+  }
+  void mouseMoveEvent(QMouseEvent* event) override {
+    if (zoom > 0 && (event->buttons() & Qt::LeftButton) && mode == ComparisonView::Mode::SideBySide) {
+      pan += event->position() - dragFrom_;
+      dragFrom_ = event->position();
+      update();
+    }
+    QWidget::mouseMoveEvent(event);
+  }
+  void mouseDoubleClickEvent(QMouseEvent*) override { setZoom(0); }
 
  private:
   static QRect fittedRect(const QRect& area, QSize size) {
@@ -72,9 +120,22 @@ class ComparisonCanvas : public QWidget {
     p.setRenderHint(QPainter::SmoothPixmapTransform, target.width() < image.width() * 2);
     p.drawImage(target, image);
   }
-  static void drawFitted(QPainter& p, const QRect& area, const QImage& image) {
-    if (!image.isNull()) drawInto(p, fittedRect(area, image.size()), image);
+  // Fitted, or at the zoom around the area's centre moved by the pan.
+  QRect placedRect(const QRect& area, QSize size) const {
+    if (zoom <= 0 || size.isEmpty()) return fittedRect(area, size);
+    const QSize zoomed(static_cast<int>(std::lround(size.width() * zoom)), static_cast<int>(std::lround(size.height() * zoom)));
+    const QPointF centre = QRectF(area).center() + pan;
+    return QRect(static_cast<int>(std::lround(centre.x() - zoomed.width() / 2.0)),
+                 static_cast<int>(std::lround(centre.y() - zoomed.height() / 2.0)), zoomed.width(), zoomed.height());
   }
+  void drawPlaced(QPainter& p, const QRect& area, const QImage& image) const {
+    if (image.isNull()) return;
+    p.save();
+    p.setClipRect(area);
+    drawInto(p, placedRect(area, image.size()), image);
+    p.restore();
+  }
+  QPointF dragFrom_;
 };
 
 ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent) {
@@ -101,7 +162,23 @@ ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent) {
   controls->addWidget(mode_);
   controls->addWidget(wipe_, 1);
   controls->addWidget(difference_);
+  zoom_ = new QComboBox(this);
+  zoom_->setObjectName("zoomCombo");
+  zoom_->addItem(tr("Fit"), 0.0);
+  for (int percent : {50, 100, 200, 400, 800, 1600}) zoom_->addItem(QString("%1%").arg(percent), percent / 100.0);
+  zoom_->setToolTip(tr("Zoom both sides together (Ctrl+wheel; double-click the images to fit; drag to pan)"));
+  controls->addWidget(zoom_);
   layout->addLayout(controls);
+  canvas_->onZoomChanged = [this](double zoom) {
+    const QSignalBlocker block(zoom_);
+    int index = zoom_->findData(zoom);
+    if (index < 0) {
+      zoom_->addItem(QString("%1%").arg(zoom * 100, 0, 'f', 0), zoom);
+      index = zoom_->count() - 1;
+    }
+    zoom_->setCurrentIndex(index);
+  };
+  connect(zoom_, &QComboBox::activated, this, [this](int index) { setZoom(zoom_->itemData(index).toDouble()); });
 
   connect(mode_, &QComboBox::currentIndexChanged, this, [this](int index) { setMode(static_cast<Mode>(index)); });
   connect(wipe_, &QSlider::valueChanged, this, [this](int value) {
@@ -143,6 +220,52 @@ void ComparisonView::setDifferenceShown(bool shown) {
   canvas_->showDifference = shown;
   difference_->setChecked(shown);
   canvas_->update();
+}
+
+void ComparisonView::setZoom(double zoom) { canvas_->setZoom(zoom); }
+
+double ComparisonView::zoom() const { return canvas_->zoom; }
+
+QImage ComparisonView::comparisonSheet(const QList<QImage>& baseline, const QList<QImage>& responsible,
+                                       const QString& title, const QStringList& captions) {
+  const int count = static_cast<int>(std::min(baseline.size(), responsible.size()));
+  if (count == 0) return {};
+  const QSize source = responsible.front().size();
+  // Small images are enlarged by a whole factor (crisp pixels) to at least 256 px.
+  const int factor = std::max(1, static_cast<int>(std::ceil(256.0 / std::max(1, std::min(source.width(), source.height())))));
+  const QSize cell = source * factor;
+  const int margin = 16, captionHeight = 22;
+  QFont font;
+  font.setPixelSize(13);
+  const QFontMetrics metrics(font);
+  const int width = 2 * cell.width() + 3 * margin;
+  const QRect titleBox = metrics.boundingRect(QRect(margin, margin, width - 2 * margin, 2000), Qt::TextWordWrap, title);
+  const int headerTop = titleBox.bottom() + margin;
+  const int firstRow = headerTop + captionHeight;
+  const int rowHeight = cell.height() + captionHeight + margin / 2;
+  QImage sheet(width, firstRow + count * rowHeight + margin / 2, QImage::Format_RGB888);
+  sheet.fill(Qt::white);
+  QPainter p(&sheet);
+  p.setFont(font);
+  p.setPen(Qt::black);
+  p.drawText(titleBox, Qt::TextWordWrap, title);
+  QFont bold = font;
+  bold.setBold(true);
+  p.setFont(bold);
+  p.drawText(QRect(margin, headerTop, cell.width(), captionHeight), Qt::AlignCenter, QObject::tr("Baseline"));
+  p.drawText(QRect(2 * margin + cell.width(), headerTop, cell.width(), captionHeight), Qt::AlignCenter,
+             QObject::tr("Responsible"));
+  p.setFont(font);
+  p.setRenderHint(QPainter::SmoothPixmapTransform, factor == 1);
+  for (int i = 0; i < count; ++i) {
+    const int top = firstRow + i * rowHeight;
+    p.drawImage(QRect(QPoint(margin, top), cell), baseline[i]);
+    p.drawImage(QRect(QPoint(2 * margin + cell.width(), top), cell), responsible[i]);
+    if (i < captions.size())
+      p.drawText(QRect(margin, top + cell.height(), width - 2 * margin, captionHeight), Qt::AlignCenter,
+                 metrics.elidedText(captions[i], Qt::ElideRight, width - 2 * margin));
+  }
+  return sheet;
 }
 
 QImage ComparisonView::grid(const QList<QImage>& images) {

@@ -8,6 +8,8 @@
 #include <QSlider>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 
 namespace respo::ui {
 namespace {
@@ -49,6 +51,7 @@ ConceptPanel::ConceptPanel(QWidget* parent) : QWidget(parent) {
   tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   tree_->setRootIsDecorated(true);
   tree_->setSelectionMode(QAbstractItemView::NoSelection);
+  tree_->setMinimumHeight(180);
   layout->addWidget(tree_);
   empty_ = new QLabel(tr("No concept modules are installed. Train one with the concept wizard or "
                          "`respodiff train-concept`."), this);
@@ -203,5 +206,49 @@ std::map<std::string, respo::concepts::GroupOptions> ConceptPanel::groupOptions(
 }
 
 int ConceptPanel::conceptCount() const { return static_cast<int>(rows_.size()); }
+
+QStringList ConceptPanel::applyParameters(const respo::concepts::ConceptParameters& parameters) {
+  const QSignalBlocker block(tree_);
+  QStringList missing;
+  for (auto& r : rows_) r.item->setCheckState(0, Qt::Unchecked);
+  for (const auto& c : parameters.concepts) {
+    const QString name = QString::fromStdString(c.name);
+    auto row = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) {
+      return r.info.fits && QString::fromStdString(r.info.settings.name) == name && r.item->checkState(0) == Qt::Unchecked;
+    });
+    if (row == rows_.end()) {
+      missing << name;
+      continue;
+    }
+    const QSignalBlocker blockRam(row->ram), blockSam(row->sam);
+    row->item->setCheckState(0, Qt::Checked);
+    row->ram->setValue(static_cast<int>(std::lround(c.ramStrength * 100)));
+    row->sam->setValue(static_cast<int>(std::lround(c.samStrength * 100)));
+    // The sliders' labels follow valueChanged, which the blockers held back.
+    for (auto* slider : {row->ram, row->sam})
+      if (auto* label = slider->parentWidget()->findChild<QLabel*>()) label->setText(QString("%1%").arg(slider->value()));
+  }
+  for (const auto& [name, options] : parameters.groups) {
+    auto group = groups_.find(QString::fromStdString(name));
+    if (group == groups_.end()) continue;
+    const QSignalBlocker blockPolicy(group->policy), blockWeight(group->weight);
+    QString key = respo::concepts::policyName(options.policy);
+    if (options.policy == respo::concepts::FairnessPolicy::Fixed) key = "fixed:" + QString::fromStdString(options.fixedMember);
+    const int index = group->policy->findData(key);
+    if (index >= 0) group->policy->setCurrentIndex(index);
+    else missing << QString::fromStdString(options.fixedMember);
+    group->weight->setValue(options.weight);
+  }
+  return missing;
+}
+
+bool ConceptPanel::setConceptEnabled(const QString& name, bool enabled) {
+  for (auto& r : rows_) {
+    if (!r.info.fits || QString::fromStdString(r.info.settings.name) != name) continue;
+    r.item->setCheckState(0, enabled ? Qt::Checked : Qt::Unchecked);  // announces the edit
+    return true;
+  }
+  return false;
+}
 
 }  // namespace respo::ui

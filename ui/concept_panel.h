@@ -8,6 +8,7 @@
 #include <map>
 #include <vector>
 
+#include "core/respo/concept_parameters.h"
 #include "gpu/generation_service.h"
 
 class QComboBox;
@@ -29,6 +30,11 @@ class ConceptPanel : public QWidget {
   std::vector<respo::gpu::ConceptChoice> enabledConcepts() const;
   std::map<std::string, respo::concepts::GroupOptions> groupOptions() const;
   int conceptCount() const;
+  // Sets checks, strengths and group policies as a saved picture records them (matched by module
+  // name; every other module is switched off). Emits no edit. Returns the names it could not match.
+  QStringList applyParameters(const respo::concepts::ConceptParameters& parameters);
+  // Switches one module on or off by name; false when no usable module has that name.
+  bool setConceptEnabled(const QString& name, bool enabled);
 
  Q_SIGNALS:
   // The user switched a module, moved a strength or changed a group's policy or weight.

@@ -99,9 +99,9 @@ void GenerationWorker::loadModel(const QString& path) {
     const auto info = service().loadModel(path.toStdString(), [this](const std::string& status) {
       Q_EMIT modelLoadProgressed(QString::fromStdString(status));
     });
+    // The device has its own label in the status bar.
     const QString description = QString::fromStdString(info.name + " (" + info.family + ", " +
-                                                       std::to_string(info.nativeSize) + " px, " +
-                                                       service().deviceDescription() + ")");
+                                                       std::to_string(info.nativeSize) + " px)");
     Q_EMIT modelLoaded(path, description, info.nativeSize, info.sizeStep);
     Q_EMIT conceptsChanged(service().concepts());
   } catch (const std::exception& e) {

@@ -3,7 +3,12 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QCloseEvent>
+#include <QDateTime>
 #include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGroupBox>
@@ -12,14 +17,20 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QVBoxLayout>
 #include <filesystem>
 
+#include "core/common/error.h"
 #include "core/io/image.h"
+#include "core/pipeline/generation_parameters.h"
+#include "core/respo/concept_parameters.h"
 #include "ui/comparison_view.h"
 #include "ui/concept_panel.h"
 #include "ui/model_picker.h"
@@ -30,7 +41,7 @@ namespace respo::ui {
 MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), info_(std::move(info)) {
   setWindowTitle(tr("RespoDiff Studio"));
   setObjectName("mainWindow");
-  resize(1200, 760);
+  resize(1280, 860);
 
   worker_ = new GenerationWorker(&workerThread_);
   connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -65,12 +76,23 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
   conceptLayout->addWidget(concepts_);
   leftLayout->addWidget(conceptBox, 1);
   comparison_ = new ComparisonView(this);
-  auto* splitter = new QSplitter(this);
-  splitter->addWidget(left);
-  splitter->addWidget(comparison_);
-  splitter->setStretchFactor(1, 1);
-  splitter->setSizes({420, 780});
-  setCentralWidget(splitter);
+  splitter_ = new QSplitter(this);
+  splitter_->setObjectName("mainSplitter");
+  splitter_->addWidget(left);
+  splitter_->addWidget(comparison_);
+  splitter_->setStretchFactor(1, 1);
+  splitter_->setSizes({460, 820});
+  setCentralWidget(splitter_);
+
+  history_ = new HistoryPanel(this);
+  historyDock_ = new QDockWidget(tr("History"), this);
+  historyDock_->setObjectName("historyDock");
+  historyDock_->setWidget(history_);
+  historyDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                            QDockWidget::DockWidgetClosable);
+  addDockWidget(Qt::BottomDockWidgetArea, historyDock_);
+  resizeDocks({historyDock_}, {150}, Qt::Vertical);
+  setAcceptDrops(true);
 
   progress_ = new QProgressBar(this);
   progress_->setObjectName("progressBar");
@@ -87,7 +109,21 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
   statusBar()->addPermanentWidget(modelLabel_);
   statusBar()->addPermanentWidget(deviceLabel_);
   buildActions();
+  loadSettings();
+  if (!info_.outputFolder.isEmpty()) outputFolder_ = info_.outputFolder;
+  history_->addFolder(outputFolder_);
 
+  connect(history_, &HistoryPanel::entryActivated, this, &MainWindow::restoreEntry);
+  connect(history_, &HistoryPanel::removeQueuedRequested, this, [this](int id) {
+    if (worker_->remove(id)) {
+      history_->removeJob(id);
+      liveJobs_.remove(id);
+      statusBar()->showMessage(tr("Removed a job from the queue"), 5000);
+    } else if (id == runningJob_) {
+      progressLabel_->setText(tr("Cancelling..."));
+      worker_->cancel(id);
+    }
+  });
   connect(picker_, &ModelPicker::modelRequested, this, &MainWindow::openModel);
   connect(generateButton_, &QPushButton::clicked, this, &MainWindow::generate);
   connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancel);
@@ -96,13 +132,20 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
   connect(worker_, &GenerationWorker::modelLoadProgressed, this, [this](const QString& s) { statusBar()->showMessage(s); });
   connect(worker_, &GenerationWorker::modelLoaded, this, &MainWindow::onModelLoaded);
   connect(worker_, &GenerationWorker::modelLoadFailed, this, &MainWindow::onModelLoadFailed);
-  connect(worker_, &GenerationWorker::conceptsChanged, concepts_, &ConceptPanel::setConcepts);
+  connect(worker_, &GenerationWorker::conceptsChanged, this, [this](const ConceptList& concepts) {
+    concepts_->setConcepts(concepts);
+    if (announceReady_) {
+      announceReady_ = false;
+      Q_EMIT modelReady(model_);
+    }
+  });
   connect(worker_, &GenerationWorker::queueChanged, this, [this](int queued) {
     queuedJobs_ = queued;
     updateBusyState();
   });
   connect(worker_, &GenerationWorker::jobStarted, this, [this](int id) {
     runningJob_ = id;
+    history_->setRunning(id);
     progress_->setRange(0, 0);
     progressLabel_->setText(tr("Starting..."));
     updateBusyState();
@@ -130,6 +173,7 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
 }
 
 MainWindow::~MainWindow() {
+  saveSettings();
   worker_->cancelAll();
   workerThread_.quit();
   workerThread_.wait();  // the worker is deleted as the thread finishes
@@ -141,6 +185,17 @@ void MainWindow::buildActions() {
   fileMenu->addAction(tr("Open model f&ile..."), picker_, &ModelPicker::openFile);
   saveAction_ = fileMenu->addAction(tr("&Save images..."), this, &MainWindow::save);
   saveAction_->setShortcut(QKeySequence::Save);
+  exportSheetAction_ = fileMenu->addAction(tr("&Export comparison sheet..."), this, &MainWindow::exportComparisonSheetDialog);
+  exportSheetAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+  auto* restore = fileMenu->addAction(tr("&Restore settings from image..."), this, &MainWindow::restoreFromFileDialog);
+  restore->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  restore->setToolTip(tr("Or drop a saved PNG onto the window"));
+  fileMenu->addSeparator();
+  fileMenu->addAction(tr("&Output folder..."), this, &MainWindow::chooseOutputFolder);
+  autosaveAction_ = fileMenu->addAction(tr("Save every &generation"));
+  autosaveAction_->setObjectName("autosaveAction");
+  autosaveAction_->setCheckable(true);
+  autosaveAction_->setChecked(true);
   fileMenu->addSeparator();
   auto* quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -154,6 +209,19 @@ void MainWindow::buildActions() {
   cancelAction_->setObjectName("cancelAction");
   generateButton_->setToolTip(tr("Generate the baseline and the responsible images (%1)")
                                   .arg(generateAction_->shortcut().toString(QKeySequence::NativeText)));
+
+  auto* viewMenu = menuBar()->addMenu(tr("&View"));
+  viewMenu->addAction(historyDock_->toggleViewAction());
+  auto* zoomIn = viewMenu->addAction(tr("Zoom &in"), this, [this] {
+    comparison_->setZoom(comparison_->zoom() > 0 ? comparison_->zoom() * 2 : 2);
+  });
+  zoomIn->setShortcut(QKeySequence::ZoomIn);
+  auto* zoomOut = viewMenu->addAction(tr("Zoom &out"), this, [this] {
+    comparison_->setZoom(comparison_->zoom() > 0 ? comparison_->zoom() / 2 : 1);
+  });
+  zoomOut->setShortcut(QKeySequence::ZoomOut);
+  auto* fit = viewMenu->addAction(tr("&Fit"), this, [this] { comparison_->setZoom(0); });
+  fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
   auto* helpMenu = menuBar()->addMenu(tr("&Help"));
   helpMenu->addAction(tr("&About RespoDiff Studio"), this, &MainWindow::showAbout);
@@ -172,9 +240,12 @@ void MainWindow::onModelLoaded(const QString& path, const QString& description, 
   loadingModel_.clear();
   picker_->setCurrentModel(path);
   form_->setModelGeometry(nativeSize, sizeStep);
-  modelLabel_->setText(description);
+  const bool embedded = QDir::cleanPath(path) ==
+                        QDir::cleanPath(QString::fromStdString(respo::gpu::GenerationService::defaultModelPath().string()));
+  modelLabel_->setText(embedded ? tr("Toy world: %1").arg(description) : description);
   statusBar()->showMessage(tr("Model loaded: %1").arg(description), 5000);
   lastResult_.reset();  // a new model: the next concept edit must not re-render an old picture
+  announceReady_ = true;  // once the concept list for it arrives
   updateBusyState();
 }
 
@@ -196,7 +267,15 @@ void MainWindow::generate() {
   job.request = form_->request();
   job.concepts = concepts_->enabledConcepts();
   job.groups = concepts_->groupOptions();
-  worker_->enqueue(job);
+  enqueue(job, false);
+}
+
+int MainWindow::enqueue(const respo::gpu::GenerationJob& job, bool live) {
+  const int id = worker_->enqueue(job);
+  if (live) liveJobs_.insert(id);
+  const QString prompt = QString::fromStdString(job.request.prompt);
+  history_->addQueued(id, live ? tr("re-render of %1").arg(prompt) : prompt);
+  return id;
 }
 
 void MainWindow::cancel() {
@@ -218,7 +297,7 @@ void MainWindow::onConceptsEdited() {
   job.request = form_->request();
   job.concepts = concepts_->enabledConcepts();
   job.groups = concepts_->groupOptions();
-  worker_->enqueue(job);
+  enqueue(job, true);
 }
 
 void MainWindow::onStepProgressed(int id, int step, int total, const QImage& preview, double iterationsPerSecond) {
@@ -237,6 +316,19 @@ void MainWindow::onStepProgressed(int id, int step, int total, const QImage& pre
 void MainWindow::onJobFinished(int id, const JobResult& result) {
   comparison_->setImages(result.baseline, result.responsible);
   lastResult_ = result;
+  HistoryEntry entry{result.parameters, {}, result.baseline, result.responsible};
+  if (autosave() && !liveJobs_.contains(id)) {
+    try {
+      const QStringList files = writeResult(result, nextAutosavePath(result));
+      entry.file = files.value(0);
+      Q_EMIT imagesSaved(files);
+    } catch (const std::exception& e) {
+      showError(tr("Cannot save the images"), tr("%1\n\nSaving every generation is now off; choose another output "
+                                                 "folder in the File menu.").arg(QString::fromUtf8(e.what())));
+      setAutosave(false);
+    }
+  }
+  history_->addEntry(entry);
   QString status = tr("Done in %1 s").arg(result.seconds, 0, 'f', 1);
   if (result.baselineFromCache) status += tr(" (baseline reused)");
   if (result.responsibleIsBaseline) status += tr(" (no concept enabled: both sides are the baseline)");
@@ -249,10 +341,11 @@ void MainWindow::onJobFinished(int id, const JobResult& result) {
 
 void MainWindow::onJobEnded(int id, const QString& status) {
   if (id == runningJob_) runningJob_ = 0;
+  history_->removeJob(id);
+  liveJobs_.remove(id);
   progress_->setRange(0, 1);
   progress_->setValue(status == tr("Cancelled") ? 0 : 1);
-  progressLabel_->setText(status);
-  statusBar()->showMessage(status, 8000);
+  progressLabel_->setText(status);  // (the status bar's message area stays free for other notes)
   updateBusyState();
 }
 
@@ -262,6 +355,7 @@ void MainWindow::updateBusyState() {
   cancelAction_->setEnabled(busy);
   generateButton_->setText(busy ? tr("Queue another") : tr("Generate"));
   saveAction_->setEnabled(lastResult_.has_value());
+  exportSheetAction_->setEnabled(lastResult_.has_value());
   if (busy != wasBusy_) {
     wasBusy_ = busy;
     Q_EMIT busyChanged(busy);
@@ -273,26 +367,188 @@ bool MainWindow::saveImages(const QString& path) {
     showError(tr("Nothing to save"), tr("Generate an image first."));
     return false;
   }
-  namespace fs = std::filesystem;
-  const fs::path target = path.toStdString();
-  const auto& r = *lastResult_;
   try {
-    for (int i = 0; i < r.responsible.size(); ++i) {
-      fs::path file = target;
-      if (r.responsible.size() > 1)
-        file = target.parent_path() / (target.stem().string() + "-" + std::to_string(i) + target.extension().string());
-      respo::io::writePng(file, fromQImage(r.responsible[i]), {{"parameters", r.parameters.toStdString()}});
-      if (!r.responsibleIsBaseline) {
-        const fs::path baseline = file.parent_path() / (file.stem().string() + "-baseline" + file.extension().string());
-        respo::io::writePng(baseline, fromQImage(r.baseline[i]), {{"parameters", r.baselineParameters.toStdString()}});
-      }
-    }
+    writeResult(*lastResult_, path);
   } catch (const std::exception& e) {
     showError(tr("Cannot save the images"), QString::fromUtf8(e.what()));
     return false;
   }
   statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 5000);
   return true;
+}
+
+QStringList MainWindow::writeResult(const JobResult& r, const QString& path) const {
+  namespace fs = std::filesystem;
+  const fs::path target = path.toStdString();
+  QStringList written;
+  for (int i = 0; i < r.responsible.size(); ++i) {
+    fs::path file = target;
+    if (r.responsible.size() > 1)
+      file = target.parent_path() / (target.stem().string() + "-" + std::to_string(i) + target.extension().string());
+    respo::io::writePng(file, fromQImage(r.responsible[i]), {{"parameters", r.parameters.toStdString()}});
+    if (!r.responsibleIsBaseline) {
+      const fs::path baseline = file.parent_path() / (file.stem().string() + "-baseline" + file.extension().string());
+      respo::io::writePng(baseline, fromQImage(r.baseline[i]), {{"parameters", r.baselineParameters.toStdString()}});
+    }
+    written << QString::fromStdString(file.string());
+  }
+  return written;
+}
+
+QString MainWindow::nextAutosavePath(const JobResult& result) const {
+  QDir().mkpath(outputFolder_);
+  const QString stem = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + "-" + QString::number(result.request.seed);
+  QString path = QDir(outputFolder_).filePath(stem + ".png");
+  for (int n = 2; QFileInfo::exists(path) || QFileInfo::exists(QDir(outputFolder_).filePath(QFileInfo(path).completeBaseName() + "-0.png")); ++n)
+    path = QDir(outputFolder_).filePath(stem + "-" + QString::number(n) + ".png");
+  return path;
+}
+
+bool MainWindow::autosave() const { return autosaveAction_->isChecked(); }
+
+void MainWindow::setAutosave(bool on) { autosaveAction_->setChecked(on); }
+
+QString MainWindow::defaultOutputFolder() {
+  QString pictures = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+  if (pictures.isEmpty()) pictures = QDir::homePath();
+  return QDir(pictures).filePath("RespoDiff");
+}
+
+void MainWindow::setOutputFolder(const QString& folder) {
+  if (folder.isEmpty() || QDir::cleanPath(folder) == QDir::cleanPath(outputFolder_)) return;
+  outputFolder_ = folder;
+  history_->addFolder(folder);
+  statusBar()->showMessage(tr("Saving to %1").arg(QDir::toNativeSeparators(folder)), 5000);
+}
+
+void MainWindow::chooseOutputFolder() {
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Output folder"), outputFolder_);
+  if (!folder.isEmpty()) setOutputFolder(folder);
+}
+
+bool MainWindow::restoreFromFile(const QString& path) {
+  const HistoryEntry entry = HistoryPanel::readFile(path);
+  if (entry.responsible.isEmpty()) {
+    showError(tr("Cannot restore the settings"), tr("%1 is not a readable PNG image.").arg(QDir::toNativeSeparators(path)));
+    return false;
+  }
+  if (entry.parameters.isEmpty()) {
+    showError(tr("Cannot restore the settings"),
+              tr("%1 carries no generation parameters (it was not saved by RespoDiff Studio or another Stable "
+                 "Diffusion front end).").arg(QDir::toNativeSeparators(path)));
+    return false;
+  }
+  return restoreEntry(entry);
+}
+
+bool MainWindow::restoreEntry(const HistoryEntry& entry) {
+  std::map<std::string, std::string> extra;
+  respo::pipeline::GenerationRequest request;
+  respo::concepts::ConceptParameters concepts;
+  try {
+    request = respo::pipeline::parseParameters(entry.parameters.toStdString(), &extra);
+    concepts = respo::concepts::parseConceptParameters(extra);
+  } catch (const std::exception& e) {
+    showError(tr("Cannot restore the settings"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  form_->setRequest(request);
+  const QStringList missing = concepts_->applyParameters(concepts);
+  QStringList notes;
+  if (!missing.isEmpty()) notes << tr("not installed for this model: %1").arg(missing.join(", "));
+  if (const auto model = extra.find("Model"); model != extra.end() && !model_.isEmpty() &&
+                                              QString::fromStdString(model->second) != QFileInfo(model_).fileName())
+    notes << tr("made with the model %1").arg(QString::fromStdString(model->second));
+  if (!entry.responsible.isEmpty()) {
+    comparison_->setImages(entry.baseline.isEmpty() ? entry.responsible : entry.baseline, entry.responsible);
+    JobResult shown;
+    shown.baseline = entry.baseline.isEmpty() ? entry.responsible : entry.baseline;
+    shown.responsible = entry.responsible;
+    shown.request = request;
+    shown.parameters = entry.parameters;
+    shown.responsibleIsBaseline = entry.baseline.isEmpty();
+    lastResult_ = shown;
+    updateBusyState();
+  }
+  statusBar()->showMessage(notes.isEmpty() ? tr("Settings restored") : tr("Settings restored; %1").arg(notes.join("; ")), 8000);
+  return true;
+}
+
+void MainWindow::restoreFromFileDialog() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Restore settings from an image"), outputFolder_,
+                                                    tr("PNG images (*.png)"));
+  if (!path.isEmpty()) restoreFromFile(path);
+}
+
+bool MainWindow::exportComparisonSheet(const QString& path) {
+  if (!lastResult_) {
+    showError(tr("Nothing to export"), tr("Generate an image first."));
+    return false;
+  }
+  const auto& r = *lastResult_;
+  const QImage sheet = ComparisonView::comparisonSheet(r.baseline, r.responsible, r.parameters, r.members);
+  try {
+    respo::io::writePng(path.toStdString(), fromQImage(sheet), {{"parameters", r.parameters.toStdString()}});
+  } catch (const std::exception& e) {
+    showError(tr("Cannot export the comparison sheet"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 5000);
+  return true;
+}
+
+void MainWindow::exportComparisonSheetDialog() {
+  if (!lastResult_) return;
+  QString path = QFileDialog::getSaveFileName(this, tr("Export comparison sheet"),
+                                              QDir(outputFolder_).filePath("comparison.png"), tr("PNG images (*.png)"));
+  if (path.isEmpty()) return;
+  if (!path.endsWith(".png", Qt::CaseInsensitive)) path += ".png";
+  exportComparisonSheet(path);
+}
+
+void MainWindow::loadSettings() {
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  splitter_->restoreState(settings.value("window/splitter").toByteArray());
+  outputFolder_ = settings.value("output/folder", defaultOutputFolder()).toString();
+  autosaveAction_->setChecked(settings.value("output/autosave", true).toBool());
+  liveUpdate_->setChecked(settings.value("view/liveUpdate", true).toBool());
+}
+
+void MainWindow::saveSettings() const {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  settings.setValue("window/splitter", splitter_->saveState());
+  settings.setValue("output/folder", outputFolder_);
+  settings.setValue("output/autosave", autosave());
+  settings.setValue("view/liveUpdate", liveUpdate_->isChecked());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveSettings();
+  QMainWindow::closeEvent(event);
+}
+
+namespace {
+QString droppedPng(const QMimeData* mime) {
+  if (!mime || !mime->hasUrls()) return {};
+  for (const auto& url : mime->urls())
+    if (url.isLocalFile() && url.toLocalFile().endsWith(".png", Qt::CaseInsensitive)) return url.toLocalFile();
+  return {};
+}
+}  // namespace
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (!droppedPng(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QString path = droppedPng(event->mimeData());
+  if (path.isEmpty()) return;
+  event->acceptProposedAction();
+  restoreFromFile(path);
 }
 
 void MainWindow::save() {

@@ -4,14 +4,18 @@
 // widgets' intents to the background worker and shows what comes back; it computes nothing itself.
 #include <QElapsedTimer>
 #include <QMainWindow>
+#include <QSet>
 #include <QString>
 #include <QThread>
 #include <optional>
 
 #include "ui/generation_worker.h"
+#include "ui/history_panel.h"
 
 class QAction;
 class QCheckBox;
+class QDockWidget;
+class QSplitter;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -28,6 +32,7 @@ struct AppInfo {
   QString computeDevice;  // e.g. "CPU (2 threads), float32"
   QString initialModel;   // empty: the last model used, else the embedded default
   bool loadModelOnStart = true;
+  QString outputFolder;   // empty: the one in the settings, else <Pictures>/RespoDiff
 };
 
 class MainWindow : public QMainWindow {
@@ -41,9 +46,14 @@ class MainWindow : public QMainWindow {
   ParameterForm* parameterForm() const { return form_; }
   ConceptPanel* conceptPanel() const { return concepts_; }
   ComparisonView* comparisonView() const { return comparison_; }
+  HistoryPanel* history() const { return history_; }
   bool isBusy() const { return runningJob_ != 0; }
   QString currentModel() const { return model_; }
   const std::optional<JobResult>& lastResult() const { return lastResult_; }
+  // Where every generation is saved (when autosave is on) and whose pictures the gallery lists.
+  QString outputFolder() const { return outputFolder_; }
+  bool autosave() const;
+  static QString defaultOutputFolder();
 
  public Q_SLOTS:
   void openModel(const QString& path);
@@ -54,6 +64,17 @@ class MainWindow : public QMainWindow {
   bool saveImages(const QString& path);
   void save();
   void showAbout();
+  // Restores prompt, settings and concepts from a saved PNG's "parameters" text (and shows its
+  // images). False, after showing why, for a file without generation parameters.
+  bool restoreFromFile(const QString& path);
+  bool restoreEntry(const respo::ui::HistoryEntry& entry);
+  void restoreFromFileDialog();
+  // One PNG with the last result's baseline and responsible images side by side and its settings.
+  bool exportComparisonSheet(const QString& path);
+  void exportComparisonSheetDialog();
+  void setOutputFolder(const QString& folder);
+  void chooseOutputFolder();
+  void setAutosave(bool on);
 
  Q_SIGNALS:
   // Every error the window shows (a non-modal message box) is also announced here.
@@ -62,6 +83,15 @@ class MainWindow : public QMainWindow {
   void resultShown(const respo::ui::JobResult& result);
   // A job is running or queued (true), or none is (false).
   void busyChanged(bool busy);
+  // A model finished loading and the concept panel lists the modules for it.
+  void modelReady(const QString& path);
+  // A finished job's images were written (autosave) to these files.
+  void imagesSaved(const QStringList& files);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
 
  private:
   void buildActions();
@@ -73,6 +103,13 @@ class MainWindow : public QMainWindow {
   void onJobFinished(int id, const JobResult& result);
   void onJobEnded(int id, const QString& status);
   void onConceptsEdited();
+  int enqueue(const respo::gpu::GenerationJob& job, bool live);
+  // Writes a result's images (responsible at `path`, numbered for a batch, baselines beside them);
+  // returns the responsible files. Throws on I/O errors.
+  QStringList writeResult(const JobResult& result, const QString& path) const;
+  QString nextAutosavePath(const JobResult& result) const;
+  void loadSettings();
+  void saveSettings() const;
 
   AppInfo info_;
   QThread workerThread_;
@@ -81,6 +118,11 @@ class MainWindow : public QMainWindow {
   ParameterForm* form_ = nullptr;
   ConceptPanel* concepts_ = nullptr;
   ComparisonView* comparison_ = nullptr;
+  HistoryPanel* history_ = nullptr;
+  QDockWidget* historyDock_ = nullptr;
+  QSplitter* splitter_ = nullptr;
+  QAction* autosaveAction_ = nullptr;
+  QAction* exportSheetAction_ = nullptr;
   QPushButton* generateButton_ = nullptr;
   QPushButton* cancelButton_ = nullptr;
   QCheckBox* liveUpdate_ = nullptr;
@@ -99,6 +141,9 @@ class MainWindow : public QMainWindow {
   bool previewOnResponsibleSide_ = false;
   bool wasBusy_ = false;
   bool liveUpdatePending_ = false;  // concepts were edited while a job ran
+  bool announceReady_ = false;      // modelReady is due once the concepts are listed
+  QSet<int> liveJobs_;              // re-renders of concept edits (not autosaved)
+  QString outputFolder_;
   std::optional<JobResult> lastResult_;
 };
 

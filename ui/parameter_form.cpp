@@ -122,9 +122,17 @@ void ParameterForm::setRequest(const respo::pipeline::GenerationRequest& r) {
   if (r.width > 0) width_->setValue(r.width);
   if (r.height > 0) height_->setValue(r.height);
   batch_->setValue(r.batch);
+  lockSeed_->setChecked(true);  // a restored picture regenerates as it was
 }
 
 QString ParameterForm::prompt() const { return prompt_->toPlainText(); }
+
+void ParameterForm::setPrompt(const QString& prompt) { prompt_->setPlainText(prompt); }
+
+void ParameterForm::setSeed(int seed) {
+  seed_->setValue(seed);
+  lockSeed_->setChecked(true);
+}
 
 bool ParameterForm::seedLocked() const { return lockSeed_->isChecked(); }
 

@@ -20,8 +20,11 @@ class ParameterForm : public QWidget {
   explicit ParameterForm(QWidget* parent = nullptr);
 
   respo::pipeline::GenerationRequest request() const;
-  void setRequest(const respo::pipeline::GenerationRequest& request);  // the seam for restoring a PNG
+  // Shows a request (restoring a saved picture); the seed is locked so Generate reproduces it.
+  void setRequest(const respo::pipeline::GenerationRequest& request);
   QString prompt() const;
+  void setPrompt(const QString& prompt);
+  void setSeed(int seed);  // and locks it
   bool seedLocked() const;
   // Called before each generation: an unlocked seed moves on to a fresh random one.
   void advanceSeed();

@@ -28,22 +28,6 @@ torch::Tensor contribution(const ConceptUse& use, const std::vector<int64_t>& hS
 
 }  // namespace
 
-FairnessPolicy parsePolicy(const std::string& text) {
-  if (text == "random") return FairnessPolicy::RandomPerImage;
-  if (text == "balanced") return FairnessPolicy::BalancedBatch;
-  if (text == "fixed") return FairnessPolicy::Fixed;
-  throw InvalidArgument("unknown fairness policy '" + text + "' (random, balanced or fixed)");
-}
-
-const char* policyName(FairnessPolicy policy) {
-  switch (policy) {
-    case FairnessPolicy::RandomPerImage: return "random";
-    case FairnessPolicy::BalancedBatch: return "balanced";
-    case FairnessPolicy::Fixed: return "fixed";
-  }
-  return "random";
-}
-
 Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t seed,
                           const std::map<std::string, GroupOptions>& groups, const GroupOptions& defaults) {
   Composition composition;

@@ -19,6 +19,7 @@
 
 #include "core/io/image.h"
 #include "tests/support/crafted_concept.h"
+#include "tests/support/studio_testing.h"
 #include "ui/comparison_view.h"
 #include "ui/concept_panel.h"
 #include "ui/main_window.h"
@@ -38,19 +39,8 @@ class TestStudioGeneration : public QObject {
 
   QPushButton* button(const char* name) { return window_->findChild<QPushButton*>(name); }
   void setSteps(int steps) { window_->findChild<QSpinBox*>("stepsSpin")->setValue(steps); }
-  QTreeWidgetItem* conceptItem(const QString& name) {
-    auto* tree = window_->findChild<QTreeWidget*>("conceptTree");
-    const auto found = tree->findItems(name, Qt::MatchStartsWith | Qt::MatchRecursive);
-    return found.isEmpty() ? nullptr : found.front();
-  }
-  // Clicks Generate and waits until the window shows the job's result. (The worker's own signals
-  // reach a QSignalSpy directly on the worker thread, before the window has seen them.)
-  JobResult generateByClick() {
-    QSignalSpy finished(window_.get(), &MainWindow::resultShown);
-    QTest::mouseClick(button("generateButton"), Qt::LeftButton);
-    if (!QTest::qWaitFor([&] { return finished.count() == 1; }, kJobTimeoutMs)) return {};
-    return finished.front().at(0).value<JobResult>();
-  }
+  QTreeWidgetItem* conceptItem(const QString& name) { return respo::testing::conceptItem(*window_, name); }
+  JobResult generateByClick() { return respo::testing::generateByClick(*window_, kJobTimeoutMs); }
 
  private Q_SLOTS:
   void initTestCase() {
@@ -67,7 +57,7 @@ class TestStudioGeneration : public QObject {
     respo::testing::writeCraftedConcept(library / "foreign.safetensors", RESPODIFF_TEST_MODEL,
                                         {.name = "foreign module", .foreignFingerprint = true});
 
-    respo::ui::AppInfo info{"test", "CPU, float32", RESPODIFF_TEST_MODEL, true};
+    respo::ui::AppInfo info{"test", "CPU, float32", RESPODIFF_TEST_MODEL, true, home_.filePath("pictures")};
     window_ = std::make_unique<MainWindow>(info);
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));

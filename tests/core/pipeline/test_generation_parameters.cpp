@@ -2,6 +2,7 @@
 #include "core/common/error.h"
 #include "core/io/image.h"
 #include "core/pipeline/generation_parameters.h"
+#include "core/respo/concept_parameters.h"
 #include "tests/support/testing.h"
 
 using namespace respo::pipeline;
@@ -44,6 +45,45 @@ RESPO_TEST(reads_text_written_by_another_front_end) {
   EXPECT_EQ(r.height, 768);
   EXPECT_THROWS(parseParameters("just a prompt"), respo::FormatError, "no 'Steps:' line");
   EXPECT_THROWS(parseParameters("p\nSteps: many"), respo::FormatError, "'Steps' has an unreadable value");
+}
+
+RESPO_TEST(concept_settings_round_trip_through_the_parameters_text) {
+  using namespace respo::concepts;
+  ConceptParameters c;
+  c.concepts = {{"a woman", 1.0, 1.0}, {"a dark-skinned person", 0.9, 1.2}, {"blood", 1.5, 0.0}};
+  c.groups["gender"] = {FairnessPolicy::BalancedBatch, "", 1.0};
+  c.groups["skin tone"] = {FairnessPolicy::Fixed, "a dark-skinned person", 0.6};
+  GenerationRequest r;
+  r.prompt = "a photo of a firefighter";
+  const auto text = formatParameters(r, "toy", formatConceptParameters(c));
+  EXPECT(text.find("RespoDiff: a woman [RAM 100% SAM 100%]; a dark-skinned person [RAM 90% SAM 120%]; "
+                   "blood [RAM 150% SAM 0%]") != std::string::npos);
+  std::map<std::string, std::string> extra;
+  parseParameters(text, &extra);
+  const auto back = parseConceptParameters(extra);
+  EXPECT_EQ(back.concepts.size(), std::size_t{3});
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(back.concepts[i].name, c.concepts[i].name);
+    EXPECT_NEAR(back.concepts[i].ramStrength, c.concepts[i].ramStrength, 1e-12);
+    EXPECT_NEAR(back.concepts[i].samStrength, c.concepts[i].samStrength, 1e-12);
+  }
+  EXPECT_EQ(back.groups.size(), std::size_t{2});
+  EXPECT(back.groups.at("gender").policy == FairnessPolicy::BalancedBatch);
+  EXPECT(back.groups.at("skin tone").policy == FairnessPolicy::Fixed);
+  EXPECT_EQ(back.groups.at("skin tone").fixedMember, std::string("a dark-skinned person"));
+  EXPECT_NEAR(back.groups.at("skin tone").weight, 0.6, 1e-12);
+  // No concept: no entries, and nothing read back.
+  EXPECT(formatConceptParameters({}).empty());
+  EXPECT(parseConceptParameters({{"Model", "toy"}}).empty());
+}
+
+RESPO_TEST(unreadable_concept_settings_are_reported) {
+  using respo::concepts::parseConceptParameters;
+  EXPECT_THROWS(parseConceptParameters({{"RespoDiff", "a woman"}}), respo::FormatError, "name [RAM n% SAM n%]");
+  EXPECT_THROWS(parseConceptParameters({{"RespoDiff", "a woman [RAM lots SAM 100%]"}}), respo::FormatError, "strength 'lots'");
+  EXPECT_THROWS(parseConceptParameters({{"RespoDiff groups", "gender=sometimes"}}), respo::FormatError, "unknown fairness policy");
+  EXPECT_THROWS(parseConceptParameters({{"RespoDiff groups", "gender=fixed"}}), respo::FormatError, "names its member");
+  EXPECT_THROWS(parseConceptParameters({{"RespoDiff groups", "gender"}}), respo::FormatError, "group=policy");
 }
 
 RESPO_TEST(png_keeps_pixels_and_text) {

@@ -1,0 +1,30 @@
+#pragma once
+// Helpers for driving the studio's main window in GUI tests.
+#include <QSignalSpy>
+#include <QTest>
+#include <QTreeWidget>
+
+#include "ui/main_window.h"
+
+namespace respo::testing {
+
+// Clicks Generate and waits until the window shows the job's result (an empty result on timeout).
+// (The worker's own signals reach a QSignalSpy directly on the worker thread, before the window
+// has seen them; resultShown comes after.)
+inline respo::ui::JobResult generateByClick(respo::ui::MainWindow& window, int timeoutMs) {
+  QSignalSpy shown(&window, &respo::ui::MainWindow::resultShown);
+  QTest::mouseClick(window.findChild<QWidget*>("generateButton"), Qt::LeftButton);
+  if (!QTest::qWaitFor([&] { return shown.count() == 1; }, timeoutMs)) return {};
+  return shown.front().at(0).value<respo::ui::JobResult>();
+}
+
+// The concept panel's row whose name starts with `name` (modules that do not fit carry a suffix).
+inline QTreeWidgetItem* conceptItem(respo::ui::MainWindow& window, const QString& name) {
+  auto* tree = window.findChild<QTreeWidget*>("conceptTree");
+  const auto found = tree->findItems(name, Qt::MatchStartsWith | Qt::MatchRecursive);
+  for (auto* item : found)
+    if (item->text(0) == name || item->text(0).startsWith(name + " (")) return item;
+  return nullptr;
+}
+
+}  // namespace respo::testing
