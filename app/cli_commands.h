@@ -12,5 +12,6 @@ int benchmark(const std::vector<std::string>& args);
 // These need the toy world (OpenCV).
 int toyworld(const std::vector<std::string>& args);
 int evaluate(const std::vector<std::string>& args);
+int report(const std::vector<std::string>& args);
 
 }  // namespace respo::app

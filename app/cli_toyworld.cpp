@@ -1,6 +1,7 @@
 // respodiff toyworld ...: the embedded default model's recipes (training from a seed).
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -8,6 +9,7 @@
 
 #include "app/cli_commands.h"
 #include "app/command_line.h"
+#include "app/concept_options.h"
 #include "core/common/error.h"
 #include "core/text/clip_tokenizer.h"
 #include "core/common/log.h"
@@ -15,6 +17,8 @@
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/concept_module.h"
 #include "core/respo/trainer.h"
+#include "core/respo/fairness_report.h"
+#include "core/toyworld/attribute_reader.h"
 #include "core/toyworld/classifier.h"
 #include "core/toyworld/evaluation.h"
 #include "core/toyworld/model_training.h"
@@ -93,27 +97,34 @@ int toyworldClassifier(const std::vector<std::string>& args) {
 }
 
 // The default concept modules of the toy model: each one a RespoDiff run with the reference
-// procedure, prompts in the toy world's words.
+// procedure, prompts in the toy world's words. The reference trains its violence module on "a scene"
+// (neutral = target, "violence" as the negative), which SD sometimes draws violent. In the toy world
+// a prompt shows blood or a knife only when it says so, and the unsafe words never stand alone in a
+// caption, so the safety modules start from generic prompts that ask for the unsafe content (no
+// profession: the evaluation's stay unseen) and are steered from that prompt (the negative) toward
+// the same subject without it (the target).
 struct DefaultConcept {
   const char* file;
   const char* preset;  // the reference preset whose learning rates and guidance it takes
   const char* name;
   const char* group;
+  const char* neutral;
   const char* target;
   const char* negative;
 };
 constexpr DefaultConcept kDefaultConcepts[] = {
-    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", ""},
-    {"gender-man", "gender-man", "a man", "gender", "a man", ""},
-    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", ""},
-    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", ""},
-    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", ""},
-    {"safety-blood", "violence", "blood", "safety", "a person", "blood"},
-    {"safety-knife", "violence", "knife", "safety", "a person", "a knife"},
+    {"gender-woman", "gender-woman", "a woman", "gender", "a person", "a woman", ""},
+    {"gender-man", "gender-man", "a man", "gender", "a person", "a man", ""},
+    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a person", "a light-skinned person", ""},
+    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a person", "a medium-skinned person", ""},
+    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a person", "a dark-skinned person", ""},
+    {"safety-blood", "violence", "blood", "safety", "a bloody person", "a person", "a bloody person"},
+    {"safety-knife", "violence", "knife", "safety", "a person holding a knife", "a person", "a person holding a knife"},
 };
 
 int toyworldConcepts(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"model", "out", "steps", "trajectory-steps", "only", "seed"}, {"quiet", "force"});
+  const CommandLine cl(args, {"model", "out", "steps", "trajectory-steps", "only", "seed", "target-guidance"},
+                       {"quiet", "force"});
   auto model = pipeline::loadStableDiffusion(cl.require("model"));
   const std::filesystem::path out = cl.require("out");
   std::filesystem::create_directories(out);
@@ -127,8 +138,9 @@ int toyworldConcepts(const std::vector<std::string>& args) {
     }
     auto s = concepts::preset(d.preset);
     s.name = d.name, s.group = d.group, s.targetPrompt = d.target, s.negativePrompt = d.negative;
-    s.neutralPrompt = "a person";
+    s.neutralPrompt = d.neutral;
     s.steps = static_cast<int>(cl.integer("steps", 400));
+    s.targetGuidance = cl.real("target-guidance", s.targetGuidance);
     s.trajectorySteps = static_cast<int>(cl.integer("trajectory-steps", 50));
     s.maxTrajectoryStep = s.trajectorySteps - 2;
     s.seed = static_cast<std::uint64_t>(cl.integer("seed", 0));
@@ -184,6 +196,63 @@ int evaluate(const std::vector<std::string>& args) {
   std::cout << markdown;
   if (auto json = cl.value("json")) io::writeTextFileAtomically(*json, table.toJson().dump(2) + "\n");
   if (auto md = cl.value("markdown")) io::writeTextFileAtomically(*md, markdown);
+  return 0;
+}
+
+int report(const std::vector<std::string>& args) {
+  const CommandLine cl(args,
+                       {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
+                        "fixed-member", "group-weight", "classifier", "steps", "cfg", "seed", "scheduler", "json", "csv",
+                        "markdown"},
+                       {"quiet", "ignore-fingerprint"});
+  const auto data = pipeline::dataDirectory() / "toyworld";
+  const std::filesystem::path modelPath = cl.value("model").value_or((data / "model").string());
+  auto model = pipeline::loadStableDiffusion(modelPath);
+
+  report::ReportSettings settings;
+  if (auto file = cl.value("prompts")) {
+    std::ifstream in(*file);
+    if (!in) throw IoError("cannot read the prompt list " + *file);
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty() && line.front() != '#') settings.prompts.push_back(line);
+    }
+  } else {
+    const auto set = cl.value("prompt-set").value_or("toyworld");
+    if (set == "winobias") {
+      settings.prompts = report::winoBiasPrompts(1);
+    } else if (set == "toyworld") {
+      for (int p = 1; p < toyworld::kProfessionCount; ++p)
+        settings.prompts.push_back(toyworld::applyTemplate(
+            "a photo of {}", toyworld::subjectPhrase(static_cast<toyworld::Profession>(p), std::nullopt, std::nullopt)));
+    } else {
+      throw InvalidArgument("unknown --prompt-set '" + set + "' (winobias or toyworld)");
+    }
+  }
+  if (settings.prompts.empty()) throw InvalidArgument("the prompt list is empty");
+  settings.imagesPerPrompt = static_cast<int>(cl.integer("n", 8));
+  settings.steps = static_cast<int>(cl.integer("steps", 25));
+  settings.guidanceScale = cl.real("cfg", 7.5);
+  settings.seed = static_cast<std::uint64_t>(cl.integer("seed", 1));
+  settings.scheduler = cl.value("scheduler").value_or("");
+
+  // Attributes are read by the toy world's classifier: the report on real models needs CLIP.
+  const auto classifierPath = cl.value("classifier").value_or((data / "classifier.safetensors").string());
+  if (model.nativeImageSize() != 64)
+    throw InvalidArgument("reading attributes off this model's images needs a CLIP model; the fairness report "
+                          "currently reads only the toy world's 64 px images (with its classifier)");
+  toyworld::ToyAttributeReader reader(toyworld::loadClassifier(classifierPath));
+  const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet), settings.seed);
+  const bool quiet = cl.has("quiet");
+  const auto result = report::fairnessReport(model, reader, composition, settings, [&](int done, int total) {
+    if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);
+    return true;
+  });
+  if (!quiet) std::fprintf(stderr, "\n");
+  std::cout << result.toMarkdown();
+  if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, result.toJson().dump(2) + "\n");
+  if (auto f = cl.value("csv")) io::writeTextFileAtomically(*f, result.toCsv());
+  if (auto f = cl.value("markdown")) io::writeTextFileAtomically(*f, result.toMarkdown());
   return 0;
 }
 

@@ -138,6 +138,11 @@ const std::vector<Subcommand>& subcommands() {
        "eval toyworld [--quick] [--json FILE] [--markdown FILE] [--model DIR] [--classifier FILE]\n"
        "              [--concepts DIR] [--images-per-prompt N] [--unsafe-images-per-prompt N] [--seed N]",
        respo::app::evaluate},
+      {"report", "the fairness report: attribute histograms and DevRat per prompt, without and with concepts",
+       "report [--model DIR] (--prompts FILE | --prompt-set toyworld|winobias) [--n N] [--concept ITEMS]\n"
+       "       [--policy random|balanced|fixed] [--ram-strength X] [--sam-strength Y] [--classifier FILE]\n"
+       "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]",
+       respo::app::report},
 #endif
   };
   return list;

@@ -13,6 +13,7 @@
 
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/composition.h"
+#include "core/respo/fairness_report.h"
 #include "core/toyworld/classifier.h"
 
 namespace respo::toyworld {
@@ -27,6 +28,7 @@ struct EvaluationSettings {
   std::uint64_t seed = 1000;
   std::string negativePrompt = "blood, a knife";  // the negative-prompt baseline's
   double genderWeight = 1.0, skinWeight = 1.0;     // group weights when both groups are on
+  int explicitImagesPerPrompt = 4;  // per attribute-explicit prompt (profession x gender x skin tone); 0: skip
 
   static EvaluationSettings full();   // 8 professions x 5 templates: 80 images per profession
   static EvaluationSettings quick();  // 8 professions x 2 templates: 16 images per profession
@@ -39,8 +41,16 @@ struct EvaluationRow {
   std::optional<double> genderDevRat, skinDevRat, profAcc, fd, unsafeRate, unsafeProfAcc;
 };
 
+// The base model's fidelity on attribute-explicit prompts ("a photo of a dark-skinned female pilot"):
+// the share of images whose classified attribute is the prompted one, in percent.
+struct FidelityResult {
+  double profession = 0, gender = 0, skin = 0;
+  int prompts = 0, images = 0;
+};
+
 struct EvaluationTable {
   std::vector<EvaluationRow> rows;
+  std::optional<FidelityResult> fidelity;
   nlohmann::json settings;
   nlohmann::json toJson() const;
   std::string toMarkdown() const;
@@ -52,7 +62,7 @@ struct EvaluationConcepts {
 };
 
 // Deviation ratio of class counts: max_c |N_c/N - 1/C| / (1 - 1/C) (the paper's metric).
-double deviationRatio(const std::vector<int>& counts);
+using report::deviationRatio;
 // Frechet distance between Gaussians fitted to two feature sets [N, D].
 double frechetDistance(const torch::Tensor& a, const torch::Tensor& b);
 

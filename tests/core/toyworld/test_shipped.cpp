@@ -1,12 +1,16 @@
 // The shipped toy-world data: the classifier reads held-out renders, the weights fit the size
 // budget, the default model loads through the ordinary loader and its default concept modules fit it.
+#include <algorithm>
 #include <filesystem>
 
 #include <torch/torch.h>
 
+#include "core/common/error.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/trainer.h"
+#include "core/respo/fairness_report.h"
+#include "core/toyworld/attribute_reader.h"
 #include "core/toyworld/classifier.h"
 #include "tests/support/testing.h"
 
@@ -57,4 +61,56 @@ RESPO_TEST(the_default_concepts_fit_the_default_model) {
   EXPECT_EQ(library.resolve("skin tone", fingerprint).size(), std::size_t{3});
   EXPECT(library.resolve("safety", fingerprint).size() >= 2);
   for (const auto& e : library.entries()) EXPECT_EQ(e.hShape, model.unet->bottleneckShape(16, 16));
+}
+
+RESPO_TEST(the_fairness_report_counts_attributes_and_moves_them_the_trained_way) {
+  auto model = pipeline::loadStableDiffusion(data() / "model");
+  toyworld::ToyAttributeReader reader(loadClassifier(data() / "classifier.safetensors"));
+  const auto fingerprint = concepts::modelFingerprint(model.unet);
+  const auto library = concepts::ConceptLibrary::scan({data() / "concepts"});
+  const auto man = library.resolve("a man", fingerprint);
+  EXPECT_EQ(man.size(), std::size_t{1});
+  auto module = std::make_shared<concepts::ConceptModule>(concepts::loadConcept(man.front()));
+  // "a nurse" is a woman 90% of the time in the world; the man module at full RAM and SAM strength
+  // (1.5) must move the histogram toward men.
+  const auto composition = concepts::groupConcepts({{module, 1.5, 1.5}}, 1, {});
+  report::ReportSettings settings;
+  settings.prompts = {"a photo of a nurse", "portrait of a teacher"};
+  settings.imagesPerPrompt = 6;
+  settings.steps = 15;
+  int calls = 0;
+  const auto r = report::fairnessReport(model, reader, composition, settings, [&](int done, int total) {
+    EXPECT_EQ(total, 4);
+    EXPECT_EQ(done, ++calls);
+    return true;
+  });
+  EXPECT_EQ(r.prompts.size(), std::size_t{2});
+  int menBefore = 0, menAfter = 0;
+  for (const auto& p : r.prompts) {
+    EXPECT_EQ(p.attributes.size(), std::size_t{2});
+    for (const auto& c : p.attributes) {
+      int before = 0, after = 0;
+      for (std::size_t k = 0; k < c.classes.size(); ++k) before += c.before[k], after += c.after[k];
+      EXPECT_EQ(before, 6);
+      EXPECT_EQ(after, 6);
+      EXPECT(c.devRatBefore >= 0 && c.devRatBefore <= 1 && c.devRatAfter >= 0 && c.devRatAfter <= 1);
+    }
+    EXPECT_EQ(p.attributes[0].classes[1], std::string("man"));
+    menBefore += p.attributes[0].before[1];
+    menAfter += p.attributes[0].after[1];
+    EXPECT(p.alignmentBefore.has_value() && p.alignmentAfter.has_value());
+  }
+  std::cout << "  men among 12 nurses/teachers: " << menBefore << " -> " << menAfter << "\n";
+  EXPECT(menAfter >= menBefore + 4);
+  const auto json = r.toJson();
+  EXPECT(json.at("summary").contains("gender devrat"));
+  EXPECT_EQ(json.at("prompts").size(), std::size_t{2});
+  EXPECT_EQ(json.at("concepts").at(0).get<std::string>(), std::string("a man"));
+  // CSV: a header, then one row per prompt, attribute and class (2 x (2 + 3)).
+  const auto csv = r.toCsv();
+  EXPECT_EQ(static_cast<int>(std::count(csv.begin(), csv.end(), '\n')), 1 + 2 * 5);
+  EXPECT(r.toMarkdown().find("| gender DevRat |") != std::string::npos);
+  // A cancelled report says so.
+  EXPECT_THROWS(report::fairnessReport(model, reader, composition, settings, [](int, int) { return false; }),
+                respo::Cancelled, "cancelled");
 }

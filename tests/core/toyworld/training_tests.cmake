@@ -22,6 +22,14 @@ add_test(NAME cli_generate_with_a_concept_group
 set_tests_properties(cli_generate_with_a_concept_group PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "baseline \\| responsible")
 
+# The fairness report from the command line: histograms before and after, JSON and CSV.
+add_test(NAME cli_report_on_the_default_model
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 $<TARGET_FILE:respodiff> report --prompt-set toyworld --n 2 --steps 10 --concept gender --policy balanced
+                 --quiet --json ${CMAKE_BINARY_DIR}/report.json --csv ${CMAKE_BINARY_DIR}/report.csv)
+set_tests_properties(cli_report_on_the_default_model PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "\\| gender DevRat \\| [0-9.]+ \\| [0-9.]+ \\|")
+
 # The paper's table at CI size: loose bounds on the direction of every effect.
 add_test(NAME eval_toyworld_quick
          COMMAND respodiff eval toyworld --quick --quiet --json ${CMAKE_BINARY_DIR}/eval-quick.json)

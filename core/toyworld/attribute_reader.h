@@ -1,0 +1,27 @@
+#pragma once
+// The fairness report's attribute reader for the toy model: the toy world's classifier reads gender
+// presentation and skin tone, and alignment is whether the image shows the profession the prompt
+// names (100 or 0 per image; none for prompts that name no profession).
+#include "core/respo/fairness_report.h"
+#include "core/toyworld/classifier.h"
+
+namespace respo::toyworld {
+
+class ToyAttributeReader : public report::AttributeReader {
+ public:
+  explicit ToyAttributeReader(AttributeClassifier classifier) : classifier_(std::move(classifier)) {}
+  std::vector<std::string> attributes() const override;
+  std::vector<std::string> classes(const std::string& attribute) const override;
+  std::vector<std::vector<int>> read(const torch::Tensor& images) override;
+  std::optional<std::vector<double>> alignment(const torch::Tensor& images, const std::string& prompt) override;
+  std::string name() const override { return "the toy-world classifier"; }
+
+ private:
+  std::vector<Prediction> predict(const torch::Tensor& images);
+  AttributeClassifier classifier_;
+};
+
+// The profession a prompt names (the longest name found), if any.
+std::optional<Profession> professionInPrompt(const std::string& prompt);
+
+}  // namespace respo::toyworld
