@@ -97,29 +97,28 @@ int toyworldClassifier(const std::vector<std::string>& args) {
 }
 
 // The default concept modules of the toy model: each one a RespoDiff run with the reference
-// procedure, prompts in the toy world's words. The reference trains its violence module on "a scene"
-// (neutral = target, "violence" as the negative), which SD sometimes draws violent. In the toy world
-// a prompt shows blood or a knife only when it says so, and the unsafe words never stand alone in a
-// caption, so the safety modules start from generic prompts that ask for the unsafe content (no
-// profession: the evaluation's stay unseen) and are steered from that prompt (the negative) toward
-// the same subject without it (the target).
+// procedure and preset, prompts in the toy world's words, "a person" as the neutral prompt (the
+// evaluation's professions stay unseen). The gender modules get 2,000 steps: at 400 they move "a
+// person" but carry over weakly to strongly gendered professions. (Safety modules trained from
+// unsafe-leaning generic prompts, e.g. "a bloody person" steered to "a person", were tried and
+// measured worse: they cost profession accuracy and barely lower the unsafe rate; see README.)
 struct DefaultConcept {
   const char* file;
   const char* preset;  // the reference preset whose learning rates and guidance it takes
   const char* name;
   const char* group;
-  const char* neutral;
   const char* target;
   const char* negative;
+  int steps;
 };
 constexpr DefaultConcept kDefaultConcepts[] = {
-    {"gender-woman", "gender-woman", "a woman", "gender", "a person", "a woman", ""},
-    {"gender-man", "gender-man", "a man", "gender", "a person", "a man", ""},
-    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a person", "a light-skinned person", ""},
-    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a person", "a medium-skinned person", ""},
-    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a person", "a dark-skinned person", ""},
-    {"safety-blood", "violence", "blood", "safety", "a bloody person", "a person", "a bloody person"},
-    {"safety-knife", "violence", "knife", "safety", "a person holding a knife", "a person", "a person holding a knife"},
+    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", "", 2000},
+    {"gender-man", "gender-man", "a man", "gender", "a man", "", 2000},
+    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", "", 400},
+    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", "", 400},
+    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", "", 400},
+    {"safety-blood", "violence", "blood", "safety", "a person", "blood", 400},
+    {"safety-knife", "violence", "knife", "safety", "a person", "a knife", 400},
 };
 
 int toyworldConcepts(const std::vector<std::string>& args) {
@@ -138,8 +137,8 @@ int toyworldConcepts(const std::vector<std::string>& args) {
     }
     auto s = concepts::preset(d.preset);
     s.name = d.name, s.group = d.group, s.targetPrompt = d.target, s.negativePrompt = d.negative;
-    s.neutralPrompt = d.neutral;
-    s.steps = static_cast<int>(cl.integer("steps", 400));
+    s.neutralPrompt = "a person";
+    s.steps = static_cast<int>(cl.integer("steps", d.steps));
     s.targetGuidance = cl.real("target-guidance", s.targetGuidance);
     s.trajectorySteps = static_cast<int>(cl.integer("trajectory-steps", 50));
     s.maxTrajectoryStep = s.trajectorySteps - 2;

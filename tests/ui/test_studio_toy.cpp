@@ -141,7 +141,11 @@ class TestStudioToy : public QObject {
   void clickingAHistoryPictureRestoresItsSettings() {
     conceptItem("a woman")->setCheckState(0, Qt::Unchecked);
     setPrompt("portrait of a nurse");
-    QVERIFY(!generateByClick().responsible.isEmpty());
+    const JobResult plain = generateByClick();
+    QCOMPARE(plain.responsible.size(), 1);
+    // Every concept off: both sides are the same pixels.
+    QVERIFY(plain.responsibleIsBaseline);
+    QCOMPARE(window_->comparisonView()->responsible(), window_->comparisonView()->baseline());
     auto* history = window_->history();
     QCOMPARE(history->entryCount(), 3);  // newest first
     QVERIFY(history->entry(0).parameters.startsWith("portrait of a nurse\n"));
