@@ -17,6 +17,7 @@
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/concept_module.h"
 #include "core/respo/trainer.h"
+#include "core/respo/clip_attribute_reader.h"
 #include "core/respo/fairness_report.h"
 #include "core/toyworld/attribute_reader.h"
 #include "core/toyworld/classifier.h"
@@ -201,8 +202,8 @@ int evaluate(const std::vector<std::string>& args) {
 int report(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
-                        "fixed-member", "group-weight", "classifier", "steps", "cfg", "seed", "scheduler", "json", "csv",
-                        "markdown"},
+                        "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
+                        "csv", "markdown"},
                        {"quiet", "ignore-fingerprint"});
   const auto data = pipeline::dataDirectory() / "toyworld";
   const std::filesystem::path modelPath = cl.value("model").value_or((data / "model").string());
@@ -235,15 +236,21 @@ int report(const std::vector<std::string>& args) {
   settings.seed = static_cast<std::uint64_t>(cl.integer("seed", 1));
   settings.scheduler = cl.value("scheduler").value_or("");
 
-  // Attributes are read by the toy world's classifier: the report on real models needs CLIP.
-  const auto classifierPath = cl.value("classifier").value_or((data / "classifier.safetensors").string());
-  if (model.nativeImageSize() != 64)
-    throw InvalidArgument("reading attributes off this model's images needs a CLIP model; the fairness report "
-                          "currently reads only the toy world's 64 px images (with its classifier)");
-  toyworld::ToyAttributeReader reader(toyworld::loadClassifier(classifierPath));
+  // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy
+  // model by the toy world's classifier.
+  std::unique_ptr<report::AttributeReader> reader;
+  if (auto clip = cl.value("clip")) {
+    reader = report::loadClipReader(*clip);
+  } else if (model.nativeImageSize() == toyworld::kImageSize) {
+    reader = std::make_unique<toyworld::ToyAttributeReader>(
+        toyworld::loadClassifier(cl.value("classifier").value_or((data / "classifier.safetensors").string())));
+  } else {
+    throw InvalidArgument("reading attributes off this model's images needs a CLIP model: --clip DIR (a transformers "
+                          "CLIP folder such as clip-vit-base-patch32, with its tokenizer)");
+  }
   const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet), settings.seed);
   const bool quiet = cl.has("quiet");
-  const auto result = report::fairnessReport(model, reader, composition, settings, [&](int done, int total) {
+  const auto result = report::fairnessReport(model, *reader, composition, settings, [&](int done, int total) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);
     return true;
   });

@@ -140,7 +140,7 @@ const std::vector<Subcommand>& subcommands() {
        respo::app::evaluate},
       {"report", "the fairness report: attribute histograms and DevRat per prompt, without and with concepts",
        "report [--model DIR] (--prompts FILE | --prompt-set toyworld|winobias) [--n N] [--concept ITEMS]\n"
-       "       [--policy random|balanced|fixed] [--ram-strength X] [--sam-strength Y] [--classifier FILE]\n"
+       "       [--policy random|balanced|fixed] [--ram-strength X] [--sam-strength Y] [--clip DIR | --classifier FILE]\n"
        "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]",
        respo::app::report},
 #endif

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/io/atomic_file.h"
+#include "core/models/clip_encoder.h"
 #include "core/models/config_reader.h"
 
 namespace respo::models {
@@ -40,36 +41,10 @@ ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& c) : config_(c) {
   positionEmbedding_ = embeddings->register_module("position_embedding", Embedding(c.maxPositions, c.hiddenSize));
   textModel->register_module("embeddings", embeddings);
 
-  auto encoder = std::make_shared<torch::nn::Module>();
-  torch::nn::ModuleList list;
-  for (int i = 0; i < c.layers; ++i) {
-    auto layer = std::make_shared<torch::nn::Module>();
-    auto attention = std::make_shared<torch::nn::Module>();
-    auto mlp = std::make_shared<torch::nn::Module>();
-    Layer view{};
-    view.k = attention->register_module("k_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
-    view.v = attention->register_module("v_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
-    view.q = attention->register_module("q_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
-    view.out = attention->register_module("out_proj", Linear(c.hiddenSize, c.hiddenSize)).get();
-    view.fc1 = mlp->register_module("fc1", Linear(c.hiddenSize, c.intermediateSize)).get();
-    view.fc2 = mlp->register_module("fc2", Linear(c.intermediateSize, c.hiddenSize)).get();
-    layer->register_module("self_attn", attention);
-    view.norm1 = layer->register_module("layer_norm1", LayerNorm(c.hiddenSize, c.layerNormEps)).get();
-    layer->register_module("mlp", mlp);
-    view.norm2 = layer->register_module("layer_norm2", LayerNorm(c.hiddenSize, c.layerNormEps)).get();
-    list->push_back(layer);
-    layers_.push_back(view);
-  }
-  encoder->register_module("layers", list);
-  textModel->register_module("encoder", encoder);
+  layers_ = registerClipEncoder(*textModel, c.layers, c.hiddenSize, c.intermediateSize, c.layerNormEps);
   finalNorm_ = textModel->register_module("final_layer_norm", LayerNorm(c.hiddenSize, c.layerNormEps));
   register_module("text_model", textModel);
   if (c.projectionDim > 0) projection_ = register_module("text_projection", Linear(c.hiddenSize, c.projectionDim, false));
-}
-
-torch::Tensor ClipTextModelImpl::mlpActivation(const torch::Tensor& x) const {
-  if (config_.activation == "quick_gelu") return x * torch::sigmoid(1.702 * x);
-  return torch::gelu(x);
 }
 
 ClipTextOutput ClipTextModelImpl::forward(const torch::Tensor& inputIds) {
@@ -80,16 +55,10 @@ ClipTextOutput ClipTextModelImpl::forward(const torch::Tensor& inputIds) {
   const auto ids = inputIds.to(tokenEmbedding_->weight.device(), torch::kLong);
   const auto positions = torch::arange(length, ids.options());
   auto h = tokenEmbedding_->forward(ids) + positionEmbedding_->forward(positions).unsqueeze(0);
-  const int64_t heads = config_.heads, headDim = config_.hiddenSize / heads;
   ClipTextOutput out;
   out.hiddenStates.push_back(h);
   for (const auto& layer : layers_) {
-    auto x = layer.norm1->forward(h);
-    auto split = [&](const torch::Tensor& t) { return t.view({batch, length, heads, headDim}).transpose(1, 2); };
-    auto attended = at::scaled_dot_product_attention(split(layer.q->forward(x)), split(layer.k->forward(x)),
-                                                     split(layer.v->forward(x)), {}, 0.0, /*is_causal=*/true);
-    h = h + layer.out->forward(attended.transpose(1, 2).reshape({batch, length, config_.hiddenSize}));
-    h = h + layer.fc2->forward(mlpActivation(layer.fc1->forward(layer.norm2->forward(h))));
+    h = runClipEncoderLayer(layer, h, config_.heads, /*causal=*/true, config_.activation);
     out.hiddenStates.push_back(h);
   }
   out.lastHiddenState = finalNorm_->forward(h);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/nn/modules/container/modulelist.h>
 
+#include "core/models/clip_encoder.h"
 #include "core/models/layers.h"
 
 namespace respo::models {
@@ -45,17 +46,11 @@ class ClipTextModelImpl : public torch::nn::Module {
   torch::Tensor finalLayerNorm(const torch::Tensor& hidden) { return finalNorm_->forward(hidden); }
 
  private:
-  struct Layer {
-    LayerNormImpl* norm1;
-    LayerNormImpl* norm2;
-    LinearImpl *q, *k, *v, *out, *fc1, *fc2;
-  };
-  torch::Tensor mlpActivation(const torch::Tensor& x) const;
   ClipTextConfig config_;
   Embedding tokenEmbedding_{nullptr}, positionEmbedding_{nullptr};
   LayerNorm finalNorm_{nullptr};
   Linear projection_{nullptr};
-  std::vector<Layer> layers_;
+  std::vector<ClipEncoderLayer> layers_;
 };
 TORCH_MODULE(ClipTextModel);
 

@@ -13,3 +13,11 @@ respodiff_add_reference(NAME reference_sd15_unet SCRIPT sd_reference.py
 add_test(NAME test_model_parity_full_size_sd15_unet
          COMMAND test_model_parity --dir ${REF_OUT}/sd15 --filter full_size)
 set_tests_properties(test_model_parity_full_size_sd15_unet PROPERTIES LABELS "parity;slow" FIXTURES_REQUIRED sd15_unet)
+
+# CLIPModel (image and text towers, projections) against transformers on random weights.
+respodiff_add_reference(NAME reference_clip SCRIPT clip_reference.py ARGS ${REF_OUT}/clip LABELS parity
+                        FIXTURES_SETUP clip_models)
+respodiff_add_test(NAME test_clip_parity SOURCES core/models/test_clip_parity.cpp
+                   LIBS respodiff_core LABELS parity ARGS --dir ${REF_OUT}/clip --bpe ${RESPODIFF_CLIP_BPE}
+                   FIXTURES_REQUIRED clip_models)
+target_precompile_headers(test_clip_parity REUSE_FROM respodiff_core)
