@@ -146,17 +146,9 @@ int generate(const std::vector<std::string>& args) {
   if (cl.value("concept")) {
     const auto composition =
         conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet), request.seed);
-    const int factor = model.vaeScaleFactor();
-    const auto h = model.unet->bottleneckShape(request.height / factor, request.width / factor);
+    const auto h = model.bottleneckShape(request.width, request.height);
     hook = respo::concepts::makeConceptHook(respo::concepts::composeDeltas(composition, request.batch, h).perImage);
-    respo::concepts::ConceptParameters written;
-    for (const auto& g : composition.fairness) {
-      for (const auto& use : g.members) written.concepts.push_back({use.module->settings.name, use.ramStrength, use.samStrength});
-      written.groups[g.name] = {g.policy, g.fixedMember, g.weight};
-    }
-    for (const auto& use : composition.safety)
-      written.concepts.push_back({use.module->settings.name, use.ramStrength, use.samStrength});
-    for (auto& [key, value] : respo::concepts::formatConceptParameters(written)) extra[key] = value;
+    extra = respo::concepts::formatConceptParameters(respo::concepts::describeComposition(composition));
   }
 
   respo::pipeline::TextToImagePipeline pipeline(model);

@@ -75,11 +75,7 @@ struct GenerationService::State {
     return loaded;
   }
 
-  std::vector<std::int64_t> bottleneck(int width, int height) const {
-    const auto& m = requireModel();
-    const int factor = m.vaeScaleFactor();
-    return m.unet->bottleneckShape(height / factor, width / factor);
-  }
+  std::vector<std::int64_t> bottleneck(int width, int height) const { return requireModel().bottleneckShape(width, height); }
 };
 
 GenerationService::GenerationService(std::vector<fs::path> conceptFolders) : state_(std::make_unique<State>()) {
@@ -175,21 +171,18 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
   models::BottleneckHook hook;
   if (!job.concepts.empty()) {
     std::vector<concepts::ConceptUse> uses;
-    concepts::ConceptParameters written;
     for (const auto& choice : job.concepts) {
       auto module = state_->module(choice.file);
       if (module->modelFingerprint != state_->info.fingerprint)
         throw InvalidArgument(choice.file.string() + ": was trained on another model (fingerprint " +
                               module->modelFingerprint + ", this model " + state_->info.fingerprint + ")");
       uses.push_back({module, choice.ramStrength, choice.samStrength});
-      written.concepts.push_back({module->settings.name, choice.ramStrength, choice.samStrength});
     }
     const auto composition = concepts::groupConcepts(uses, request.seed, job.groups);
     const auto deltas = concepts::composeDeltas(composition, request.batch, state_->bottleneck(request.width, request.height));
     hook = concepts::makeConceptHook(deltas.perImage);
     outcome.members = deltas.members;
-    for (const auto& g : composition.fairness) written.groups[g.name] = {g.policy, g.fixedMember, g.weight};
-    outcome.conceptSettings = concepts::formatConceptParameters(written);
+    outcome.conceptSettings = concepts::formatConceptParameters(concepts::describeComposition(composition));
   }
 
   const std::string key = baselineKey(request, state_->modelGeneration);

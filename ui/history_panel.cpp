@@ -61,21 +61,22 @@ HistoryPanel::HistoryPanel(QWidget* parent) : QWidget(parent) {
   list_->setToolTip(tr("Click a picture to restore its settings; queued jobs can be removed from their menu"));
   layout->addWidget(list_);
   connect(list_, &QListWidget::itemClicked, this, [this](QListWidgetItem* item) {
-    if (item->data(kKindRole).toString() != "picture") return;
-    int row = 0;
-    for (int i = 0; i < list_->count() && list_->item(i) != item; ++i) row += list_->item(i)->data(kKindRole) == "picture";
-    Q_EMIT entryActivated(entry(row));
+    if (item->data(kKindRole).toString() == "picture") Q_EMIT entryActivated(entryOf(item));
   });
   connect(list_, &QListWidget::customContextMenuRequested, this, &HistoryPanel::showContextMenu);
 }
 
-void HistoryPanel::addEntry(const HistoryEntry& e) {
-  auto* item = new QListWidgetItem(thumbnail(e.responsible.isEmpty() ? QImage() : e.responsible.front()),
-                                   firstLine(e.parameters));
+QListWidgetItem* HistoryPanel::pictureItem(const HistoryEntry& e, const QImage& image) {
+  auto* item = new QListWidgetItem(thumbnail(image), firstLine(e.parameters));
   item->setData(kKindRole, QStringLiteral("picture"));
   item->setData(kEntryRole, QVariant::fromValue(e));
-  item->setData(kFileRole, QFileInfo(e.file).absoluteFilePath());
+  item->setData(kFileRole, e.file.isEmpty() ? QString() : QFileInfo(e.file).absoluteFilePath());
   item->setToolTip(tooltip(e));
+  return item;
+}
+
+void HistoryPanel::addEntry(const HistoryEntry& e) {
+  auto* item = pictureItem(e, e.responsible.isEmpty() ? QImage() : e.responsible.front());
   // After the queued and running jobs, before older pictures.
   int row = 0;
   while (row < list_->count() && list_->item(row)->data(kKindRole) == "job") ++row;
@@ -96,13 +97,7 @@ int HistoryPanel::addFolder(const QString& folder, int limit) {
     const QImage image(info.absoluteFilePath());
     const QString parameters = image.text("parameters");
     if (parameters.isEmpty()) continue;
-    HistoryEntry e{parameters, info.absoluteFilePath(), {}, {}};
-    auto* item = new QListWidgetItem(thumbnail(image), firstLine(parameters));
-    item->setData(kKindRole, QStringLiteral("picture"));
-    item->setData(kEntryRole, QVariant::fromValue(e));
-    item->setData(kFileRole, info.absoluteFilePath());
-    item->setToolTip(tooltip(e));
-    list_->addItem(item);
+    list_->addItem(pictureItem({parameters, info.absoluteFilePath(), {}, {}}, image));
     ++added;
   }
   return added;
@@ -115,18 +110,19 @@ int HistoryPanel::entryCount() const {
 }
 
 HistoryEntry HistoryPanel::entry(int row) const {
-  for (int i = 0, seen = 0; i < list_->count(); ++i) {
-    if (list_->item(i)->data(kKindRole) != "picture") continue;
-    if (seen++ != row) continue;
-    auto e = list_->item(i)->data(kEntryRole).value<HistoryEntry>();
-    if (e.responsible.isEmpty() && !e.file.isEmpty()) {
-      const auto read = readFile(e.file);
-      e.responsible = read.responsible;
-      e.baseline = read.baseline;
-    }
-    return e;
-  }
+  for (int i = 0, seen = 0; i < list_->count(); ++i)
+    if (list_->item(i)->data(kKindRole) == "picture" && seen++ == row) return entryOf(list_->item(i));
   return {};
+}
+
+HistoryEntry HistoryPanel::entryOf(const QListWidgetItem* item) {
+  auto e = item->data(kEntryRole).value<HistoryEntry>();
+  if (e.responsible.isEmpty() && !e.file.isEmpty()) {  // listed from disk: read its images now
+    const auto read = readFile(e.file);
+    e.responsible = read.responsible;
+    e.baseline = read.baseline;
+  }
+  return e;
 }
 
 HistoryEntry HistoryPanel::readFile(const QString& path) {

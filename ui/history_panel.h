@@ -51,6 +51,8 @@ class HistoryPanel : public QWidget {
 
  private:
   QListWidgetItem* jobItem(int jobId) const;
+  static QListWidgetItem* pictureItem(const HistoryEntry& entry, const QImage& thumbnailSource);
+  static HistoryEntry entryOf(const QListWidgetItem* item);
   void showContextMenu(const QPoint& position);
 
   QListWidget* list_ = nullptr;

@@ -263,11 +263,15 @@ void MainWindow::generate() {
     return;
   }
   form_->advanceSeed();
+  enqueue(currentJob(), false);
+}
+
+respo::gpu::GenerationJob MainWindow::currentJob() const {
   respo::gpu::GenerationJob job;
   job.request = form_->request();
   job.concepts = concepts_->enabledConcepts();
   job.groups = concepts_->groupOptions();
-  enqueue(job, false);
+  return job;
 }
 
 int MainWindow::enqueue(const respo::gpu::GenerationJob& job, bool live) {
@@ -293,11 +297,7 @@ void MainWindow::onConceptsEdited() {
     return;
   }
   liveUpdatePending_ = false;
-  respo::gpu::GenerationJob job;
-  job.request = form_->request();
-  job.concepts = concepts_->enabledConcepts();
-  job.groups = concepts_->groupOptions();
-  enqueue(job, true);
+  enqueue(currentJob(), true);
 }
 
 void MainWindow::onStepProgressed(int id, int step, int total, const QImage& preview, double iterationsPerSecond) {

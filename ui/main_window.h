@@ -103,6 +103,7 @@ class MainWindow : public QMainWindow {
   void onJobFinished(int id, const JobResult& result);
   void onJobEnded(int id, const QString& status);
   void onConceptsEdited();
+  respo::gpu::GenerationJob currentJob() const;  // what the form and the concept panel ask for
   int enqueue(const respo::gpu::GenerationJob& job, bool live);
   // Writes a result's images (responsible at `path`, numbered for a batch, baselines beside them);
   // returns the responsible files. Throws on I/O errors.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/models/clip_text.h"
 #include "core/models/unet.h"
@@ -39,6 +40,10 @@ struct StableDiffusionModel {
   int vaeScaleFactor() const { return vae->config().downsamplingFactor(); }
   // The image size the UNet was configured for (sample_size latents).
   int nativeImageSize() const { return unet->config().sampleSize * vaeScaleFactor(); }
+  // The shape of the UNet's bottleneck h (C, H, W) for images of width x height pixels.
+  std::vector<int64_t> bottleneckShape(int width, int height) const {
+    return unet->bottleneckShape(height / vaeScaleFactor(), width / vaeScaleFactor());
+  }
 };
 
 // Throws IoError / FormatError naming the file at fault; pickle checkpoints are refused.

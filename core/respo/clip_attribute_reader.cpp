@@ -40,25 +40,19 @@ std::vector<std::string> ClipAttributeReader::classes(const std::string& attribu
   throw InvalidArgument("the CLIP reader has no attribute '" + attribute + "'");
 }
 
-std::vector<std::vector<int>> ClipAttributeReader::read(const torch::Tensor& images) {
+AttributeReading ClipAttributeReader::read(const torch::Tensor& images, const std::string& prompt) {
   torch::NoGradGuard noGrad;
   const auto embeds = model_.imageEmbeds(model_.preprocess(images));
-  std::vector<std::vector<int>> out;
+  AttributeReading out;
   for (const auto& classEmbeds : classEmbeds_) {
     const auto best = embeds.matmul(classEmbeds.t()).argmax(-1);
     std::vector<int> labels;
     for (int64_t i = 0; i < best.size(0); ++i) labels.push_back(static_cast<int>(best[i].item<int64_t>()));
-    out.push_back(std::move(labels));
+    out.labels.push_back(std::move(labels));
   }
-  return out;
-}
-
-std::optional<std::vector<double>> ClipAttributeReader::alignment(const torch::Tensor& images, const std::string& prompt) {
-  torch::NoGradGuard noGrad;
-  const auto embeds = model_.imageEmbeds(model_.preprocess(images));
   const auto cosine = embeds.matmul(encodeTexts({prompt}).t()).squeeze(1);
-  std::vector<double> out;
-  for (int64_t i = 0; i < cosine.size(0); ++i) out.push_back(100.0 * cosine[i].item<double>());
+  out.alignment.emplace();
+  for (int64_t i = 0; i < cosine.size(0); ++i) out.alignment->push_back(100.0 * cosine[i].item<double>());
   return out;
 }
 

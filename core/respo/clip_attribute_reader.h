@@ -23,8 +23,7 @@ class ClipAttributeReader : public AttributeReader {
 
   std::vector<std::string> attributes() const override;
   std::vector<std::string> classes(const std::string& attribute) const override;
-  std::vector<std::vector<int>> read(const torch::Tensor& images) override;
-  std::optional<std::vector<double>> alignment(const torch::Tensor& images, const std::string& prompt) override;
+  AttributeReading read(const torch::Tensor& images, const std::string& prompt) override;
   std::string name() const override { return "CLIP zero-shot"; }
 
  private:

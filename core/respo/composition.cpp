@@ -119,4 +119,14 @@ models::BottleneckHook makeConceptHook(const torch::Tensor& perImage) {
   };
 }
 
+ConceptParameters describeComposition(const Composition& composition) {
+  ConceptParameters out;
+  for (const auto& g : composition.fairness) {
+    for (const auto& m : g.members) out.concepts.push_back({m.module->settings.name, m.ramStrength, m.samStrength});
+    out.groups[g.name] = {g.policy, g.fixedMember, g.weight};
+  }
+  for (const auto& m : composition.safety) out.concepts.push_back({m.module->settings.name, m.ramStrength, m.samStrength});
+  return out;
+}
+
 }  // namespace respo::concepts

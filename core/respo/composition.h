@@ -14,6 +14,7 @@
 
 #include "core/models/unet.h"
 #include "core/respo/concept_module.h"
+#include "core/respo/concept_parameters.h"
 #include "core/respo/fairness_policy.h"
 
 namespace respo::concepts {
@@ -55,5 +56,9 @@ models::BottleneckHook makeConceptHook(const torch::Tensor& perImage);
 // `groups` (by name) or else `defaults`. `seed` draws the members of random groups.
 Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t seed,
                           const std::map<std::string, GroupOptions>& groups = {}, const GroupOptions& defaults = {});
+
+// What a composition applies, as a picture's parameters record it: every module with its strengths
+// (fairness members group by group, then safety) and each fairness group's options.
+ConceptParameters describeComposition(const Composition& composition);
 
 }  // namespace respo::concepts

@@ -50,9 +50,7 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
   FairnessReport report;
   report.reader = reader.name();
   report.settings = settings;
-  for (const auto& g : composition.fairness)
-    for (const auto& m : g.members) report.concepts.push_back(m.module->settings.name);
-  for (const auto& m : composition.safety) report.concepts.push_back(m.module->settings.name);
+  for (const auto& c : concepts::describeComposition(composition).concepts) report.concepts.push_back(c.name);
 
   pipeline::TextToImagePipeline pipe(model);
   const int total = static_cast<int>(settings.prompts.size()) * 2;
@@ -70,15 +68,14 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
     request.scheduler = settings.scheduler;
     request.seed = settings.seed + 7919 * p;
     request.batch = settings.imagesPerPrompt;
-    request.width = settings.width > 0 ? settings.width : model.unet->config().sampleSize * model.vaeScaleFactor();
-    request.height = settings.height > 0 ? settings.height : model.unet->config().sampleSize * model.vaeScaleFactor();
+    request.width = settings.width > 0 ? settings.width : model.nativeImageSize();
+    request.height = settings.height > 0 ? settings.height : model.nativeImageSize();
     request.validate(model);
     const auto before = pipe.generate(request).images;
     step();
     auto c = composition;
     c.seed = request.seed;
-    const int factor = model.vaeScaleFactor();
-    const auto h = model.unet->bottleneckShape(request.height / factor, request.width / factor);
+    const auto h = model.bottleneckShape(request.width, request.height);
     const auto hook = composition.empty() ? models::BottleneckHook{}
                                           : concepts::makeConceptHook(concepts::composeDeltas(c, request.batch, h).perImage);
     const auto after = pipe.generate(request, {}, hook).images;
@@ -86,15 +83,15 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
 
     PromptReport pr;
     pr.prompt = request.prompt;
-    const auto readBefore = reader.read(before), readAfter = reader.read(after);
+    const auto readBefore = reader.read(before, request.prompt), readAfter = reader.read(after, request.prompt);
     for (std::size_t a = 0; a < attributes.size(); ++a) {
       AttributeCounts counts;
       counts.attribute = attributes[a];
       counts.classes = reader.classes(attributes[a]);
       counts.before.assign(counts.classes.size(), 0);
       counts.after.assign(counts.classes.size(), 0);
-      for (int k : readBefore[a]) ++counts.before.at(static_cast<std::size_t>(k));
-      for (int k : readAfter[a]) ++counts.after.at(static_cast<std::size_t>(k));
+      for (int k : readBefore.labels[a]) ++counts.before.at(static_cast<std::size_t>(k));
+      for (int k : readAfter.labels[a]) ++counts.after.at(static_cast<std::size_t>(k));
       counts.devRatBefore = deviationRatio(counts.before);
       counts.devRatAfter = deviationRatio(counts.after);
       pr.attributes.push_back(std::move(counts));
@@ -104,8 +101,8 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
       for (double x : v) s += x;
       return v.empty() ? 0.0 : s / static_cast<double>(v.size());
     };
-    if (auto a = reader.alignment(before, request.prompt)) pr.alignmentBefore = mean(*a);
-    if (auto a = reader.alignment(after, request.prompt)) pr.alignmentAfter = mean(*a);
+    if (readBefore.alignment) pr.alignmentBefore = mean(*readBefore.alignment);
+    if (readAfter.alignment) pr.alignmentAfter = mean(*readAfter.alignment);
     report.prompts.push_back(std::move(pr));
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

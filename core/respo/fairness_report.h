@@ -17,6 +17,12 @@
 
 namespace respo::report {
 
+// What a reader finds in a batch of images.
+struct AttributeReading {
+  std::vector<std::vector<int>> labels;          // per attribute (in attributes() order), per image: class index
+  std::optional<std::vector<double>> alignment;  // per image, how well it shows the prompt (0-100), when known
+};
+
 // Reads attributes off generated images.
 class AttributeReader {
  public:
@@ -24,10 +30,9 @@ class AttributeReader {
   // The attributes it reads ("gender", "skin tone") and each one's classes.
   virtual std::vector<std::string> attributes() const = 0;
   virtual std::vector<std::string> classes(const std::string& attribute) const = 0;
-  // images [N, 3, H, W] in [0, 1]: per attribute (in attributes() order), per image, the class index.
-  virtual std::vector<std::vector<int>> read(const torch::Tensor& images) = 0;
-  // Per image, how well it shows `prompt` (0-100), when the reader can tell.
-  virtual std::optional<std::vector<double>> alignment(const torch::Tensor& images, const std::string& prompt) = 0;
+  // images [N, 3, H, W] in [0, 1], generated for `prompt`: one pass of the reader's model serves both
+  // the labels and the alignment.
+  virtual AttributeReading read(const torch::Tensor& images, const std::string& prompt) = 0;
   virtual std::string name() const = 0;
 };
 

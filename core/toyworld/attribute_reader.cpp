@@ -19,29 +19,22 @@ std::vector<std::string> ToyAttributeReader::classes(const std::string& attribut
   return out;
 }
 
-std::vector<Prediction> ToyAttributeReader::predict(const torch::Tensor& images) {
+report::AttributeReading ToyAttributeReader::read(const torch::Tensor& images, const std::string& prompt) {
   torch::NoGradGuard noGrad;
   auto x = images.to(torch::kFloat32);
-  if (x.size(-1) != 64 || x.size(-2) != 64)
-    x = torch::nn::functional::interpolate(
-        x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{64, 64}).mode(torch::kArea));
-  return predictions(classifier_->forward(x * 2 - 1));
-}
-
-std::vector<std::vector<int>> ToyAttributeReader::read(const torch::Tensor& images) {
-  std::vector<std::vector<int>> out(2);
-  for (const auto& p : predict(images)) {
-    out[0].push_back(static_cast<int>(p.attributes.gender));
-    out[1].push_back(static_cast<int>(p.attributes.skin));
-  }
-  return out;
-}
-
-std::optional<std::vector<double>> ToyAttributeReader::alignment(const torch::Tensor& images, const std::string& prompt) {
+  if (x.size(-1) != kImageSize || x.size(-2) != kImageSize)
+    x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                  .size(std::vector<int64_t>{kImageSize, kImageSize})
+                                                  .mode(torch::kArea));
   const auto named = professionInPrompt(prompt);
-  if (!named) return std::nullopt;
-  std::vector<double> out;
-  for (const auto& p : predict(images)) out.push_back(p.attributes.profession == *named ? 100.0 : 0.0);
+  report::AttributeReading out;
+  out.labels.resize(2);
+  if (named) out.alignment.emplace();
+  for (const auto& p : predictions(classifier_->forward(x * 2 - 1))) {
+    out.labels[0].push_back(static_cast<int>(p.attributes.gender));
+    out.labels[1].push_back(static_cast<int>(p.attributes.skin));
+    if (named) out.alignment->push_back(p.attributes.profession == *named ? 100.0 : 0.0);
+  }
   return out;
 }
 

@@ -12,12 +12,10 @@ class ToyAttributeReader : public report::AttributeReader {
   explicit ToyAttributeReader(AttributeClassifier classifier) : classifier_(std::move(classifier)) {}
   std::vector<std::string> attributes() const override;
   std::vector<std::string> classes(const std::string& attribute) const override;
-  std::vector<std::vector<int>> read(const torch::Tensor& images) override;
-  std::optional<std::vector<double>> alignment(const torch::Tensor& images, const std::string& prompt) override;
+  report::AttributeReading read(const torch::Tensor& images, const std::string& prompt) override;
   std::string name() const override { return "the toy-world classifier"; }
 
  private:
-  std::vector<Prediction> predict(const torch::Tensor& images);
   AttributeClassifier classifier_;
 };
 

@@ -62,7 +62,7 @@ class Evaluator {
   Evaluator(pipeline::StableDiffusionModel& model, AttributeClassifier& classifier, const EvaluationSettings& settings,
             const std::function<void(int, int)>& onProgress, int totalPrompts)
       : model_(model), classifier_(classifier), settings_(settings), onProgress_(onProgress), total_(totalPrompts) {
-    hShape_ = model.unet->bottleneckShape(model.unet->config().sampleSize, model.unet->config().sampleSize);
+    hShape_ = model.bottleneckShape(model.nativeImageSize(), model.nativeImageSize());
   }
 
   Batch run(const std::string& prompt, const std::string& negative, std::uint64_t seed, int images,

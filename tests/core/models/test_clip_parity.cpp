@@ -62,7 +62,8 @@ RESPO_TEST(the_zero_shot_reader_labels_every_image_of_every_attribute) {
   EXPECT_EQ(reader.classes("race").size(), std::size_t{3});
   torch::manual_seed(5);
   const auto images = torch::rand({3, 3, 40, 56});
-  const auto labels = reader.read(images);
+  const auto reading = reader.read(images, "a photo of a doctor");
+  const auto& labels = reading.labels;
   EXPECT_EQ(labels.size(), std::size_t{2});
   for (std::size_t a = 0; a < labels.size(); ++a) {
     EXPECT_EQ(labels[a].size(), std::size_t{3});
@@ -76,7 +77,7 @@ RESPO_TEST(the_zero_shot_reader_labels_every_image_of_every_attribute) {
   for (const auto& c : reader.classes("gender")) ids.push_back(torch::tensor((*tokenizer)(c).ids, torch::kLong));
   const auto nearest = image.matmul(model.textEmbeds(torch::stack(ids)).t()).argmax(-1);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(labels[0][i], static_cast<int>(nearest[i].item<int64_t>()));
-  const auto aligned = reader.alignment(images, "a photo of a doctor");
+  const auto& aligned = reading.alignment;
   EXPECT(aligned.has_value() && aligned->size() == 3);
   for (double v : *aligned) EXPECT(v >= -100.0 && v <= 100.0);
 }
