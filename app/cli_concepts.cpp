@@ -22,6 +22,7 @@
 #include "core/respo/composition.h"
 #include "core/respo/reference_import.h"
 #include "core/respo/trainer.h"
+#include "core/respo/prompt_list.h"
 #include "core/text/clip_tokenizer.h"
 #include "gpu/compute_device.h"
 #include "app/cli_commands.h"
@@ -33,7 +34,7 @@ int trainConcept(const std::vector<std::string>& args) {
                        {"model", "preset", "name", "group", "kind", "neutral", "target", "negative", "steps", "batch",
                         "seed", "ram-lr", "sam-lr", "lambda", "w-tar", "trajectory-cfg", "init", "timestep",
                         "resolution", "checkpoint", "checkpoint-every", "out", "device", "precision", "trajectory-steps",
-                        "max-trajectory-step"},
+                        "max-trajectory-step", "neutral-list", "target-list"},
                        {"resume", "quiet"});
   namespace c = respo::concepts;
   c::ConceptSettings s = cl.value("preset") ? c::preset(*cl.value("preset")) : c::ConceptSettings{};
@@ -54,6 +55,17 @@ int trainConcept(const std::vector<std::string>& args) {
   };
   text("name", s.name), text("group", s.group), text("neutral", s.neutralPrompt), text("target", s.targetPrompt);
   text("negative", s.negativePrompt), text("init", s.init);
+  // Prompt lists (.txt or .csv): the first prompt replaces --neutral / --target, the rest are drawn per step.
+  auto list = [&](const char* key, std::string& first, std::vector<std::string>& more) {
+    if (auto file = cl.value(key)) {
+      auto prompts = respo::concepts::readPromptList(*file);
+      if (prompts.empty()) throw respo::InvalidArgument(*file + " holds no prompts");
+      first = prompts.front();
+      more.assign(prompts.begin() + 1, prompts.end());
+    }
+  };
+  list("neutral-list", s.neutralPrompt, s.moreNeutralPrompts);
+  list("target-list", s.targetPrompt, s.moreTargetPrompts);
   if (auto kind = cl.value("kind")) s.kind = *kind == "safety" ? c::ConceptKind::Safety : c::ConceptKind::Fairness;
   if (auto t = cl.value("timestep")) s.timestep = *t == "trajectory" ? c::TimestepConvention::Trajectory : c::TimestepConvention::Reference;
   whole("steps", s.steps), whole("batch", s.batch), whole("seed", s.seed), whole("resolution", s.resolution);

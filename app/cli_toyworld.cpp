@@ -19,6 +19,7 @@
 #include "core/respo/trainer.h"
 #include "core/respo/clip_attribute_reader.h"
 #include "core/respo/fairness_report.h"
+#include "core/respo/prompt_list.h"
 #include "core/toyworld/attribute_reader.h"
 #include "core/toyworld/classifier.h"
 #include "core/toyworld/evaluation.h"
@@ -211,12 +212,7 @@ int report(const std::vector<std::string>& args) {
 
   report::ReportSettings settings;
   if (auto file = cl.value("prompts")) {
-    std::ifstream in(*file);
-    if (!in) throw IoError("cannot read the prompt list " + *file);
-    for (std::string line; std::getline(in, line);) {
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-      if (!line.empty() && line.front() != '#') settings.prompts.push_back(line);
-    }
+    settings.prompts = concepts::readPromptList(*file);
   } else {
     const auto set = cl.value("prompt-set").value_or("toyworld");
     if (set == "winobias") {

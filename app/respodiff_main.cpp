@@ -111,6 +111,7 @@ const std::vector<Subcommand>& subcommands() {
       {"train-concept", "train a RespoDiff concept module (RAM + SAM) on a model",
        "train-concept --model DIR_OR_FILE (--preset gender-woman|gender-man|race-black|race-white|race-asian|violence|sexual\n"
        "              | --name N --group G --kind fairness|safety --neutral P --target P [--negative P])\n"
+       "              [--neutral-list FILE] [--target-list FILE] (.txt or .csv; one pair drawn per step)\n"
        "              [--steps N] [--batch N] [--seed N] [--ram-lr X] [--sam-lr X] [--lambda X] [--w-tar X]\n"
        "              [--trajectory-cfg X] [--trajectory-steps N] [--max-trajectory-step K] [--init uniform|zero] [--timestep reference|trajectory] [--resolution PX]\n"
        "              [--checkpoint FILE] [--checkpoint-every N] [--resume] [--device D] --out FILE.safetensors",

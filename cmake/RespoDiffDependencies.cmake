@@ -58,7 +58,7 @@ endif()
 
 if(RESPODIFF_WITH_QT)
   find_package(Qt6 6.2 REQUIRED COMPONENTS Core Gui Widgets Test)
-  find_package(Qt6 6.2 QUIET COMPONENTS Charts)
+  find_package(Qt6 6.2 REQUIRED COMPONENTS Charts)
   set(CMAKE_AUTOMOC ON)
   # Qt's "slots"/"signals" keywords collide with LibTorch headers; use Q_SLOTS/Q_SIGNALS.
   add_compile_definitions(QT_NO_KEYWORDS)

@@ -1,5 +1,6 @@
 #include "gpu/generation_service.h"
 
+#include <chrono>
 #include <cmath>
 #include <optional>
 #include <sstream>
@@ -13,9 +14,16 @@
 #include "core/respo/composition.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/concept_parameters.h"
+#include "core/respo/clip_attribute_reader.h"
+#include "core/respo/fairness_report.h"
 #include "core/respo/trainer.h"
+#include "core/io/safetensors.h"
 #include "core/schedulers/scheduler.h"
 #include "gpu/compute_device.h"
+#if RESPODIFF_HAS_TOYWORLD
+#include "core/toyworld/attribute_reader.h"
+#include "core/toyworld/world.h"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -76,12 +84,25 @@ struct GenerationService::State {
   }
 
   std::vector<std::int64_t> bottleneck(int width, int height) const { return requireModel().bottleneckShape(width, height); }
+
+  // The enabled modules, checked against the model and grouped (fairness groups draw per image).
+  concepts::Composition composition(const std::vector<ConceptChoice>& choices, std::uint64_t seed,
+                                    const std::map<std::string, concepts::GroupOptions>& groups) {
+    std::vector<concepts::ConceptUse> uses;
+    for (const auto& choice : choices) {
+      auto loaded = module(choice.file);
+      if (loaded->modelFingerprint != info.fingerprint)
+        throw InvalidArgument(choice.file.string() + ": was trained on another model (fingerprint " +
+                              loaded->modelFingerprint + ", this model " + info.fingerprint + ")");
+      uses.push_back({loaded, choice.ramStrength, choice.samStrength});
+    }
+    return concepts::groupConcepts(uses, seed, groups);
+  }
 };
 
 GenerationService::GenerationService(std::vector<fs::path> conceptFolders) : state_(std::make_unique<State>()) {
   state_->compute = chooseDevice();
-  state_->conceptFolders =
-      conceptFolders.empty() ? concepts::ConceptLibrary::defaultFolders() : std::move(conceptFolders);
+  state_->conceptFolders = resolveConceptFolders(conceptFolders);
 }
 
 GenerationService::~GenerationService() = default;
@@ -170,15 +191,7 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
   // The responsible side: enabled modules, grouped and composed into one bottleneck hook.
   models::BottleneckHook hook;
   if (!job.concepts.empty()) {
-    std::vector<concepts::ConceptUse> uses;
-    for (const auto& choice : job.concepts) {
-      auto module = state_->module(choice.file);
-      if (module->modelFingerprint != state_->info.fingerprint)
-        throw InvalidArgument(choice.file.string() + ": was trained on another model (fingerprint " +
-                              module->modelFingerprint + ", this model " + state_->info.fingerprint + ")");
-      uses.push_back({module, choice.ramStrength, choice.samStrength});
-    }
-    const auto composition = concepts::groupConcepts(uses, request.seed, job.groups);
+    const auto composition = state_->composition(job.concepts, request.seed, job.groups);
     const auto deltas = concepts::composeDeltas(composition, request.batch, state_->bottleneck(request.width, request.height));
     hook = concepts::makeConceptHook(deltas.perImage);
     outcome.members = deltas.members;
@@ -227,6 +240,146 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
 void GenerationService::forgetCachedBaseline() {
   state_->cachedKey.clear();
   state_->cachedBaseline.clear();
+}
+
+fs::path GenerationService::checkpointPath(const fs::path& output) {
+  return output.parent_path() / "training" / (output.stem().string() + ".checkpoint.safetensors");
+}
+
+std::vector<fs::path> GenerationService::resolveConceptFolders(const std::vector<fs::path>& folders) {
+  return folders.empty() ? concepts::ConceptLibrary::defaultFolders() : folders;
+}
+
+std::vector<UnfinishedTraining> GenerationService::unfinishedTrainings(const std::vector<fs::path>& folders) {
+  std::vector<UnfinishedTraining> out;
+  const std::string suffix = ".checkpoint.safetensors";
+  for (const auto& folder : folders) {
+    std::error_code error;
+    for (fs::directory_iterator it(folder / "training", error), end; !error && it != end; it.increment(error)) {
+      const auto name = it->path().filename().string();
+      if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      try {
+        const auto saved = concepts::loadConcept(it->path());
+        if (saved.stepsDone >= saved.settings.steps) continue;
+        out.push_back({it->path(), folder / (name.substr(0, name.size() - suffix.size()) + ".safetensors"),
+                       saved.settings, saved.stepsDone, saved.modelFingerprint});
+      } catch (const std::exception&) {
+        // A damaged checkpoint is not offered for resuming; a new run overwrites it.
+      }
+    }
+  }
+  return out;
+}
+
+TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingObserver& onUpdate) {
+  auto& model = state_->requireModel();
+  if (job.output.empty()) throw InvalidArgument("the trained module needs a file to go to");
+  if (job.previewEvery < 0 || job.previewSteps < 1 || job.previewSteps > 200 || job.previewSeeds.size() > 8)
+    throw InvalidArgument("previews: every >= 0 steps, 1-200 sampling steps and at most 8 seeds");
+  const fs::path checkpoint = job.checkpoint.empty() ? checkpointPath(job.output) : job.checkpoint;
+  std::error_code error;
+  fs::create_directories(checkpoint.parent_path(), error);
+  if (error) throw IoError(checkpoint.parent_path().string() + ": cannot create the folder (" + error.message() + ")");
+  fs::create_directories(job.output.parent_path(), error);
+  if (error) throw IoError(job.output.parent_path().string() + ": cannot create the folder (" + error.message() + ")");
+
+  concepts::ConceptTrainer trainer(model, job.settings);
+  if (job.resume && fs::exists(checkpoint)) trainer.resumeFrom(checkpoint);
+  const int resumedFrom = trainer.module().stepsDone;
+
+  // Previews: the same prompt, seeds and noise without and with the module as trained so far.
+  pipeline::TextToImagePipeline pipe(model);
+  pipeline::GenerationRequest preview;
+  preview.prompt = job.previewPrompt.empty() ? job.settings.neutralPrompt : job.previewPrompt;
+  preview.steps = job.previewSteps;
+  preview.width = preview.height = trainer.module().settings.resolution;
+  auto render = [&](bool withModule) {
+    std::vector<io::RgbImage> images;
+    for (const auto seed : job.previewSeeds) {
+      preview.seed = seed;
+      models::BottleneckHook hook;
+      if (withModule) {
+        auto current = std::make_shared<const concepts::ConceptModule>(trainer.module());
+        const auto composition = concepts::groupConcepts({{current, 1.0, 1.0}}, seed, {});
+        hook = concepts::makeConceptHook(concepts::composeDeltas(composition, 1, current->hShape()).perImage);
+      }
+      auto rgb = pipe.generate(preview, {}, hook).rgb;
+      images.push_back(std::move(rgb.front()));
+    }
+    return images;
+  };
+  const bool previews = job.previewEvery > 0 && !job.previewSeeds.empty();
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  if (onUpdate && previews) {
+    TrainingUpdate first;
+    first.step = first.resumedFrom = resumedFrom;
+    first.total = job.settings.steps;
+    first.baseline = render(false);
+    first.current = render(true);
+    if (!onUpdate(first)) throw Cancelled("training stopped before its first step");
+  }
+  const auto module = trainer.train(
+      [&](const concepts::TrainingProgress& p) {
+        if (!onUpdate) return true;
+        TrainingUpdate update;
+        update.step = p.step;
+        update.total = p.total;
+        update.resumedFrom = resumedFrom;
+        update.responsibleLoss = p.responsibleLoss;
+        update.semanticLoss = p.semanticLoss;
+        update.seconds = elapsed();
+        const int done = p.step - resumedFrom;
+        if (done > 0) update.etaSeconds = update.seconds / done * (p.total - p.step);
+        if (previews && (p.step % job.previewEvery == 0 || p.step == p.total)) update.current = render(true);
+        return onUpdate(update);
+      },
+      {checkpoint, std::max(1, job.checkpointEvery)});
+  concepts::saveConcept(job.output, module);
+  fs::remove(checkpoint, error);  // the run is complete; nothing is left to resume
+  state_->modules.erase(job.output);
+  return {job.output, module.stepsDone, resumedFrom, elapsed(), module.lastResponsibleLoss, module.lastSemanticLoss};
+}
+
+report::FairnessReport GenerationService::report(const ReportJob& job, const ReportObserver& onProgress) {
+  auto& model = state_->requireModel();
+  std::unique_ptr<report::AttributeReader> reader;
+  if (!job.clipFolder.empty()) {
+    reader = report::loadClipReader(job.clipFolder);
+  } else {
+#if RESPODIFF_HAS_TOYWORLD
+    const auto classifier = pipeline::dataDirectory() / "toyworld" / "classifier.safetensors";
+    if (model.nativeImageSize() == toyworld::kImageSize && fs::exists(classifier))
+      reader = std::make_unique<toyworld::ToyAttributeReader>(toyworld::loadClassifier(classifier));
+#endif
+    if (!reader)
+      throw InvalidArgument("reading attributes off this model's images needs a CLIP model: choose a transformers CLIP "
+                            "folder (such as clip-vit-base-patch32, with its tokenizer files)");
+  }
+  const auto composition = state_->composition(job.concepts, job.settings.seed, job.groups);
+  return report::fairnessReport(model, *reader, composition, job.settings, onProgress);
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService::builtInPromptSets() {
+  std::vector<std::pair<std::string, std::vector<std::string>>> sets;
+#if RESPODIFF_HAS_TOYWORLD
+  std::vector<std::string> toy;
+  for (int p = 1; p < toyworld::kProfessionCount; ++p)
+    toy.push_back(toyworld::applyTemplate(
+        "a photo of {}", toyworld::subjectPhrase(static_cast<toyworld::Profession>(p), std::nullopt, std::nullopt)));
+  sets.emplace_back("Toy-world professions", std::move(toy));
+#endif
+  const auto all = report::winoBiasPrompts(5);
+  const auto count = report::winoBiasProfessions().size();
+  for (std::size_t t = 0; t * count < all.size(); ++t) {
+    std::vector<std::string> prompts(all.begin() + static_cast<std::ptrdiff_t>(t * count),
+                                     all.begin() + static_cast<std::ptrdiff_t>((t + 1) * count));
+    const auto first = prompts.front();
+    const auto templ = first.substr(0, first.find(report::winoBiasProfessions().front())) + "...";
+    sets.emplace_back("WinoBias professions: \"" + templ + "\"", std::move(prompts));
+  }
+  sets.emplace_back("WinoBias professions: all 5 templates", all);
+  return sets;
 }
 
 fs::path GenerationService::defaultModelPath() { return pipeline::dataDirectory() / "toyworld" / "model"; }

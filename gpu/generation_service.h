@@ -17,6 +17,7 @@
 #include "core/pipeline/generation_request.h"
 #include "core/respo/concept_settings.h"
 #include "core/respo/fairness_policy.h"
+#include "core/respo/fairness_summary.h"
 
 namespace respo::gpu {
 
@@ -79,6 +80,58 @@ struct ConceptInfo {
   std::string reason;  // why it does not fit (empty when it does)
 };
 
+// Training a concept module on the loaded model (the wizard's job).
+struct TrainingJob {
+  concepts::ConceptSettings settings;
+  std::filesystem::path output;      // the module, written atomically when the last step is done
+  std::filesystem::path checkpoint;  // empty: GenerationService::checkpointPath(output)
+  int checkpointEvery = 25;          // steps
+  bool resume = true;                // continue from the checkpoint when it belongs to these settings
+  int previewEvery = 0;              // steps between previews; 0: none
+  std::string previewPrompt;         // empty: the first neutral prompt
+  std::vector<std::uint64_t> previewSeeds{1, 2};
+  int previewSteps = 20;
+};
+
+struct TrainingUpdate {
+  int step = 0, total = 0;  // steps done of the module's steps (counting those before a resume)
+  int resumedFrom = 0;      // steps that were done when this run started
+  double responsibleLoss = 0, semanticLoss = 0;
+  double seconds = 0;       // since this run started
+  double etaSeconds = -1;   // for the steps left; -1 until known
+  // Filled every previewEvery steps (and at step 0 for the baseline): the preview prompt on the
+  // preview seeds without the module, and with the module as it is now.
+  std::vector<io::RgbImage> baseline, current;
+};
+// Return false to stop: the run writes its checkpoint and generate() throws respo::Cancelled.
+using TrainingObserver = std::function<bool(const TrainingUpdate&)>;
+
+struct TrainingOutcome {
+  std::filesystem::path file;
+  int steps = 0, resumedFrom = 0;
+  double seconds = 0;
+  double responsibleLoss = 0, semanticLoss = 0;
+};
+
+// A run that was stopped before its last step (found by its checkpoint).
+struct UnfinishedTraining {
+  std::filesystem::path checkpoint, output;
+  concepts::ConceptSettings settings;
+  int stepsDone = 0;
+  std::string fingerprint;
+};
+
+// The fairness report on the loaded model.
+struct ReportJob {
+  report::ReportSettings settings;
+  std::vector<ConceptChoice> concepts;
+  std::map<std::string, concepts::GroupOptions> groups;
+  // A transformers CLIP folder for zero-shot reading; empty: the toy world's classifier, which
+  // reads only the embedded toy model's images.
+  std::filesystem::path clipFolder;
+};
+using ReportObserver = std::function<bool(int done, int total)>;
+
 class GenerationService {
  public:
   // Runs on the best available device (chooseDevice's automatic choice). The concept library is
@@ -104,6 +157,26 @@ class GenerationService {
   // observer returns false (a finished baseline stays cached).
   GenerationOutcome generate(const GenerationJob& job, const StepObserver& onStep = {});
   void forgetCachedBaseline();
+
+  // Trains (or resumes) a concept module on the loaded model and saves it atomically to job.output.
+  // Throws InvalidArgument for bad settings, Cancelled when the observer stops it (the checkpoint is
+  // kept, so the same job resumes), Error when training diverges.
+  TrainingOutcome train(const TrainingJob& job, const TrainingObserver& onUpdate = {});
+  // Where a module's training checkpoint lives: <folder>/training/<name>.checkpoint.safetensors (out
+  // of the library's own listing).
+  static std::filesystem::path checkpointPath(const std::filesystem::path& output);
+  // Runs stopped before their last step, in the library folders' training/ subfolders.
+  static std::vector<UnfinishedTraining> unfinishedTrainings(const std::vector<std::filesystem::path>& folders);
+  // The library folders a service made with `folders` uses (the user's folder first: trained
+  // modules go there).
+  static std::vector<std::filesystem::path> resolveConceptFolders(const std::vector<std::filesystem::path>& folders);
+
+  // Generates, reads and summarizes (see core/respo/fairness_report.h).
+  report::FairnessReport report(const ReportJob& job, const ReportObserver& onProgress = {});
+
+  // The prompt lists the report offers, by name: the toy world's professions (when built in) and
+  // WinoBias's professions with each of the paper's templates.
+  static std::vector<std::pair<std::string, std::vector<std::string>>> builtInPromptSets();
 
   // The embedded default model: <data>/toyworld/model.
   static std::filesystem::path defaultModelPath();

@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # ---- Debian packages -------------------------------------------------------
 debs=(cmake ninja-build ccache g++ pkg-config
-      qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev
+      qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
       libopencv-dev nlohmann-json3-dev libicu-dev zlib1g-dev libgl-dev
       xvfb xauth)
 missing=()

@@ -33,6 +33,9 @@ GenerationWorker::GenerationWorker(QThread* thread, std::vector<std::filesystem:
   qRegisterMetaType<respo::ui::JobResult>();
   qRegisterMetaType<respo::ui::ConceptList>();
   qRegisterMetaType<respo::gpu::GenerationPhase>();
+  qRegisterMetaType<respo::ui::TrainingStatus>();
+  qRegisterMetaType<respo::ui::TrainingResult>();
+  qRegisterMetaType<respo::ui::ReportResult>();
   moveToThread(thread);
 }
 
@@ -44,17 +47,33 @@ respo::gpu::GenerationService& GenerationWorker::service() {
   return *service_;
 }
 
-int GenerationWorker::enqueue(const respo::gpu::GenerationJob& job) {
+int GenerationWorker::queuedGenerationsLocked() const {
+  return static_cast<int>(std::count_if(queue_.begin(), queue_.end(), [](const Pending& p) { return p.isGeneration(); }));
+}
+
+int GenerationWorker::push(std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job) {
   int id = 0, queued = 0;
   {
     QMutexLocker lock(&mutex_);
     id = nextId_++;
-    queue_.push_back({id, job});
-    queued = static_cast<int>(queue_.size());
+    queue_.push_back({id, std::move(job)});
+    queued = queuedGenerationsLocked();
   }
   Q_EMIT queueChanged(queued);
   QMetaObject::invokeMethod(this, &GenerationWorker::runNext, Qt::QueuedConnection);
   return id;
+}
+
+int GenerationWorker::enqueue(const respo::gpu::GenerationJob& job) { return push(job); }
+int GenerationWorker::enqueueTraining(const respo::gpu::TrainingJob& job) { return push(job); }
+int GenerationWorker::enqueueReport(const respo::gpu::ReportJob& job) { return push(job); }
+
+std::vector<std::filesystem::path> GenerationWorker::conceptFolders() const {
+  return respo::gpu::GenerationService::resolveConceptFolders(conceptFolders_);
+}
+
+std::vector<respo::gpu::UnfinishedTraining> GenerationWorker::unfinishedTrainings() const {
+  return respo::gpu::GenerationService::unfinishedTrainings(conceptFolders());
 }
 
 bool GenerationWorker::remove(int id) {
@@ -64,7 +83,7 @@ bool GenerationWorker::remove(int id) {
     const auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
     if (found == queue_.end()) return false;
     queue_.erase(found);
-    queued = static_cast<int>(queue_.size());
+    queued = queuedGenerationsLocked();
   }
   Q_EMIT queueChanged(queued);
   return true;
@@ -82,16 +101,33 @@ void GenerationWorker::cancelAll() {
   std::deque<Pending> dropped;
   {
     QMutexLocker lock(&mutex_);
-    dropped.swap(queue_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (it->isGeneration()) dropped.push_back(std::move(*it)), it = queue_.erase(it);
+      else ++it;
+    }
   }
   for (const auto& p : dropped) Q_EMIT jobCancelled(p.id);
+  if (runningIsGeneration_) cancelledId_ = runningId_.load();
+  if (!dropped.empty()) Q_EMIT queueChanged(0);
+}
+
+void GenerationWorker::shutdown() {
+  std::deque<Pending> dropped;
+  {
+    QMutexLocker lock(&mutex_);
+    dropped.swap(queue_);
+  }
+  for (const auto& p : dropped) {
+    if (p.isGeneration()) Q_EMIT jobCancelled(p.id);
+    else Q_EMIT taskCancelled(p.id);
+  }
   cancelledId_ = runningId_.load();
   if (!dropped.empty()) Q_EMIT queueChanged(0);
 }
 
 int GenerationWorker::queuedCount() const {
   QMutexLocker lock(&mutex_);
-  return static_cast<int>(queue_.size());
+  return queuedGenerationsLocked();
 }
 
 void GenerationWorker::loadModel(const QString& path) {
@@ -125,12 +161,63 @@ void GenerationWorker::runNext() {
     if (queue_.empty()) return;  // removed before it started
     next = std::move(queue_.front());
     queue_.pop_front();
-    queued = static_cast<int>(queue_.size());
+    queued = queuedGenerationsLocked();
   }
   const int id = next.id;
+  runningIsGeneration_ = next.isGeneration();
   runningId_ = id;
-  Q_EMIT jobStarted(id);  // before the queue shrinks, so the UI never sees a moment of idleness
+  if (next.isGeneration()) Q_EMIT jobStarted(id);  // before the queue shrinks: the UI never sees idleness
+  else Q_EMIT taskStarted(id);
   Q_EMIT queueChanged(queued);
+  if (auto* job = std::get_if<respo::gpu::GenerationJob>(&next.job)) runGeneration(id, *job);
+  else if (auto* training = std::get_if<respo::gpu::TrainingJob>(&next.job)) runTraining(id, *training);
+  else runReport(id, std::get<respo::gpu::ReportJob>(next.job));
+  runningId_ = 0;
+  int expected = id;  // a later cancel of another job stays in force
+  cancelledId_.compare_exchange_strong(expected, 0);
+}
+
+void GenerationWorker::runTask(int id, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const respo::Cancelled&) {
+    runningId_ = 0;
+    Q_EMIT taskCancelled(id);
+  } catch (const std::exception& e) {
+    runningId_ = 0;
+    Q_EMIT taskFailed(id, QString::fromUtf8(e.what()));
+  }
+}
+
+void GenerationWorker::runTraining(int id, const respo::gpu::TrainingJob& job) {
+  runTask(id, [&] {
+    const auto outcome = service().train(job, [&](const respo::gpu::TrainingUpdate& u) {
+      if (cancelledId_.load() == id) return false;
+      TrainingStatus status{u.step, u.total, u.resumedFrom, u.responsibleLoss, u.semanticLoss, u.seconds, u.etaSeconds, {}, {}};
+      for (const auto& image : u.baseline) status.baseline.push_back(toQImage(image));
+      for (const auto& image : u.current) status.current.push_back(toQImage(image));
+      Q_EMIT trainingProgressed(id, status);
+      return cancelledId_.load() != id;
+    });
+    runningId_ = 0;
+    Q_EMIT trainingFinished(id, {QString::fromStdString(outcome.file.string()), outcome.steps, outcome.resumedFrom,
+                                 outcome.seconds, outcome.responsibleLoss, outcome.semanticLoss});
+    Q_EMIT conceptsChanged(service().concepts());
+  });
+}
+
+void GenerationWorker::runReport(int id, const respo::gpu::ReportJob& job) {
+  runTask(id, [&] {
+    auto result = service().report(job, [&](int done, int total) {
+      Q_EMIT reportProgressed(id, done, total);
+      return cancelledId_.load() != id;
+    });
+    runningId_ = 0;
+    Q_EMIT reportFinished(id, result);
+  });
+}
+
+void GenerationWorker::runGeneration(int id, const respo::gpu::GenerationJob& job) {
   QElapsedTimer clock, sincePreview;
   clock.start();
   sincePreview.start();
@@ -149,11 +236,11 @@ void GenerationWorker::runNext() {
     return cancelledId_.load() != id;
   };
   try {
-    const auto outcome = service().generate(next.job, onStep);
+    const auto outcome = service().generate(job, onStep);
     JobResult result;
     for (const auto& image : outcome.baseline) result.baseline.push_back(toQImage(image));
     for (const auto& image : outcome.responsible) result.responsible.push_back(toQImage(image));
-    result.job = next.job;
+    result.job = job;
     result.request = outcome.request;
     result.parameters = QString::fromStdString(outcome.parameters);
     result.baselineParameters = QString::fromStdString(outcome.baselineParameters);
@@ -174,8 +261,6 @@ void GenerationWorker::runNext() {
     runningId_ = 0;
     Q_EMIT jobFailed(id, QString::fromUtf8(e.what()));
   }
-  int expected = id;  // a later cancel of another job stays in force
-  cancelledId_.compare_exchange_strong(expected, 0);
 }
 
 }  // namespace respo::ui

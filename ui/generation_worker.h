@@ -12,7 +12,9 @@
 #include <QThread>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include "gpu/generation_service.h"
@@ -34,6 +36,22 @@ struct JobResult {
 
 using ConceptList = std::vector<respo::gpu::ConceptInfo>;
 
+// How a training run stands (see respo::gpu::TrainingUpdate); previews come as images.
+struct TrainingStatus {
+  int step = 0, total = 0, resumedFrom = 0;
+  double responsibleLoss = 0, semanticLoss = 0;
+  double seconds = 0, etaSeconds = -1;
+  QList<QImage> baseline, current;  // empty when this update has no preview
+};
+
+struct TrainingResult {
+  QString file;
+  int steps = 0, resumedFrom = 0;
+  double seconds = 0, responsibleLoss = 0, semanticLoss = 0;
+};
+
+using ReportResult = respo::report::FairnessReport;
+
 QImage toQImage(const respo::io::RgbImage& image);
 respo::io::RgbImage fromQImage(const QImage& image);
 
@@ -46,13 +64,22 @@ class GenerationWorker : public QObject {
 
   // Thread-safe. Returns the job's id; the job runs after those queued before it.
   int enqueue(const respo::gpu::GenerationJob& job);
+  // Thread-safe. A training run or a fairness report: a task in the same queue (the model is
+  // shared), reported through the task signals below, untouched by cancelAll().
+  int enqueueTraining(const respo::gpu::TrainingJob& job);
+  int enqueueReport(const respo::gpu::ReportJob& job);
   // Thread-safe. Takes a job out of the queue before it starts; false when it already started or ended.
   bool remove(int id);
   // Thread-safe. Stops the running job at its next step (no effect on a job that is not running).
   void cancel(int id);
-  // Thread-safe. Empties the queue and cancels the running job (before shutdown).
+  // Thread-safe. Removes the queued generation jobs and cancels the running one (tasks go on).
   void cancelAll();
-  int queuedCount() const;
+  // Thread-safe. Cancels everything, tasks included (before shutdown).
+  void shutdown();
+  int queuedCount() const;  // generation jobs
+  // The concept library's folders (the user's first), and the training runs stopped early there.
+  std::vector<std::filesystem::path> conceptFolders() const;
+  std::vector<respo::gpu::UnfinishedTraining> unfinishedTrainings() const;
 
  public Q_SLOTS:
   // Queue these (they run on the worker thread, after the running job).
@@ -71,20 +98,38 @@ class GenerationWorker : public QObject {
   void jobFinished(int id, const respo::ui::JobResult& result);
   void jobFailed(int id, const QString& message);
   void jobCancelled(int id);
-  void queueChanged(int queued);
+  void queueChanged(int queued);  // generation jobs waiting
+
+  // Tasks (training runs, reports).
+  void taskStarted(int id);
+  void taskFailed(int id, const QString& message);
+  void taskCancelled(int id);
+  void trainingProgressed(int id, const respo::ui::TrainingStatus& status);
+  void trainingFinished(int id, const respo::ui::TrainingResult& result);
+  void reportProgressed(int id, int done, int total);
+  void reportFinished(int id, const respo::ui::ReportResult& report);
 
  private:
   void runNext();  // on the worker thread
+  void runGeneration(int id, const respo::gpu::GenerationJob& job);
+  void runTraining(int id, const respo::gpu::TrainingJob& job);
+  void runReport(int id, const respo::gpu::ReportJob& job);
+  // Runs a task's body; Cancelled and errors become taskCancelled / taskFailed.
+  void runTask(int id, const std::function<void()>& body);
   respo::gpu::GenerationService& service();
+  int push(std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job);
+  int queuedGenerationsLocked() const;
 
   struct Pending {
     int id = 0;
-    respo::gpu::GenerationJob job;
+    std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job;
+    bool isGeneration() const { return job.index() == 0; }
   };
   mutable QMutex mutex_;
   std::deque<Pending> queue_;
   int nextId_ = 1;
   std::atomic<int> runningId_{0};
+  std::atomic<bool> runningIsGeneration_{false};
   std::atomic<int> cancelledId_{0};
   std::vector<std::filesystem::path> conceptFolders_;
   std::unique_ptr<respo::gpu::GenerationService> service_;  // made on the worker thread
@@ -94,4 +139,7 @@ class GenerationWorker : public QObject {
 
 Q_DECLARE_METATYPE(respo::ui::JobResult)
 Q_DECLARE_METATYPE(respo::ui::ConceptList)
+Q_DECLARE_METATYPE(respo::ui::TrainingStatus)
+Q_DECLARE_METATYPE(respo::ui::TrainingResult)
+Q_DECLARE_METATYPE(respo::ui::ReportResult)
 Q_DECLARE_METATYPE(respo::gpu::GenerationPhase)

@@ -35,6 +35,8 @@
 #include "ui/concept_panel.h"
 #include "ui/model_picker.h"
 #include "ui/parameter_form.h"
+#include "ui/report_dialog.h"
+#include "ui/training_wizard.h"
 
 namespace respo::ui {
 
@@ -133,7 +135,9 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
   connect(worker_, &GenerationWorker::modelLoaded, this, &MainWindow::onModelLoaded);
   connect(worker_, &GenerationWorker::modelLoadFailed, this, &MainWindow::onModelLoadFailed);
   connect(worker_, &GenerationWorker::conceptsChanged, this, [this](const ConceptList& concepts) {
+    conceptList_ = concepts;
     concepts_->setConcepts(concepts);
+    if (report_) report_->setConcepts(concepts, {});
     if (announceReady_) {
       announceReady_ = false;
       Q_EMIT modelReady(model_);
@@ -154,6 +158,13 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
     previewOnResponsibleSide_ = phase == respo::gpu::GenerationPhase::Responsible;
   });
   connect(worker_, &GenerationWorker::stepProgressed, this, &MainWindow::onStepProgressed);
+  // Background tasks share the worker: say so, since generations wait for them.
+  connect(worker_, &GenerationWorker::trainingProgressed, this, [this](int, const TrainingStatus& status) {
+    if (!isBusy()) progressLabel_->setText(tr("Training a concept: step %1/%2").arg(status.step).arg(status.total));
+  });
+  connect(worker_, &GenerationWorker::reportProgressed, this, [this](int, int done, int total) {
+    if (!isBusy()) progressLabel_->setText(tr("Fairness report: %1/%2 batches").arg(done).arg(total));
+  });
   connect(worker_, &GenerationWorker::jobFinished, this, &MainWindow::onJobFinished);
   connect(worker_, &GenerationWorker::jobCancelled, this, [this](int id) { onJobEnded(id, tr("Cancelled")); });
   connect(worker_, &GenerationWorker::jobFailed, this, [this](int id, const QString& message) {
@@ -174,7 +185,7 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
 
 MainWindow::~MainWindow() {
   saveSettings();
-  worker_->cancelAll();
+  worker_->shutdown();
   workerThread_.quit();
   workerThread_.wait();  // the worker is deleted as the thread finishes
 }
@@ -210,6 +221,19 @@ void MainWindow::buildActions() {
   generateButton_->setToolTip(tr("Generate the baseline and the responsible images (%1)")
                                   .arg(generateAction_->shortcut().toString(QKeySequence::NativeText)));
 
+  auto* conceptMenu = menuBar()->addMenu(tr("&Concepts"));
+  auto* train = conceptMenu->addAction(tr("&Train a new concept..."), this, &MainWindow::openTrainingWizard);
+  train->setObjectName("trainConceptAction");
+  train->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+  auto* report = conceptMenu->addAction(tr("&Fairness report..."), this, &MainWindow::openReport);
+  report->setObjectName("fairnessReportAction");
+  report->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+  conceptMenu->addAction(tr("&Reload the concept library"), this, [this] {
+    const auto request = form_->request();
+    QMetaObject::invokeMethod(worker_, [w = worker_, request] { w->refreshConcepts(request.width, request.height); },
+                              Qt::QueuedConnection);
+  });
+
   auto* viewMenu = menuBar()->addMenu(tr("&View"));
   viewMenu->addAction(historyDock_->toggleViewAction());
   auto* zoomIn = viewMenu->addAction(tr("Zoom &in"), this, [this] {
@@ -228,6 +252,34 @@ void MainWindow::buildActions() {
 }
 
 QString MainWindow::prompt() const { return form_->prompt(); }
+
+void MainWindow::openTrainingWizard() {
+  if (!wizard_) {
+    wizard_ = new TrainingWizard(worker_, model_, this);
+    connect(wizard_, &TrainingWizard::modelRequested, this, &MainWindow::openModel);
+    connect(wizard_, &TrainingWizard::moduleSaved, this, [this](const QString& file) {
+      statusBar()->showMessage(tr("Trained %1; it is in the concept panel").arg(QFileInfo(file).fileName()), 8000);
+    });
+    connect(this, &MainWindow::modelReady, wizard_, &TrainingWizard::setCurrentModel);
+  }
+  wizard_->refreshUnfinished();
+  wizard_->show();
+  wizard_->raise();
+  wizard_->activateWindow();
+}
+
+void MainWindow::openReport() {
+  if (!report_) report_ = new ReportDialog(worker_, this);
+  std::vector<std::filesystem::path> enabled;
+  for (const auto& choice : concepts_->enabledConcepts()) enabled.push_back(choice.file);
+  if (!report_->isRunning()) {
+    report_->setConcepts(conceptList_, enabled);
+    report_->setGroups(concepts_->groupOptions());
+  }
+  report_->show();
+  report_->raise();
+  report_->activateWindow();
+}
 
 void MainWindow::openModel(const QString& path) {
   loadingModel_ = path;

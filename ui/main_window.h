@@ -4,6 +4,7 @@
 // widgets' intents to the background worker and shows what comes back; it computes nothing itself.
 #include <QElapsedTimer>
 #include <QMainWindow>
+#include <QPointer>
 #include <QSet>
 #include <QString>
 #include <QThread>
@@ -11,6 +12,8 @@
 
 #include "ui/generation_worker.h"
 #include "ui/history_panel.h"
+#include "ui/report_dialog.h"
+#include "ui/training_wizard.h"
 
 class QAction;
 class QCheckBox;
@@ -47,6 +50,8 @@ class MainWindow : public QMainWindow {
   ConceptPanel* conceptPanel() const { return concepts_; }
   ComparisonView* comparisonView() const { return comparison_; }
   HistoryPanel* history() const { return history_; }
+  TrainingWizard* trainingWizard() const { return wizard_; }  // null until opened
+  ReportDialog* reportDialog() const { return report_; }      // null until opened
   bool isBusy() const { return runningJob_ != 0; }
   QString currentModel() const { return model_; }
   const std::optional<JobResult>& lastResult() const { return lastResult_; }
@@ -75,6 +80,9 @@ class MainWindow : public QMainWindow {
   void setOutputFolder(const QString& folder);
   void chooseOutputFolder();
   void setAutosave(bool on);
+  // The training wizard and the fairness report (non-modal; one of each).
+  void openTrainingWizard();
+  void openReport();
 
  Q_SIGNALS:
   // Every error the window shows (a non-modal message box) is also announced here.
@@ -146,6 +154,9 @@ class MainWindow : public QMainWindow {
   QSet<int> liveJobs_;              // re-renders of concept edits (not autosaved)
   QString outputFolder_;
   std::optional<JobResult> lastResult_;
+  ConceptList conceptList_;  // as the worker last listed them
+  QPointer<TrainingWizard> wizard_;
+  QPointer<ReportDialog> report_;
 };
 
 }  // namespace respo::ui

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -35,6 +37,10 @@ std::vector<std::string> ConceptSettings::validate() const {
   if (kind == ConceptKind::Safety && negativePrompt.empty())
     problems.push_back("a safety concept needs the unsafe concept as its negative prompt");
   if (targetPrompt.empty()) problems.push_back("the target prompt is empty");
+  for (const auto& list : {moreNeutralPrompts, moreTargetPrompts})
+    for (const auto& prompt : list)
+      if (prompt.empty()) problems.push_back("a prompt of the lists is empty");
+  if (moreNeutralPrompts.size() + moreTargetPrompts.size() > 10'000) problems.push_back("the prompt lists are too long");
   if (steps < 1 || steps > 1'000'000) problems.push_back("steps must be between 1 and 1000000");
   if (batch < 1 || batch > 64) problems.push_back("batch must be between 1 and 64");
   if (!(ramLearningRate > 0 && ramLearningRate < 10)) problems.push_back("RAM learning rate must be in (0, 10)");
@@ -49,12 +55,23 @@ std::vector<std::string> ConceptSettings::validate() const {
   return problems;
 }
 
+namespace {
+std::vector<std::string> withFirst(const std::string& first, const std::vector<std::string>& more) {
+  std::vector<std::string> all{first};
+  all.insert(all.end(), more.begin(), more.end());
+  return all;
+}
+}  // namespace
+
+std::vector<std::string> ConceptSettings::neutralPrompts() const { return withFirst(neutralPrompt, moreNeutralPrompts); }
+std::vector<std::string> ConceptSettings::targetPrompts() const { return withFirst(targetPrompt, moreTargetPrompts); }
+
 void saveConcept(const std::filesystem::path& path, const ConceptModule& m,
                  const std::map<std::string, torch::Tensor>& extra) {
   if (!m.ram.defined() || !m.sam.defined() || m.ram.sizes() != m.sam.sizes() || m.ram.dim() != 4)
     throw InvalidArgument(path.string() + ": a concept module needs RAM and SAM tensors of one [1, C, H, W] shape");
   const auto& s = m.settings;
-  const io::Metadata metadata{
+  io::Metadata metadata{
       {"format", "respodiff-concept"}, {"format_version", "1"},
       {"name", s.name}, {"group", s.group}, {"kind", kindName(s.kind)}, {"module_type", m.moduleType},
       {"neutral_prompt", s.neutralPrompt}, {"target_prompt", s.targetPrompt}, {"negative_prompt", s.negativePrompt},
@@ -67,6 +84,8 @@ void saveConcept(const std::filesystem::path& path, const ConceptModule& m,
       {"steps_done", std::to_string(m.stepsDone)}, {"loss_resp", number(m.lastResponsibleLoss)},
       {"loss_sem", number(m.lastSemanticLoss)}, {"model_fingerprint", m.modelFingerprint},
       {"h_shape", joinShape(m.hShape())}};
+  if (!s.moreNeutralPrompts.empty()) metadata["more_neutral_prompts"] = nlohmann::json(s.moreNeutralPrompts).dump();
+  if (!s.moreTargetPrompts.empty()) metadata["more_target_prompts"] = nlohmann::json(s.moreTargetPrompts).dump();
   auto tensors = extra;
   tensors["ram"] = m.ram.detach().to(torch::kCPU, torch::kFloat32);
   tensors["sam"] = m.sam.detach().to(torch::kCPU, torch::kFloat32);
@@ -116,6 +135,20 @@ ConceptModule loadConcept(const std::filesystem::path& path) {
     m.lastResponsibleLoss = std::stod(field("loss_resp"));
     m.lastSemanticLoss = std::stod(field("loss_sem"));
     m.modelFingerprint = field("model_fingerprint");
+    auto list = [&](const std::string& key) {
+      const auto found = md.find(key);
+      if (found == md.end()) return std::vector<std::string>{};
+      const auto parsed = nlohmann::json::parse(found->second, nullptr, false);
+      if (!parsed.is_array()) throw FormatError(path.string() + ": concept metadata '" + key + "' is not a list");
+      std::vector<std::string> out;
+      for (const auto& item : parsed) {
+        if (!item.is_string()) throw FormatError(path.string() + ": concept metadata '" + key + "' is not a list of text");
+        out.push_back(item.get<std::string>());
+      }
+      return out;
+    };
+    s.moreNeutralPrompts = list("more_neutral_prompts");
+    s.moreTargetPrompts = list("more_target_prompts");
   } catch (const std::invalid_argument&) {
     throw FormatError(path.string() + ": concept metadata has an unreadable number");
   } catch (const std::out_of_range&) {

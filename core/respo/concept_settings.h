@@ -19,6 +19,9 @@ struct ConceptSettings {
   std::string neutralPrompt = "a person";
   std::string targetPrompt;    // fairness: the attribute; safety: the safe scene (often = neutral)
   std::string negativePrompt;  // fairness: ""; safety: the unsafe concept
+  // Further prompts, for training from lists: each step draws one index j and uses neutral prompt
+  // j mod N and target prompt j mod M of the full lists ({neutralPrompt} + moreNeutralPrompts, ...).
+  std::vector<std::string> moreNeutralPrompts, moreTargetPrompts;
   double targetGuidance = 4.0;       // w_tar
   double trajectoryGuidance = 3.0;   // CFG of the on-trajectory sampler
   double ramLearningRate = 1e-2;
@@ -34,7 +37,14 @@ struct ConceptSettings {
   int resolution = 0;                // image size the module was trained at (0: model's native)
 
   std::vector<std::string> validate() const;  // problems, empty when fine
+  std::vector<std::string> neutralPrompts() const;
+  std::vector<std::string> targetPrompts() const;
 };
+
+// Reference presets (method.md): gender-woman, gender-man, race-black, race-white, race-asian,
+// violence, sexual. Throws InvalidArgument for an unknown name. (Defined with the trainer.)
+ConceptSettings preset(const std::string& name);
+std::vector<std::string> presetNames();
 
 const char* kindName(ConceptKind kind);
 const char* conventionName(TimestepConvention convention);

@@ -14,6 +14,7 @@
 
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/composition.h"
+#include "core/respo/fairness_summary.h"
 
 namespace respo::report {
 
@@ -36,56 +37,13 @@ class AttributeReader {
   virtual std::string name() const = 0;
 };
 
-struct ReportSettings {
-  std::vector<std::string> prompts;
-  int imagesPerPrompt = 8;
-  int steps = 25;
-  double guidanceScale = 7.5;
-  std::string scheduler;  // "" = the model's own
-  std::uint64_t seed = 1;
-  int width = 0, height = 0;  // 0: native
-};
-
-struct AttributeCounts {
-  std::string attribute;
-  std::vector<std::string> classes;
-  std::vector<int> before, after;
-  double devRatBefore = 0, devRatAfter = 0;
-};
-
-struct PromptReport {
-  std::string prompt;
-  std::vector<AttributeCounts> attributes;
-  std::optional<double> alignmentBefore, alignmentAfter;  // mean, 0-100
-};
-
-struct FairnessReport {
-  std::string reader;
-  std::vector<std::string> concepts;  // the modules' names
-  ReportSettings settings;
-  std::vector<PromptReport> prompts;
-  double seconds = 0;
-
-  // Mean over prompts of an attribute's DevRat before / after (nullopt when it was not read).
-  std::optional<std::pair<double, double>> meanDevRat(const std::string& attribute) const;
-  std::optional<std::pair<double, double>> meanAlignment() const;
-  nlohmann::json toJson() const;
-  std::string toCsv() const;       // one row per prompt, attribute and class
-  std::string toMarkdown() const;  // the summary and a per-prompt table
-};
-
 // Return false to cancel (throws respo::Cancelled).
 using ReportProgress = std::function<bool(int done, int total)>;
 
-// Deviation ratio of class counts: max_c |N_c/N - 1/C| / (1 - 1/C).
-double deviationRatio(const std::vector<int>& counts);
 
 FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeReader& reader,
                               const concepts::Composition& composition, const ReportSettings& settings,
                               const ReportProgress& onProgress = {});
 
-// WinoBias's professions and the paper's templates, for real models.
-const std::vector<std::string>& winoBiasProfessions();
-std::vector<std::string> winoBiasPrompts(int templates = 5);
 
 }  // namespace respo::report

@@ -54,8 +54,8 @@ ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const Conc
 
   torch::NoGradGuard noGrad;
   pipeline::TextToImagePipeline pipe(model);
-  neutral_ = pipe.encodePrompt(settings.neutralPrompt, 1);
-  target_ = pipe.encodePrompt(settings.targetPrompt, 1);
+  for (const auto& prompt : settings.neutralPrompts()) neutral_.push_back(pipe.encodePrompt(prompt, 1));
+  for (const auto& prompt : settings.targetPrompts()) target_.push_back(pipe.encodePrompt(prompt, 1));
   negative_ = pipe.encodePrompt(settings.negativePrompt, 1);
   empty_ = pipe.encodePrompt("", 1);
   trajectoryScheduler_ = sched::makeScheduler("ddim", model.schedulerConfig);
@@ -80,10 +80,10 @@ double ConceptTrainer::lossTimestep(int k) const {
   return train - static_cast<double>(train / module_.settings.trajectorySteps) * k;
 }
 
-torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise) {
+torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise, int prompt) {
   torch::NoGradGuard noGrad;
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
-  const auto context = torch::cat({empty_, neutral_});
+  const auto context = torch::cat({empty_, neutral_[static_cast<std::size_t>(prompt) % neutral_.size()]});
   // The current modules act on the conditional half only.
   const auto delta = torch::cat({torch::zeros_like(module_.ram), module_.ram + module_.sam});
   auto z = noise.to(model_.device, torch::kFloat32);
@@ -96,25 +96,30 @@ torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise
   return z;
 }
 
-StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor& noise) {
+StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor& noise, const std::vector<int>& prompts) {
   const auto& s = module_.settings;
   const int64_t batch = static_cast<int64_t>(ks.size());
+  if (!prompts.empty() && prompts.size() != ks.size())
+    throw InvalidArgument("one prompt index per batch element is needed");
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
-  std::vector<torch::Tensor> latents;
+  std::vector<torch::Tensor> latents, neutrals, targets;
   std::vector<double> times;
   for (int64_t b = 0; b < batch; ++b) {
-    latents.push_back(trajectoryLatent(ks[b], noise[b].unsqueeze(0)));
+    const auto j = static_cast<std::size_t>(prompts.empty() ? 0 : prompts[static_cast<std::size_t>(b)]);
+    latents.push_back(trajectoryLatent(ks[b], noise[b].unsqueeze(0), static_cast<int>(j)));
     times.push_back(lossTimestep(ks[b]));
+    neutrals.push_back(neutral_[j % neutral_.size()]);
+    targets.push_back(target_[j % target_.size()]);
   }
   const auto z = torch::cat(latents);
   const auto t = torch::tensor(times, options);
-  const auto neutral = neutral_.expand({batch, -1, -1});
+  const auto neutral = torch::cat(neutrals);
 
   torch::Tensor target, original;
   {
     torch::NoGradGuard noGrad;
     const auto eps = unet(torch::cat({z, z}), torch::cat({t, t}),
-                          torch::cat({negative_.expand({batch, -1, -1}), target_.expand({batch, -1, -1})}), {})
+                          torch::cat({negative_.expand({batch, -1, -1}), torch::cat(targets)}), {})
                          .chunk(2);
     target = eps[0] + s.targetGuidance * (eps[1] - eps[0]);
     original = unet(z, t, neutral, {});
@@ -143,9 +148,15 @@ ConceptModule ConceptTrainer::train(const TrainingCallback& onStep, const Checkp
     for (int b = 0; b < s.batch; ++b)
       ks.push_back(static_cast<int>(torch::randint(0, s.maxTrajectoryStep + 1, {1}, generator_).item<int64_t>()));
     const auto noise = torch::randn({s.batch, latentShape_[0], latentShape_[1], latentShape_[2]}, generator_);
+    // Prompt lists: one index per element (a single prompt pair draws nothing, so runs without lists
+    // keep the reference's random stream).
+    std::vector<int> prompts;
+    const auto lists = static_cast<int64_t>(std::max(neutral_.size(), target_.size()));
+    for (int b = 0; lists > 1 && b < s.batch; ++b)
+      prompts.push_back(static_cast<int>(torch::randint(0, lists, {1}, generator_).item<int64_t>()));
     const auto backup = module_;
     const auto ramBackup = ramAdam_, samBackup = samAdam_;
-    const auto losses = step(ks, noise);
+    const auto losses = step(ks, noise, prompts);
     if (!std::isfinite(losses.responsible) || !std::isfinite(losses.semantic)) {
       module_ = backup;
       ramAdam_ = ramBackup, samAdam_ = samBackup;
@@ -175,7 +186,8 @@ void ConceptTrainer::resumeFrom(const std::filesystem::path& checkpoint) {
   const auto saved = loadConcept(checkpoint);
   const auto& s = module_.settings;
   if (saved.settings.name != s.name || saved.settings.seed != s.seed || saved.hShape() != module_.hShape() ||
-      saved.settings.targetPrompt != s.targetPrompt || saved.settings.negativePrompt != s.negativePrompt)
+      saved.settings.targetPrompts() != s.targetPrompts() || saved.settings.neutralPrompts() != s.neutralPrompts() ||
+      saved.settings.negativePrompt != s.negativePrompt)
     throw InvalidArgument(checkpoint.string() + ": checkpoint belongs to another concept or setting");
   if (saved.modelFingerprint != module_.modelFingerprint)
     throw InvalidArgument(checkpoint.string() + ": checkpoint was trained on another model");

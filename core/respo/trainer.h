@@ -48,10 +48,11 @@ class ConceptTrainer {
   // Trains until settings.steps; returns the module. NaN losses stop the run with an error and keep
   // the last checkpoint.
   ConceptModule train(const TrainingCallback& onStep = {}, const CheckpointOptions& checkpoints = {});
-  // One step with given trajectory lengths (one per batch element) and noise [B, C, h, w].
-  StepLosses step(const std::vector<int>& ks, const torch::Tensor& noise);
-  // The latent z_k reached from `noise` after k DDIM steps (no gradient).
-  torch::Tensor trajectoryLatent(int k, const torch::Tensor& noise);
+  // One step with given trajectory lengths (one per batch element), noise [B, C, h, w] and, when
+  // training from prompt lists, each element's prompt index j (neutral j mod N, target j mod M).
+  StepLosses step(const std::vector<int>& ks, const torch::Tensor& noise, const std::vector<int>& prompts = {});
+  // The latent z_k reached from `noise` after k DDIM steps of neutral prompt `prompt` (no gradient).
+  torch::Tensor trajectoryLatent(int k, const torch::Tensor& noise, int prompt = 0);
   // The UNet timestep the losses use for trajectory step k.
   double lossTimestep(int k) const;
 
@@ -65,16 +66,13 @@ class ConceptTrainer {
   ConceptModule module_;
   AdamState ramAdam_, samAdam_;
   at::Generator generator_;
-  torch::Tensor neutral_, target_, negative_, empty_;  // [1, 77, D]
+  std::vector<torch::Tensor> neutral_, target_;      // per prompt of the lists, [1, 77, D]
+  torch::Tensor negative_, empty_;                    // [1, 77, D]
   std::unique_ptr<sched::Scheduler> trajectoryScheduler_;  // DDIM; its step keeps no state
   std::vector<double> trajectoryTimesteps_;
   std::vector<int64_t> latentShape_;
 };
 
-// Reference presets (method.md): gender-woman, gender-man, race-black, race-white, race-asian,
-// violence, sexual. Throws InvalidArgument for an unknown name.
-ConceptSettings preset(const std::string& name);
-std::vector<std::string> presetNames();
 
 // A short fingerprint of a UNet's weights (config shape + a sample of tensors), so a module is not
 // applied to a model it was not trained for.

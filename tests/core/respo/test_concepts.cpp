@@ -228,6 +228,49 @@ RESPO_TEST(resume_from_a_checkpoint_equals_an_uninterrupted_run) {
   EXPECT_THROWS(mismatch.resumeFrom(checkpoint), InvalidArgument, "another concept or setting");
 }
 
+RESPO_TEST(prompt_lists_draw_one_pair_per_element_and_round_trip) {
+  // Element j of the lists trains exactly as a single-pair run of pair j.
+  auto lists = quick("gender-woman", 2);
+  lists.neutralPrompt = "a person", lists.moreNeutralPrompts = {"a photo of a doctor"};
+  lists.targetPrompt = "a woman", lists.moreTargetPrompts = {"a photo of a female doctor", "a female nurse"};
+  auto second = quick("gender-woman", 2);
+  second.neutralPrompt = "a photo of a doctor";
+  second.targetPrompt = "a photo of a female doctor";
+  const auto noise = torch::randn({1, 4, 16, 16}, torch::Generator(at::detail::createCPUGenerator(3)));
+  ConceptTrainer withLists(model(), lists), single(model(), second);
+  const auto a = withLists.step({2}, noise, {1});
+  const auto b = single.step({2}, noise);
+  EXPECT_EQ(a.responsible, b.responsible);
+  EXPECT_EQ(a.semantic, b.semantic);
+  EXPECT(torch::equal(withLists.module().ram, single.module().ram));
+  // Index 2 wraps the neutral list (2 mod 2 = 0) and takes the third target.
+  auto third = quick("gender-woman", 2);
+  third.targetPrompt = "a female nurse";
+  ConceptTrainer wrapped(model(), lists), thirdPair(model(), third);
+  EXPECT_EQ(wrapped.step({1}, noise, {2}).responsible, thirdPair.step({1}, noise).responsible);
+  EXPECT_THROWS(wrapped.step({1, 1}, torch::cat({noise, noise}), {0}), InvalidArgument, "one prompt index");
+
+  // A whole run with lists is deterministic, and the lists survive the file and a resume check.
+  ConceptTrainer run(model(), lists);
+  const auto module = run.train();
+  const auto path = scratch() / "lists.safetensors";
+  saveConcept(path, module);
+  const auto back = loadConcept(path);
+  EXPECT(back.settings.moreNeutralPrompts == lists.moreNeutralPrompts);
+  EXPECT(back.settings.moreTargetPrompts == lists.moreTargetPrompts);
+  EXPECT(back.settings.targetPrompts().size() == 3);
+  ConceptTrainer again(model(), lists);
+  EXPECT(torch::equal(again.train().ram, module.ram));
+  auto shorter = lists;
+  shorter.moreTargetPrompts.pop_back();
+  ConceptTrainer mismatch(model(), shorter);
+  run.saveCheckpoint(scratch() / "lists-checkpoint.safetensors");
+  EXPECT_THROWS(mismatch.resumeFrom(scratch() / "lists-checkpoint.safetensors"), InvalidArgument, "another concept");
+  auto empty = lists;
+  empty.moreTargetPrompts = {""};
+  EXPECT(!empty.validate().empty());
+}
+
 RESPO_TEST(timestep_conventions) {
   auto s = quick("gender-man", 1);
   s.trajectorySteps = 50;

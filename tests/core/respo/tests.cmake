@@ -23,3 +23,9 @@ add_test(NAME cli_concept_from_another_model_is_refused
 set_tests_properties(cli_concept_from_another_model_is_refused PROPERTIES LABELS "respo;cli"
                      DEPENDS cli_train_concept_then_compare FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "was trained on another model")
+# Training from a prompt list (.csv with a header and a quoted comma): the list lands in the metadata.
+add_test(NAME cli_train_concept_from_a_prompt_list
+         COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
+         "printf 'prompt\\n\"a person, walking\"\\na doctor\\n' > ${CMAKE_BINARY_DIR}/cli-neutral.csv && $<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sd/sd1 --preset gender-woman --steps 2 --trajectory-steps 6 --neutral-list ${CMAKE_BINARY_DIR}/cli-neutral.csv --quiet --out ${CMAKE_BINARY_DIR}/cli-lists.safetensors && $<TARGET_FILE:respodiff> inspect ${CMAKE_BINARY_DIR}/cli-lists.safetensors")
+set_tests_properties(cli_train_concept_from_a_prompt_list PROPERTIES LABELS "respo;cli" FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "more_neutral_prompts\t\\[\"a doctor\"\\].*neutral_prompt\ta person, walking")

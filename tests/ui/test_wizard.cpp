@@ -1,0 +1,282 @@
+// The training wizard and the fairness report on the embedded toy model, through their widgets:
+// a short "a man" module is trained, paused, the wizard closed and reopened (as after restarting
+// the app), the run resumed from its checkpoint and finished; the module appears in the concept
+// panel under its group; the report shows more men with it than without on female-biased prompts,
+// and exports CSV and JSON.
+//
+// With RESPODIFF_SCREENSHOT_DIR set, the wizard's training page and the report are saved there as
+// wizard-training.png and fairness-report.png (scripts/screenshot-studio.sh does this).
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QProgressBar>
+#include <QRadioButton>
+#include <QTimer>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLineSeries>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/studio_testing.h"
+#include "ui/concept_panel.h"
+#include "ui/main_window.h"
+#include "ui/report_dialog.h"
+#include "ui/training_wizard.h"
+
+using respo::ui::MainWindow;
+using respo::ui::ReportDialog;
+using respo::ui::TrainingWizard;
+
+namespace {
+constexpr int kTimeoutMs = 300000;
+const QString kName = "a man (wizard test)";
+constexpr int kSteps = 40;
+
+int countOf(const respo::report::AttributeCounts& counts, const std::string& name, bool after) {
+  for (std::size_t i = 0; i < counts.classes.size(); ++i)
+    if (counts.classes[i] == name) return after ? counts.after[i] : counts.before[i];
+  return -1;
+}
+
+void saveScreenshot(QWidget* widget, const QString& name) {
+  const QByteArray dir = qgetenv("RESPODIFF_SCREENSHOT_DIR");
+  if (dir.isEmpty()) return;
+  QTest::qWait(200);  // let the charts lay out
+  QVERIFY(widget->grab().save(QDir(QString::fromLocal8Bit(dir)).filePath(name)));
+}
+}  // namespace
+
+class TestWizard : public QObject {
+  Q_OBJECT
+  QTemporaryDir home_;
+  std::unique_ptr<MainWindow> window_;
+  int pausedAt_ = 0;
+
+  TrainingWizard* openWizard() {
+    window_->openTrainingWizard();
+    auto* wizard = window_->trainingWizard();
+    if (wizard) QTest::qWaitForWindowExposed(wizard);
+    return wizard;
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(home_.isValid());
+    qputenv("XDG_DATA_HOME", home_.filePath("data").toUtf8());
+    qputenv("XDG_CONFIG_HOME", home_.filePath("config").toUtf8());
+    QCoreApplication::setOrganizationName("RespoDiffWizardTests");
+    respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, home_.filePath("pictures")};
+    window_ = std::make_unique<MainWindow>(info);
+    QSignalSpy ready(window_.get(), &MainWindow::modelReady);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+    QVERIFY(ready.wait(kTimeoutMs));
+  }
+
+  void cleanupTestCase() { window_.reset(); }
+
+  void pagesRefuseIncompleteInput() {
+    auto* wizard = openWizard();
+    QVERIFY(wizard);
+    wizard->restart();
+    auto* name = wizard->findChild<QLineEdit*>("conceptName");
+    name->clear();
+    // A message box explains the refusal; close it as soon as it shows.
+    QTimer::singleShot(100, [] {
+      if (auto* box = qobject_cast<QWidget*>(QApplication::activeModalWidget())) box->close();
+    });
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(TrainingWizard::ConceptPage));
+    QVERIFY(!wizard->settings().validate().empty());
+  }
+
+  void trainsPausesAndResumesAfterReopening() {
+    auto* wizard = openWizard();
+    QVERIFY(wizard);
+    wizard->restart();
+    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
+    const int man = preset->findData("gender-man");
+    QVERIFY(man > 0);
+    preset->setCurrentIndex(man);
+    Q_EMIT preset->activated(man);
+    QVERIFY(wizard->findChild<QRadioButton*>("fairnessRadio")->isChecked());
+    auto* name = wizard->findChild<QLineEdit*>("conceptName");
+    name->clear();
+    QTest::keyClicks(name, kName);
+    QVERIFY(wizard->validateCurrentPage());
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(TrainingWizard::PromptsPage));
+    // The preset's target is its name; this module steers towards "a man".
+    wizard->findChild<QPlainTextEdit*>("targetPrompts")->setPlainText("a man");
+    QCOMPARE(wizard->findChild<QPlainTextEdit*>("neutralPrompts")->toPlainText(), QString("a person"));
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(TrainingWizard::SettingsPage));
+    wizard->findChild<QSpinBox*>("steps")->setValue(kSteps);
+    wizard->findChild<QDoubleSpinBox*>("ramLearningRate")->setValue(0.1);
+    wizard->findChild<QSpinBox*>("checkpointEvery")->setValue(10);
+    wizard->findChild<QSpinBox*>("previewEvery")->setValue(20);
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(TrainingWizard::TrainingPage));
+    const auto job = wizard->trainingJob();
+    QCOMPARE(job.settings.name, kName.toStdString());
+    QCOMPARE(job.settings.group, std::string("gender"));
+    QCOMPARE(job.settings.targetPrompt, std::string("a man"));
+    QVERIFY(QString::fromStdString(job.output.string()).startsWith(home_.filePath("data")));
+
+    // Train, then pause once a checkpoint has been written.
+    auto* worker = window_->worker();
+    QSignalSpy progressed(worker, &respo::ui::GenerationWorker::trainingProgressed);
+    QSignalSpy cancelled(worker, &respo::ui::GenerationWorker::taskCancelled);
+    QTest::mouseClick(wizard->findChild<QPushButton*>("trainButton"), Qt::LeftButton);
+    QVERIFY(wizard->isTraining());
+    QVERIFY(QTest::qWaitFor([&] { return wizard->findChild<QProgressBar*>("trainingProgress")->value() >= 12; }, kTimeoutMs));
+    QTest::mouseClick(wizard->findChild<QPushButton*>("pauseButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return !cancelled.isEmpty(); }, kTimeoutMs));
+    QTRY_VERIFY(!wizard->isTraining());
+    // The first update carries the baseline and current previews.
+    QVERIFY(!progressed.isEmpty());
+    const auto first = progressed.front().at(1).value<respo::ui::TrainingStatus>();
+    QCOMPARE(first.baseline.size(), 2);
+    QCOMPARE(first.current.size(), 2);
+    auto* chart = wizard->findChild<QChartView*>("lossChart");
+    QVERIFY(chart);
+    const auto series = chart->chart()->series();
+    QCOMPARE(series.size(), 2);
+    QVERIFY(static_cast<QLineSeries*>(series.front())->count() >= 12);
+
+    const auto unfinished = worker->unfinishedTrainings();
+    QCOMPARE(int(unfinished.size()), 1);
+    pausedAt_ = unfinished.front().stepsDone;
+    QVERIFY2(pausedAt_ >= 12 && pausedAt_ < kSteps, qPrintable(QString::number(pausedAt_)));
+    QCOMPARE(unfinished.front().settings.name, kName.toStdString());
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(job.output.string())));
+
+    // As after closing the app: a new wizard finds the run and resumes it from its checkpoint.
+    wizard->reject();
+    delete wizard;
+    wizard = openWizard();
+    QVERIFY(wizard);
+    auto* list = wizard->findChild<QListWidget*>("unfinishedList");
+    QCOMPARE(list->count(), 1);
+    QVERIFY(list->item(0)->text().contains(QString("%1 of %2").arg(pausedAt_).arg(kSteps)));
+    list->setCurrentRow(0);
+    QSignalSpy finished(worker, &respo::ui::GenerationWorker::trainingFinished);
+    QSignalSpy saved(wizard, &TrainingWizard::moduleSaved);
+    QTest::mouseClick(wizard->findChild<QPushButton*>("resumeUnfinishedButton"), Qt::LeftButton);
+    QCOMPARE(wizard->currentId(), int(TrainingWizard::TrainingPage));
+    QVERIFY(wizard->isTraining());
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty(); }, kTimeoutMs));
+    const auto result = finished.front().at(1).value<respo::ui::TrainingResult>();
+    QCOMPARE(result.steps, kSteps);
+    QCOMPARE(result.resumedFrom, pausedAt_);
+    QCOMPARE(result.file, QString::fromStdString(job.output.string()));
+    QVERIFY(QFileInfo::exists(result.file));
+    QTRY_COMPARE(saved.count(), 1);
+    QVERIFY(worker->unfinishedTrainings().empty());
+    QVERIFY(wizard->findChild<QLabel*>("trainingStatus")->text().contains("Saved"));
+    QVERIFY(!wizard->findChild<QLabel*>("currentPreview0")->pixmap().isNull());
+    saveScreenshot(wizard, "wizard-training.png");
+
+    // The main window lists it at once, in its group.
+    QTRY_VERIFY_WITH_TIMEOUT(respo::testing::conceptItem(*window_, kName) != nullptr, 10000);
+    auto* item = respo::testing::conceptItem(*window_, kName);
+    QVERIFY(item->parent());
+    QCOMPARE(item->parent()->text(0), QString("gender"));
+    wizard->accept();
+  }
+
+  void reportShowsTheTrainedDirection() {
+    window_->openReport();
+    auto* dialog = window_->reportDialog();
+    QVERIFY(dialog);
+    auto* concepts = dialog->findChild<QListWidget*>("reportConcepts");
+    int ours = 0;
+    for (int i = 0; i < concepts->count(); ++i) {
+      const bool mine = concepts->item(i)->text().startsWith(kName);
+      concepts->item(i)->setCheckState(mine ? Qt::Checked : Qt::Unchecked);
+      ours += mine;
+    }
+    QCOMPARE(ours, 1);
+    dialog->findChild<QPlainTextEdit*>("reportPrompts")->setPlainText("a photo of a nurse\na photo of a teacher");
+    dialog->findChild<QSpinBox*>("imagesPerPrompt")->setValue(8);
+    QSignalSpy shown(dialog, &ReportDialog::reportShown);
+    QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
+    QVERIFY(dialog->isRunning());
+    QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));
+    const auto& report = *dialog->result();
+    QCOMPARE(int(report.prompts.size()), 2);
+    int menBefore = 0, menAfter = 0;
+    for (const auto& prompt : report.prompts) {
+      const auto& gender = prompt.attributes.front();
+      QCOMPARE(gender.attribute, std::string("gender"));
+      QCOMPARE(gender.before[0] + gender.before[1], 8);
+      menBefore += countOf(gender, "man", false);
+      menAfter += countOf(gender, "man", true);
+    }
+    qInfo("men of 16 images: %d without, %d with the trained module", menBefore, menAfter);
+    QVERIFY2(menAfter >= menBefore + 4, qPrintable(QString("%1 -> %2").arg(menBefore).arg(menAfter)));
+    // The table and the histogram show the report.
+    QCOMPARE(dialog->findChild<QTableWidget*>("reportTable")->rowCount(), 2);
+    auto* chart = dialog->findChild<QChartView*>("histogramChart");
+    QVERIFY(chart && !chart->chart()->series().isEmpty());
+    QVERIFY(dialog->findChild<QLabel*>("reportSummary")->text().contains("DevRat"));
+
+    // Exports.
+    const QString csv = home_.filePath("report.csv"), json = home_.filePath("report.json");
+    QVERIFY(dialog->exportCsv(csv));
+    QVERIFY(dialog->exportJson(json));
+    QFile csvFile(csv);
+    QVERIFY(csvFile.open(QIODevice::ReadOnly));
+    const QString csvText = QString::fromUtf8(csvFile.readAll());
+    QVERIFY(csvText.contains("a photo of a nurse"));
+    QVERIFY(csvText.count('\n') >= 1 + 2 * (2 + 3));  // header, 2 prompts x (2 gender + 3 skin classes)
+    QFile jsonFile(json);
+    QVERIFY(jsonFile.open(QIODevice::ReadOnly));
+    const auto parsed = nlohmann::json::parse(jsonFile.readAll().toStdString());
+    QCOMPARE(int(parsed.at("prompts").size()), 2);
+    dialog->reject();
+  }
+
+  void reportOfTheShippedGenderGroupBalancedIsFairer() {
+    // The main window's choice (both shipped gender members, balanced batch) carries over.
+    auto* panel = window_->conceptPanel();
+    QVERIFY(panel->setConceptEnabled("a woman", true));
+    QVERIFY(panel->setConceptEnabled("a man", true));
+    auto* policy = window_->findChild<QComboBox*>("policy:gender");
+    QVERIFY(policy);
+    policy->setCurrentIndex(policy->findData("balanced"));
+    window_->openReport();
+    auto* dialog = window_->reportDialog();
+    QVERIFY(dialog->findChild<QLabel*>("reportGroups")->text().contains("gender: balanced"));
+    const auto job = dialog->reportJob();
+    QCOMPARE(int(job.concepts.size()), 2);
+    QVERIFY(job.groups.at("gender").policy == respo::concepts::FairnessPolicy::BalancedBatch);
+    QSignalSpy shown(dialog, &ReportDialog::reportShown);
+    QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));
+    const auto devrat = dialog->result()->meanDevRat("gender");
+    QVERIFY(devrat);
+    qInfo("gender DevRat on nurse and teacher prompts: %.3f without, %.3f with the balanced gender group", devrat->first,
+          devrat->second);
+    QVERIFY(devrat->second < devrat->first - 0.2);
+    saveScreenshot(dialog, "fairness-report.png");
+    dialog->reject();
+  }
+};
+
+QTEST_MAIN(TestWizard)
+#include "test_wizard.moc"

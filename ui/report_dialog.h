@@ -1,0 +1,85 @@
+#pragma once
+// The fairness report dialog: pick prompts (built-in sets such as WinoBias's professions with the
+// paper's templates, or a pasted/imported list), images per prompt and concept modules; the worker
+// generates each prompt without and with the modules (same seeds and noise), reads attributes off
+// both and the dialog shows per-prompt histograms before/after, DevRat and alignment, exportable as
+// CSV and JSON. Attributes are read by the toy world's classifier on the embedded model, or by a
+// user-supplied CLIP model (zero-shot, as the paper does) on real models.
+#include <QDialog>
+#include <optional>
+
+#include "ui/generation_worker.h"
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace respo::ui {
+
+class HistogramChart;
+
+class ReportDialog : public QDialog {
+  Q_OBJECT
+ public:
+  explicit ReportDialog(GenerationWorker* worker, QWidget* parent = nullptr);
+  ~ReportDialog() override;
+
+  // The modules the dialog offers (those that fit the loaded model), and which start checked.
+  void setConcepts(const ConceptList& concepts, const std::vector<std::filesystem::path>& enabled);
+  // How each fairness group picks its member per image (the main window's choice).
+  void setGroups(const std::map<std::string, respo::concepts::GroupOptions>& groups);
+  // The job Run starts.
+  respo::gpu::ReportJob reportJob() const;
+  const std::optional<ReportResult>& result() const { return result_; }
+  bool isRunning() const { return taskId_ != 0; }
+
+ public Q_SLOTS:
+  void run();
+  void cancelRun();
+  bool exportCsv(const QString& path);
+  bool exportJson(const QString& path);
+  void showPrompt(int row);  // the histogram of one prompt of the result
+  void reject() override;    // cancels a running report
+
+ Q_SIGNALS:
+  void reportShown();  // a finished report is on screen
+
+
+ private:
+  void onPromptSetChosen(int index);
+  void onFinished(int id, const ReportResult& report);
+  void onEnded(int id, const QString& message, bool failed);
+  void showResult();
+  bool exportTo(const QString& path, bool json);
+
+  GenerationWorker* worker_;
+  int taskId_ = 0;
+  std::optional<ReportResult> result_;
+  std::map<std::string, respo::concepts::GroupOptions> groups_;
+  QLabel* groupsLabel_ = nullptr;
+
+  QComboBox* promptSet_ = nullptr;
+  QPlainTextEdit* prompts_ = nullptr;
+  QSpinBox* images_ = nullptr;
+  QSpinBox* steps_ = nullptr;
+  QSpinBox* seed_ = nullptr;
+  QListWidget* concepts_ = nullptr;
+  QLineEdit* clipFolder_ = nullptr;
+  QPushButton* runButton_ = nullptr;
+  QPushButton* cancelButton_ = nullptr;
+  QPushButton* csvButton_ = nullptr;
+  QPushButton* jsonButton_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QLabel* summary_ = nullptr;
+  QTableWidget* table_ = nullptr;
+  QComboBox* attribute_ = nullptr;
+  HistogramChart* chart_ = nullptr;
+};
+
+}  // namespace respo::ui
