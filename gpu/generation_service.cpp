@@ -311,12 +311,12 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
   const bool previews = job.previewEvery > 0 && !job.previewSeeds.empty();
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-  if (onUpdate && previews) {
+  if (onUpdate) {
     TrainingUpdate first;
     first.step = first.resumedFrom = resumedFrom;
     first.total = job.settings.steps;
-    first.baseline = render(false);
-    first.current = render(true);
+    for (const auto& losses : trainer.lossHistory()) first.history.emplace_back(losses.responsible, losses.semantic);
+    if (previews) first.baseline = render(false), first.current = render(true);
     if (!onUpdate(first)) throw Cancelled("training stopped before its first step");
   }
   const auto module = trainer.train(

@@ -102,6 +102,8 @@ struct TrainingUpdate {
   // Filled every previewEvery steps (and at step 0 for the baseline): the preview prompt on the
   // preview seeds without the module, and with the module as it is now.
   std::vector<io::RgbImage> baseline, current;
+  // In the first update only: the losses (L_resp, L_sem) of the steps done before this run.
+  std::vector<std::pair<double, double>> history;
 };
 // Return false to stop: the run writes its checkpoint and generate() throws respo::Cancelled.
 using TrainingObserver = std::function<bool(const TrainingUpdate&)>;

@@ -193,7 +193,8 @@ void GenerationWorker::runTraining(int id, const respo::gpu::TrainingJob& job) {
   runTask(id, [&] {
     const auto outcome = service().train(job, [&](const respo::gpu::TrainingUpdate& u) {
       if (cancelledId_.load() == id) return false;
-      TrainingStatus status{u.step, u.total, u.resumedFrom, u.responsibleLoss, u.semanticLoss, u.seconds, u.etaSeconds, {}, {}};
+      TrainingStatus status{u.step, u.total, u.resumedFrom, u.responsibleLoss, u.semanticLoss, u.seconds, u.etaSeconds,
+                            {}, {}, u.history};
       for (const auto& image : u.baseline) status.baseline.push_back(toQImage(image));
       for (const auto& image : u.current) status.current.push_back(toQImage(image));
       Q_EMIT trainingProgressed(id, status);

@@ -42,6 +42,7 @@ struct TrainingStatus {
   double responsibleLoss = 0, semanticLoss = 0;
   double seconds = 0, etaSeconds = -1;
   QList<QImage> baseline, current;  // empty when this update has no preview
+  std::vector<std::pair<double, double>> history;  // first update: losses of the steps done before
 };
 
 struct TrainingResult {

@@ -556,6 +556,11 @@ void TrainingWizard::onProgress(int id, const TrainingStatus& status) {
   if (id != taskId_) return;
   progress_->setRange(0, status.total);
   progress_->setValue(status.step);
+  if (!status.history.empty()) {  // a resumed run: the curve so far
+    chart_->clear(status.total);
+    for (std::size_t i = 0; i < status.history.size(); ++i)
+      chart_->add(static_cast<int>(i) + 1, status.history[i].first, status.history[i].second);
+  }
   if (status.step > status.resumedFrom) chart_->add(status.step, status.responsibleLoss, status.semanticLoss);
   QString text = tr("Step %1 of %2").arg(status.step).arg(status.total);
   if (status.resumedFrom > 0) text += tr(" (resumed at %1)").arg(status.resumedFrom);

@@ -164,6 +164,7 @@ ConceptModule ConceptTrainer::train(const TrainingCallback& onStep, const Checkp
                   (checkpoints.path.empty() ? std::string(" (lower the learning rates)")
                                             : "; the last good checkpoint " + checkpoints.path.string() + " is kept"));
     }
+    history_.push_back(losses);
     const bool keepGoing = !onStep || onStep({module_.stepsDone, s.steps, losses.responsible, losses.semantic});
     const bool due = module_.stepsDone % std::max(1, checkpoints.every) == 0 || module_.stepsDone == s.steps;
     if (!checkpoints.path.empty() && (due || !keepGoing)) saveCheckpoint(checkpoints.path);
@@ -174,6 +175,13 @@ ConceptModule ConceptTrainer::train(const TrainingCallback& onStep, const Checkp
 
 void ConceptTrainer::saveCheckpoint(const std::filesystem::path& path) const {
   std::map<std::string, torch::Tensor> state{{"rng_state", generator_.get_state()}};
+  if (!history_.empty()) {
+    auto losses = torch::empty({static_cast<int64_t>(history_.size()), 2}, torch::kFloat64);
+    auto view = losses.accessor<double, 2>();
+    for (std::size_t i = 0; i < history_.size(); ++i)
+      view[static_cast<int64_t>(i)][0] = history_[i].responsible, view[static_cast<int64_t>(i)][1] = history_[i].semantic;
+    state["loss_history"] = losses;
+  }
   if (ramAdam_.exp.defined()) {
     state["adam.ram.exp"] = ramAdam_.exp, state["adam.ram.exp_sq"] = ramAdam_.expSq;
     state["adam.sam.exp"] = samAdam_.exp, state["adam.sam.exp_sq"] = samAdam_.expSq;
@@ -198,6 +206,15 @@ void ConceptTrainer::resumeFrom(const std::filesystem::path& checkpoint) {
   module_.lastResponsibleLoss = saved.lastResponsibleLoss;
   module_.lastSemanticLoss = saved.lastSemanticLoss;
   generator_.set_state(io::loadTensor(file, "rng_state").clone());
+  history_.clear();
+  if (file.contains("loss_history")) {
+    const auto losses = io::loadTensor(file, "loss_history").to(torch::kFloat64).contiguous();
+    // A history that does not match the steps done is left out rather than shown wrong.
+    if (losses.dim() == 2 && losses.size(0) == module_.stepsDone && losses.size(1) == 2) {
+      const auto view = losses.accessor<double, 2>();
+      for (int64_t i = 0; i < losses.size(0); ++i) history_.push_back({view[i][0], view[i][1]});
+    }
+  }
   if (file.contains("adam.steps")) {
     const auto steps = io::loadTensor(file, "adam.steps");
     ramAdam_ = {io::loadTensor(file, "adam.ram.exp").clone().to(model_.device),

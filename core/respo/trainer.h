@@ -57,6 +57,8 @@ class ConceptTrainer {
   double lossTimestep(int k) const;
 
   const ConceptModule& module() const { return module_; }
+  // The losses of every step done (kept in checkpoints, so a resumed run knows its whole curve).
+  const std::vector<StepLosses>& lossHistory() const { return history_; }
   void saveCheckpoint(const std::filesystem::path& path) const;
 
  private:
@@ -65,6 +67,7 @@ class ConceptTrainer {
   pipeline::StableDiffusionModel& model_;
   ConceptModule module_;
   AdamState ramAdam_, samAdam_;
+  std::vector<StepLosses> history_;
   at::Generator generator_;
   std::vector<torch::Tensor> neutral_, target_;      // per prompt of the lists, [1, 77, D]
   torch::Tensor negative_, empty_;                    // [1, 77, D]

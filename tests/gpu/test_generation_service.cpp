@@ -129,3 +129,96 @@ RESPO_TEST(the_library_says_which_modules_fit_and_why_not) {
   job.concepts.push_back({libraryDir() / "foreign.safetensors", 1.0, 1.0});
   EXPECT_THROWS(service.generate(job), respo::InvalidArgument, "another model");
 }
+
+RESPO_TEST(training_stops_resumes_and_lands_in_the_library) {
+  const fs::path folder = fs::temp_directory_path() / ("respodiff-service-train-" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  GenerationService service({folder});
+  service.loadModel(modelDir());
+  respo::gpu::TrainingJob job;
+  job.settings = respo::concepts::preset("violence");
+  job.settings.steps = 4;
+  job.settings.trajectorySteps = 6;
+  job.settings.maxTrajectoryStep = 3;
+  job.output = folder / "violence.safetensors";
+  job.checkpointEvery = 1;
+  job.previewEvery = 2;
+  job.previewSteps = 2;
+  job.previewSeeds = {1};
+  EXPECT(GenerationService::checkpointPath(job.output) == folder / "training" / "violence.checkpoint.safetensors");
+
+  // Stop after step 2: the checkpoint is listed as unfinished, the module is not written.
+  std::vector<respo::gpu::TrainingUpdate> updates;
+  EXPECT_THROWS(service.train(job, [&](const respo::gpu::TrainingUpdate& u) {
+    updates.push_back(u);
+    return u.step < 2;
+  }), respo::Cancelled, "stopped");
+  REQUIRE(updates.size() == 3);  // step 0 (previews), 1, 2
+  EXPECT_EQ(updates[0].baseline.size(), std::size_t{1});
+  EXPECT_EQ(updates[0].current.size(), std::size_t{1});
+  EXPECT(updates[1].current.empty());
+  EXPECT_EQ(updates[2].current.size(), std::size_t{1});  // every 2 steps
+  EXPECT(updates[2].etaSeconds >= 0);
+  EXPECT(!fs::exists(job.output));
+  const auto unfinished = GenerationService::unfinishedTrainings({folder});
+  REQUIRE(unfinished.size() == 1);
+  EXPECT_EQ(unfinished[0].stepsDone, 2);
+  EXPECT(unfinished[0].output == job.output);
+  EXPECT_EQ(unfinished[0].settings.name, std::string("violence"));
+  // The library does not list the checkpoint as a module.
+  EXPECT(service.concepts().empty());
+
+  // Resume: steps 3 and 4, the history of steps 1-2 first; the module lands and the checkpoint goes.
+  updates.clear();
+  const auto outcome = service.train(job, [&](const respo::gpu::TrainingUpdate& u) {
+    updates.push_back(u);
+    return true;
+  });
+  EXPECT_EQ(outcome.resumedFrom, 2);
+  EXPECT_EQ(outcome.steps, 4);
+  REQUIRE(!updates.empty());
+  EXPECT_EQ(updates.front().history.size(), std::size_t{2});
+  EXPECT_EQ(updates.back().step, 4);
+  EXPECT(fs::exists(job.output));
+  EXPECT(GenerationService::unfinishedTrainings({folder}).empty());
+  const auto listed = service.concepts();
+  REQUIRE(listed.size() == 1);
+  EXPECT(listed[0].fits);
+
+  // The same run without interruption gives the same module.
+  auto straight = job;
+  straight.output = folder / "straight.safetensors";
+  straight.previewEvery = 0;
+  service.train(straight);
+  std::ifstream a(job.output, std::ios::binary), b(straight.output, std::ios::binary);
+  const std::string bytesA((std::istreambuf_iterator<char>(a)), {}), bytesB((std::istreambuf_iterator<char>(b)), {});
+  EXPECT(bytesA.size() > 1000);
+  EXPECT(bytesA == bytesB);  // tensors and metadata alike
+
+  // Bad settings are refused before anything is written.
+  auto bad = job;
+  bad.settings.steps = 0;
+  bad.output = folder / "bad.safetensors";
+  EXPECT_THROWS(service.train(bad), respo::InvalidArgument, "steps");
+  EXPECT(!fs::exists(bad.output));
+  fs::remove_all(folder);
+}
+
+RESPO_TEST(the_report_compares_without_and_with_the_modules) {
+  GenerationService service({libraryDir()});
+  service.loadModel(modelDir());
+  respo::gpu::ReportJob job;
+  job.settings.prompts = {"a photo of a chef"};
+  job.settings.imagesPerPrompt = 2;
+  job.settings.steps = 2;
+  // This random-weight model is not the toy model: without a CLIP folder the report says what it needs.
+  EXPECT_THROWS(service.report(job), respo::InvalidArgument, "needs a CLIP model");
+  job.clipFolder = libraryDir() / "no-such-clip";
+  EXPECT_THROWS(service.report(job), respo::Error, "no-such-clip");
+  const auto sets = GenerationService::builtInPromptSets();
+  REQUIRE(!sets.empty());
+  bool allTemplates = false;
+  for (const auto& [name, prompts] : sets)
+    if (name.find("all 5 templates") != std::string::npos) allTemplates = prompts.size() == 5 * respo::report::winoBiasProfessions().size();
+  EXPECT(allTemplates);
+}

@@ -183,6 +183,9 @@ class TestWizard : public QObject {
     const auto result = finished.front().at(1).value<respo::ui::TrainingResult>();
     QCOMPARE(result.steps, kSteps);
     QCOMPARE(result.resumedFrom, pausedAt_);
+    // The resumed run's chart holds the whole curve: the steps before the pause came from the checkpoint.
+    QCOMPARE(static_cast<QLineSeries*>(wizard->findChild<QChartView*>("lossChart")->chart()->series().front())->count(),
+             kSteps);
     QCOMPARE(result.file, QString::fromStdString(job.output.string()));
     QVERIFY(QFileInfo::exists(result.file));
     QTRY_COMPARE(saved.count(), 1);

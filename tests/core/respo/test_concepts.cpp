@@ -221,6 +221,12 @@ RESPO_TEST(resume_from_a_checkpoint_equals_an_uninterrupted_run) {
   EXPECT_EQ(resumed.stepsDone, 4);
   EXPECT(torch::equal(resumed.ram, whole.ram));
   EXPECT(torch::equal(resumed.sam, whole.sam));
+  // The loss curve survives the checkpoint: the resumed run's history equals the uninterrupted one's.
+  REQUIRE(second.lossHistory().size() == 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(second.lossHistory()[i].responsible, straight.lossHistory()[i].responsible);
+    EXPECT_EQ(second.lossHistory()[i].semantic, straight.lossHistory()[i].semantic);
+  }
 
   auto other = settings;
   other.seed = 6;
