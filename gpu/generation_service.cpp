@@ -284,7 +284,14 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
   if (error) throw IoError(job.output.parent_path().string() + ": cannot create the folder (" + error.message() + ")");
 
   concepts::ConceptTrainer trainer(model, job.settings);
-  if (job.resume && fs::exists(checkpoint)) trainer.resumeFrom(checkpoint);
+  if (job.resume && fs::exists(checkpoint)) {
+    try {
+      trainer.resumeFrom(checkpoint);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string(e.what()) + ". An unfinished run with other settings is kept under this name: "
+                            "resume it, discard it, or give this concept another name");
+    }
+  }
   const int resumedFrom = trainer.module().stepsDone;
 
   // Previews: the same prompt, seeds and noise without and with the module as trained so far.

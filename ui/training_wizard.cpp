@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -242,12 +243,23 @@ void TrainingWizard::buildConceptPage() {
   resumeButton_ = new QPushButton(tr("Resume the selected run"));
   resumeButton_->setObjectName("resumeUnfinishedButton");
   resumeButton_->setEnabled(false);
+  discardButton_ = new QPushButton(tr("Discard..."));
+  discardButton_->setObjectName("discardUnfinishedButton");
+  discardButton_->setEnabled(false);
   resumeLayout->addWidget(unfinished_);
-  resumeLayout->addWidget(resumeButton_, 0, Qt::AlignRight);
+  auto* resumeButtons = new QHBoxLayout;
+  resumeButtons->addStretch(1);
+  resumeButtons->addWidget(discardButton_);
+  resumeButtons->addWidget(resumeButton_);
+  resumeLayout->addLayout(resumeButtons);
   layout->addWidget(resumeBox);
   layout->addStretch(1);
-  connect(unfinished_, &QListWidget::currentRowChanged, this, [this](int row) { resumeButton_->setEnabled(row >= 0); });
+  connect(unfinished_, &QListWidget::currentRowChanged, this, [this](int row) {
+    resumeButton_->setEnabled(row >= 0);
+    discardButton_->setEnabled(row >= 0);
+  });
   connect(resumeButton_, &QPushButton::clicked, this, &TrainingWizard::resumeSelected);
+  connect(discardButton_, &QPushButton::clicked, this, &TrainingWizard::discardSelected);
   connect(preset_, &QComboBox::activated, this, &TrainingWizard::onPresetChosen);
   connect(fairness_, &QRadioButton::toggled, this, &TrainingWizard::onKindChanged);
   setPage(ConceptPage, page);
@@ -521,6 +533,17 @@ void TrainingWizard::resumeSelected() {
   refreshUnfinished();  // it finished or vanished meanwhile
 }
 
+void TrainingWizard::discardSelected() {
+  auto* item = unfinished_->currentItem();
+  if (!item || isTraining()) return;
+  const auto answer = QMessageBox::question(this, tr("Discard the run"),
+                                            tr("Delete the checkpoint of \"%1\"? Its progress is lost.").arg(item->text()));
+  if (answer != QMessageBox::Yes) return;
+  if (!QFile::remove(item->data(Qt::UserRole).toString()))
+    QMessageBox::warning(this, tr("Discard the run"), tr("Cannot delete %1").arg(item->data(Qt::UserRole).toString()));
+  refreshUnfinished();
+}
+
 void TrainingWizard::startTraining() {
   if (isTraining()) return;
   const auto s = settings();
@@ -529,6 +552,15 @@ void TrainingWizard::startTraining() {
     statusLabel_->setText(tr("Cannot train: %1").arg(QString::fromStdString(problems.front())));
     return;
   }
+  // A fresh run must not silently replace a module of the same name.
+  const auto job = trainingJob();
+  const QString output = QString::fromStdString(job.output.string());
+  const bool hasCheckpoint = QFileInfo::exists(QString::fromStdString(respo::gpu::GenerationService::checkpointPath(job.output).string()));
+  if (!finished_ && !hasCheckpoint && QFileInfo::exists(output) &&
+      QMessageBox::question(this, tr("Train a new concept"),
+                            tr("%1 already exists. Replace it with the module this run trains?")
+                                .arg(QDir::toNativeSeparators(output))) != QMessageBox::Yes)
+    return;
   const QString model = baseModel_->text().trimmed();
   if (!model.isEmpty() && model != currentModel_) {
     // The app has one model; the worker loads this one first, and the main window follows.
@@ -539,8 +571,10 @@ void TrainingWizard::startTraining() {
   pausing_ = false;
   savedModule_.clear();
   chart_->clear(s.steps);
+  progress_->setRange(0, s.steps);
+  progress_->setValue(0);
   statusLabel_->setText(tr("Starting (a run with a checkpoint continues from it)..."));
-  taskId_ = worker_->enqueueTraining(trainingJob());
+  taskId_ = worker_->enqueueTraining(job);
   Q_EMIT trainingStateChanged(true);
   updateButtons();
 }
@@ -610,7 +644,10 @@ void TrainingWizard::onEnded(int id, const QString& message, bool failed) {
   if (id != taskId_) return;
   taskId_ = 0;
   if (failed) statusLabel_->setText(tr("Training failed: %1").arg(message));
-  else statusLabel_->setText(tr("Paused at step %1; Resume continues from the checkpoint.").arg(progress_->value()));
+  else if (progress_->value() > 0)
+    statusLabel_->setText(tr("Paused at step %1; Resume continues from the checkpoint.").arg(progress_->value()));
+  else
+    statusLabel_->setText(tr("Stopped before the first step."));
   pausing_ = false;
   refreshUnfinished();
   Q_EMIT trainingStateChanged(false);

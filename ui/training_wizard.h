@@ -60,6 +60,7 @@ class TrainingWizard : public QWizard {
   void importPrompts(QPlainTextEdit* target);
   void refreshUnfinished();
   void resumeSelected();
+  void discardSelected();  // deletes the selected unfinished run's checkpoint (after asking)
   void reject() override;  // stops a running training (keeping its checkpoint) before closing
 
  public:
@@ -103,6 +104,7 @@ class TrainingWizard : public QWizard {
   QLineEdit* baseModel_ = nullptr;
   QListWidget* unfinished_ = nullptr;
   QPushButton* resumeButton_ = nullptr;
+  QPushButton* discardButton_ = nullptr;
   // Prompts page.
   QPlainTextEdit* neutral_ = nullptr;
   QPlainTextEdit* target_ = nullptr;

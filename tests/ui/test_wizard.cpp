@@ -18,6 +18,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -200,6 +201,39 @@ class TestWizard : public QObject {
     QVERIFY(item->parent());
     QCOMPARE(item->parent()->text(0), QString("gender"));
     wizard->accept();
+  }
+
+  void discardingAnUnfinishedRunDeletesItsCheckpoint() {
+    auto* wizard = openWizard();
+    wizard->restart();
+    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
+    const int violence = preset->findData("violence");
+    preset->setCurrentIndex(violence);
+    Q_EMIT preset->activated(violence);
+    QVERIFY(wizard->findChild<QRadioButton*>("safetyRadio")->isChecked());
+    QCOMPARE(wizard->settings().group, std::string("safety"));
+    QCOMPARE(wizard->settings().negativePrompt, std::string("violence"));
+    wizard->findChild<QLineEdit*>("conceptName")->setText("to be discarded");
+    while (wizard->currentId() != TrainingWizard::TrainingPage) wizard->next();
+    auto* worker = window_->worker();
+    QSignalSpy cancelled(worker, &respo::ui::GenerationWorker::taskCancelled);
+    QTest::mouseClick(wizard->findChild<QPushButton*>("trainButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return wizard->findChild<QProgressBar*>("trainingProgress")->value() >= 1; }, kTimeoutMs));
+    QTest::mouseClick(wizard->findChild<QPushButton*>("pauseButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return !cancelled.isEmpty(); }, kTimeoutMs));
+    QTRY_VERIFY(!wizard->isTraining());
+    QVERIFY2(worker->unfinishedTrainings().size() == 1, qPrintable(wizard->findChild<QLabel*>("trainingStatus")->text()));
+    wizard->restart();
+    auto* list = wizard->findChild<QListWidget*>("unfinishedList");
+    QCOMPARE(list->count(), 1);
+    list->setCurrentRow(0);
+    QTimer::singleShot(100, [] {
+      if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) box->button(QMessageBox::Yes)->click();
+    });
+    QTest::mouseClick(wizard->findChild<QPushButton*>("discardUnfinishedButton"), Qt::LeftButton);
+    QVERIFY(worker->unfinishedTrainings().empty());
+    QCOMPARE(list->count(), 0);
+    wizard->reject();
   }
 
   void reportShowsTheTrainedDirection() {
