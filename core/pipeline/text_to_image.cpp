@@ -24,14 +24,8 @@ void GenerationRequest::validate(const StableDiffusionModel& model) const {
     throw InvalidArgument("clip skip must be between 0 and " + std::to_string(model.textEncoder->config().layers - 1));
 }
 
-torch::Tensor TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {
-  const auto tokens = (*model_.tokenizer)(prompt);
-  const auto ids = torch::tensor(tokens.ids, torch::kLong).unsqueeze(0).to(model_.device);
-  const auto out = model_.textEncoder->forward(ids);
-  torch::Tensor embeds = clipSkip == 0
-                             ? out.lastHiddenState
-                             : model_.textEncoder->finalLayerNorm(out.hiddenStates[out.hiddenStates.size() - 1 - clipSkip]);
-  return embeds.to(model_.dtype).repeat({batch, 1, 1});
+PromptConditioning TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {
+  return pipeline::encodePrompt(model_, prompt, clipSkip).repeated(batch);
 }
 
 torch::Tensor TextToImagePipeline::initialNoise(const GenerationRequest& request, at::Generator& generator) const {
@@ -58,18 +52,24 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   scheduler->setTimesteps(request.steps);
 
   const bool guided = request.guidanceScale > 1.0;
-  const auto cond = encodePrompt(request.prompt, request.batch, request.clipSkip);
-  torch::Tensor context = cond;
+  const int native = model_.nativeImageSize();
+  auto single = pipeline::encodePrompt(model_, request.prompt, request.clipSkip);
+  single.timeIds = sizeConditioning(model_, request.width > 0 ? request.width : native,
+                                    request.height > 0 ? request.height : native);
+  const auto cond = single.repeated(request.batch);
+  PromptConditioning conditioning = cond;
   models::UNetExtras extras;
   extras.bottleneckHook = hook;
   if (guided) {
-    const auto uncond = encodePrompt(request.negativePrompt, request.batch, request.clipSkip);
-    context = torch::cat({uncond, cond});
+    auto negative = encodeNegativePrompt(model_, request.negativePrompt, single, request.clipSkip);
+    negative.timeIds = single.timeIds;  // diffusers' default: the negative side gets the same size ids
+    conditioning = PromptConditioning::cat(negative.repeated(request.batch), cond);
     extras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
     extras.branches.insert(extras.branches.end(), request.batch, models::GuidanceBranch::Conditional);
   } else {
     extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
   }
+  conditioning.addTo(extras);
 
   auto generator = at::detail::createCPUGenerator(request.seed);
   auto latents = (initialNoise(request, generator) * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
@@ -78,7 +78,7 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     auto input = guided ? torch::cat({latents, latents}) : latents;
     input = scheduler->scaleModelInput(input, i);
     const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
-    auto prediction = model_.unet->forward(input, t, context, extras);
+    auto prediction = model_.unet->forward(input, t, conditioning.context, extras);
     if (guided) {
       const auto parts = prediction.chunk(2);
       prediction = parts[0] + request.guidanceScale * (parts[1] - parts[0]);

@@ -53,24 +53,33 @@ ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const Conc
   module_.modelFingerprint = modelFingerprint(model.unet);
 
   torch::NoGradGuard noGrad;
-  pipeline::TextToImagePipeline pipe(model);
-  neutral_ = pipe.encodePrompt(settings.neutralPrompt, 1);
-  target_ = pipe.encodePrompt(settings.targetPrompt, 1);
-  negative_ = pipe.encodePrompt(settings.negativePrompt, 1);
-  empty_ = pipe.encodePrompt("", 1);
+  const auto sizeIds = pipeline::sizeConditioning(model, size, size);
+  auto encode = [&](const std::string& prompt) {
+    auto c = pipeline::encodePrompt(model, prompt);
+    c.timeIds = sizeIds;
+    return c;
+  };
+  neutral_ = encode(settings.neutralPrompt);
+  target_ = encode(settings.targetPrompt);
+  // The unconditional side: as generation makes it from an empty (or given) negative prompt.
+  negative_ = pipeline::encodeNegativePrompt(model, settings.negativePrompt, neutral_);
+  negative_.timeIds = sizeIds;
+  empty_ = pipeline::encodeNegativePrompt(model, "", neutral_);
+  empty_.timeIds = sizeIds;
   trajectoryScheduler_ = sched::makeScheduler("ddim", model.schedulerConfig);
   trajectoryScheduler_->setTimesteps(settings.trajectorySteps);
   trajectoryTimesteps_ = trajectoryScheduler_->timesteps();
 }
 
-torch::Tensor ConceptTrainer::unet(const torch::Tensor& latents, const torch::Tensor& t, const torch::Tensor& context,
-                                   const torch::Tensor& delta) {
+torch::Tensor ConceptTrainer::unet(const torch::Tensor& latents, const torch::Tensor& t,
+                                   const pipeline::PromptConditioning& cond, const torch::Tensor& delta) {
   models::UNetExtras extras;
+  cond.addTo(extras);
   if (delta.defined())
     extras.bottleneckHook = [&delta](const torch::Tensor& h, const models::BottleneckContext&) {
       return h + delta.to(h.scalar_type());
     };
-  return model_.unet->forward(latents.to(model_.dtype), t, context, extras).to(torch::kFloat32);
+  return model_.unet->forward(latents.to(model_.dtype), t, cond.context, extras).to(torch::kFloat32);
 }
 
 double ConceptTrainer::lossTimestep(int k) const {
@@ -83,7 +92,7 @@ double ConceptTrainer::lossTimestep(int k) const {
 torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise) {
   torch::NoGradGuard noGrad;
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
-  const auto context = torch::cat({empty_, neutral_});
+  const auto context = pipeline::PromptConditioning::cat(empty_, neutral_);
   // The current modules act on the conditional half only.
   const auto delta = torch::cat({torch::zeros_like(module_.ram), module_.ram + module_.sam});
   auto z = noise.to(model_.device, torch::kFloat32);
@@ -108,13 +117,13 @@ StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor&
   }
   const auto z = torch::cat(latents);
   const auto t = torch::tensor(times, options);
-  const auto neutral = neutral_.expand({batch, -1, -1});
+  const auto neutral = neutral_.repeated(batch);
 
   torch::Tensor target, original;
   {
     torch::NoGradGuard noGrad;
     const auto eps = unet(torch::cat({z, z}), torch::cat({t, t}),
-                          torch::cat({negative_.expand({batch, -1, -1}), target_.expand({batch, -1, -1})}), {})
+                          pipeline::PromptConditioning::cat(negative_.repeated(batch), target_.repeated(batch)), {})
                          .chunk(2);
     target = eps[0] + s.targetGuidance * (eps[1] - eps[0]);
     original = unet(z, t, neutral, {});

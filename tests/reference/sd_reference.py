@@ -82,15 +82,10 @@ def write_model(out: pathlib.Path, name: str, cfg: dict, bpe: str, seed: int) ->
 
 def write_single_file(out: pathlib.Path, name: str, models: dict) -> None:
     """The same weights as one LDM-layout checkpoint (SD1 key names), for the single-file loader."""
-    import re
     unet, vae, text = models["unet"], models["vae"], models["text"]
     ldm = {"model.diffusion_model." + single_file_reference.unet_to_ldm(k, unet.config): v
            for k, v in unet.state_dict().items()}
-    for k, v in vae.state_dict().items():
-        key = single_file_reference.vae_to_ldm(k, vae.config)
-        if re.search(r"mid\.attn_1\.(q|k|v|proj_out)\.weight$", key):
-            v = v.reshape(*v.shape, 1, 1)
-        ldm["first_stage_model." + key] = v
+    ldm.update(single_file_reference.ldm_vae_state(vae))
     for k, v in text.state_dict().items():
         ldm["cond_stage_model.transformer.text_model." + single_file_reference.strip_text_model(k)] = v
     save_file({k: v.detach().clone().contiguous() for k, v in ldm.items()}, str(out / f"{name}.safetensors"))

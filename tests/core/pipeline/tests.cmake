@@ -14,3 +14,10 @@ add_test(NAME cli_generate_rejects_bad_size
          COMMAND respodiff generate --model ${REF_OUT}/sd/sd1 --prompt x --width 31 --quiet)
 set_tests_properties(cli_generate_rejects_bad_size PROPERTIES LABELS "cli;pipeline" FIXTURES_REQUIRED sd_models
                      WILL_FAIL TRUE)
+# SDXL (two text encoders, added conditioning) against diffusers' StableDiffusionXLPipeline on a small
+# random-weight SDXL-shaped model, and its single-file checkpoint (labels parity, sdxl).
+respodiff_add_reference(NAME reference_sdxl SCRIPT sdxl_reference.py ARGS ${REF_OUT}/sdxl --bpe ${RESPODIFF_CLIP_BPE}
+                        LABELS "parity;sdxl" FIXTURES_SETUP sdxl_models)
+respodiff_add_test(NAME test_sdxl_parity SOURCES core/pipeline/test_sdxl_parity.cpp
+                   LIBS respodiff_core LABELS "parity;sdxl;pipeline" ARGS --dir ${REF_OUT}/sdxl FIXTURES_REQUIRED sdxl_models)
+target_precompile_headers(test_sdxl_parity REUSE_FROM respodiff_core)
