@@ -46,13 +46,13 @@ VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=
            norm_num_groups=32, sample_size=32)
 
 
-def randomize(module: torch.nn.Module, seed: int) -> None:
+def randomize(module: torch.nn.Module, seed: int, gain: float = 0.5) -> None:
     # diffusers zero-initialises some layers (conv_out, proj_out); random values everywhere make
-    # every weight matter in the comparison.
+    # every weight matter in the comparison. `gain` scales each weight by 1/sqrt(fan-in).
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for _, p in sorted(module.named_parameters()):
-            p.copy_(torch.randn(p.shape, generator=g) * (0.5 / max(1.0, p[0].numel() ** 0.5)) + (
+            p.copy_(torch.randn(p.shape, generator=g) * (gain / max(1.0, p[0].numel() ** 0.5)) + (
                 1.0 if p.dim() == 1 and "norm" in _ and _.endswith("weight") else 0.0))
 
 

@@ -6,11 +6,16 @@ respodiff_add_reference(NAME reference_respo_step SCRIPT respo_step_reference.py
 respodiff_add_reference(NAME reference_respo_step_toy SCRIPT respo_step_reference.py
                         ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model --out ${REF_OUT}/respo_step_toy.safetensors
                         LABELS "respo;parity" FIXTURES_SETUP respo_step_toy)
+# And on the SDXL-shaped model, where every UNet call carries pooled text embeddings and size ids.
+respodiff_add_reference(NAME reference_respo_step_sdxl SCRIPT respo_step_reference.py
+                        ARGS --model ${REF_OUT}/sdxl/sdxl --out ${REF_OUT}/respo_step_sdxl.safetensors
+                        LABELS "respo;parity;sdxl" FIXTURES_SETUP respo_step_sdxl FIXTURES_REQUIRED sdxl_models)
 respodiff_add_test(NAME test_concepts SOURCES core/respo/test_concepts.cpp
-                   LIBS respodiff_core LABELS "respo;parity"
+                   LIBS respodiff_core LABELS "respo;parity;sdxl"
                    ARGS --dir ${REF_OUT}/sd --step ${REF_OUT}/respo_step.safetensors
                         --toy-model ${PROJECT_SOURCE_DIR}/resources/toyworld/model --toy-step ${REF_OUT}/respo_step_toy.safetensors
-                   FIXTURES_REQUIRED "sd_models;respo_step;respo_step_toy")
+                        --sdxl-model ${REF_OUT}/sdxl/sdxl --sdxl-step ${REF_OUT}/respo_step_sdxl.safetensors
+                   FIXTURES_REQUIRED "sd_models;respo_step;respo_step_toy;sdxl_models;respo_step_sdxl")
 target_precompile_headers(test_concepts REUSE_FROM respodiff_core)
 add_test(NAME cli_train_concept_then_compare
          COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
