@@ -14,6 +14,12 @@ with SDXL's scaling factor; SDXL's Euler scheduler config):
                                   (and its mid-block output, and with a bottleneck change), full
                                   pipeline runs
   OUT/sdxl_pipeline_runs.json     the settings of those runs
+
+  sdxl_reference.py OUT --only-full-size-unet
+
+writes OUT/sdxl_unet/unet/: SDXL base's UNet config with random fp16 weights (5.1 GB), for memory and
+speed figures (`respodiff benchmark --model OUT/sdxl_unet --unet-only --width 1024 --height 1024`);
+not part of the test suite.
 """
 import argparse
 import json
@@ -187,14 +193,39 @@ def pipeline_outputs(pipe) -> dict:
     return tensors
 
 
+# stabilityai/stable-diffusion-xl-base-1.0's unet/config.json (the values that differ from diffusers' defaults).
+SDXL_BASE_UNET = dict(sample_size=128, block_out_channels=(320, 640, 1280),
+                      down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+                      up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+                      attention_head_dim=(5, 10, 20), transformer_layers_per_block=(1, 2, 10),
+                      cross_attention_dim=2048, use_linear_projection=True, addition_embed_type="text_time",
+                      addition_time_embed_dim=256, projection_class_embeddings_input_dim=2816)
+
+
+def full_size_unet(out: pathlib.Path) -> None:
+    # Built directly in fp16 so this script stays near the file's size in memory.
+    torch.set_default_dtype(torch.float16)
+    torch.manual_seed(10)
+    unet = UNet2DConditionModel(**SDXL_BASE_UNET)
+    unet.save_pretrained(out / "sdxl_unet" / "unet", safe_serialization=True, max_shard_size="1GB")
+    params = sum(p.numel() for p in unet.parameters())
+    print(f"sdxl_unet: wrote SDXL base's UNet config with {params / 1e9:.2f} B random fp16 parameters")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
-    ap.add_argument("--bpe", required=True)
+    ap.add_argument("--bpe")
+    ap.add_argument("--only-full-size-unet", action="store_true")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
+    if args.only_full_size_unet:
+        full_size_unet(out)
+        return
+    if not args.bpe:
+        ap.error("--bpe is required")
     folder = out / "sdxl"
     models = write_model(folder, args.bpe, seed=3)
     ldm = write_single_file(out / "sdxl.safetensors", models)

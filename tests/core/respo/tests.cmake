@@ -28,3 +28,8 @@ add_test(NAME cli_concept_from_another_model_is_refused
 set_tests_properties(cli_concept_from_another_model_is_refused PROPERTIES LABELS "respo;cli"
                      DEPENDS cli_train_concept_then_compare FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "was trained on another model")
+add_test(NAME cli_train_concept_on_sdxl_then_compare
+         COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
+         "$<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sdxl/sdxl --preset gender-woman --steps 2 --trajectory-steps 6 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-woman.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a chef' --steps 2 --concept ${CMAKE_BINARY_DIR}/cli-sdxl-woman.safetensors --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-compare.png")
+set_tests_properties(cli_train_concept_on_sdxl_then_compare PROPERTIES LABELS "respo;cli;sdxl" FIXTURES_REQUIRED sdxl_models
+                     PASS_REGULAR_EXPRESSION "wrote .*cli-sdxl-compare.png \\(baseline \\| responsible\\)")
