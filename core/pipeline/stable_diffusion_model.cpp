@@ -86,6 +86,7 @@ StableDiffusionModel loadFolder(const fs::path& folder, const LoadOptions& optio
   model.vae = models::AutoencoderKL(models::VaeConfig::fromFile(folder / "vae" / "config.json"));
   adopt(model.vae, models::loadComponentWeights(folder / "vae", options.variant, copies), (folder / "vae").string(),
         options, copies);
+  model.vaeUpcastInFp16 = model.textConditioning.penultimateOfEachEncoder && model.vae->config().forceUpcast;
   model.schedulerConfig = sched::SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
   checkConditioningFits(model, folder.string());
   return model;
@@ -146,9 +147,12 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
   model.family = familyId(family);
   model.device = options.device;
   model.dtype = options.dtype;
-  // The single-file SDXL pipeline is StableDiffusionXLPipeline with its default config.
-  model.textConditioning.penultimateOfEachEncoder = dualText;
-  model.textConditioning.zerosForEmptyNegative = dualText;
+  // A single SDXL file is StableDiffusionXLPipeline's; its settings come from the config folder's
+  // model_index.json when there is one, else they are the class's defaults.
+  const fs::path index = options.configFolder.empty() ? fs::path() : options.configFolder / "model_index.json";
+  const auto modelIndex = !index.empty() && fs::exists(index) ? models::readJsonFile(index) : nlohmann::json::object();
+  model.textConditioning = textConditioningFor(dualText ? "StableDiffusionXLPipeline" : "StableDiffusionPipeline",
+                                               modelIndex, index.empty() ? file.string() : index.string());
   model.tokenizer = tokenizer;
   model.textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(configs.textEncoder, file.string() + " (text encoder config)"));
   adopt(model.textEncoder, models::canonicalClipTextWeights(std::move(converted.textEncoder)), file.string() + " (text encoder)", options);
@@ -163,6 +167,7 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
   adopt(model.unet, converted.unet, file.string() + " (UNet)", options);
   model.vae = models::AutoencoderKL(models::VaeConfig::fromJson(configs.vae, file.string() + " (VAE config)"));
   adopt(model.vae, converted.vae, file.string() + " (VAE)", options);
+  model.vaeUpcastInFp16 = dualText && model.vae->config().forceUpcast;
   model.schedulerConfig = sched::SchedulerConfig::fromJson(schedulerJson);
   checkConditioningFits(model, file.string());
   return model;

@@ -38,6 +38,8 @@ struct StableDiffusionModel {
   std::shared_ptr<text::ClipTokenizer> tokenizer2;
   models::ClipTextModel textEncoder2{nullptr};
   TextConditioningConfig textConditioning;
+  // StableDiffusionXLPipeline honours the VAE's force_upcast: in fp16 it decodes in fp32.
+  bool vaeUpcastInFp16 = false;
   models::UNet2DConditionModel unet{nullptr};
   models::AutoencoderKL vae{nullptr};
   sched::SchedulerConfig schedulerConfig;

@@ -1,5 +1,7 @@
 #include "core/pipeline/text_to_image.h"
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -20,8 +22,10 @@ void GenerationRequest::validate(const StableDiffusionModel& model) const {
   if (batch < 1 || batch > 64) throw InvalidArgument("batch must be between 1 and 64, got " + std::to_string(batch));
   if (!(guidanceScale >= 0 && guidanceScale <= 100))
     throw InvalidArgument("guidance scale must be between 0 and 100, got " + std::to_string(guidanceScale));
-  if (clipSkip < 0 || clipSkip >= model.textEncoder->config().layers)
-    throw InvalidArgument("clip skip must be between 0 and " + std::to_string(model.textEncoder->config().layers - 1));
+  int layers = model.textEncoder->config().layers;
+  if (model.textEncoder2) layers = std::min(layers, model.textEncoder2->config().layers);
+  if (clipSkip < 0 || clipSkip >= layers)
+    throw InvalidArgument("clip skip must be between 0 and " + std::to_string(layers - 1));
 }
 
 PromptConditioning TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {
@@ -40,7 +44,15 @@ torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
   const auto& config = model_.vae->config();
   auto z = latents / config.scalingFactor;
   if (config.shiftFactor) z = z + *config.shiftFactor;
-  auto images = model_.vae->decode(z.to(model_.dtype));
+  torch::Tensor images;
+  if (model_.vaeUpcastInFp16 && model_.dtype == torch::kFloat16) {
+    // As StableDiffusionXLPipeline does: SDXL's VAE overflows in fp16, so it decodes in fp32.
+    model_.vae->to(torch::kFloat32);
+    images = model_.vae->decode(z.to(torch::kFloat32));
+    model_.vae->to(torch::kFloat16);
+  } else {
+    images = model_.vae->decode(z.to(model_.dtype));
+  }
   return (images.to(torch::kFloat32) / 2 + 0.5).clamp(0, 1).to(torch::kCPU);
 }
 

@@ -149,6 +149,27 @@ RESPO_TEST(vae_decode) {
   expectClose("vae decode", model().vae->decode(in(expect("vae.latents"))), expect("vae.decoded"));
 }
 
+RESPO_TEST(in_fp16_the_vae_decodes_in_fp32_as_force_upcast_asks) {
+  torch::InferenceMode guard;
+  auto options = loadOptions();
+  options.dtype = torch::kFloat16;
+  auto half = loadStableDiffusion(dir() / "sdxl", options);
+  EXPECT(half.vaeUpcastInFp16);
+  const auto latents = in(expect("vae.latents")) * half.vae->config().scalingFactor;
+  const auto decoded = TextToImagePipeline(half).decode(latents);
+  EXPECT(half.vae->parameters().front().scalar_type() == torch::kFloat16);  // back in fp16 afterwards
+  // The same fp16-stored weights computing in fp32 give exactly this image.
+  half.vae->to(torch::kFloat32);
+  const auto fp32 =
+      (half.vae->decode(latents.to(torch::kFloat32) / half.vae->config().scalingFactor) / 2 + 0.5).clamp(0, 1).to(torch::kCPU);
+  half.vae->to(torch::kFloat16);
+  EXPECT(torch::equal(decoded, fp32));
+  // And it is within fp16's rounding of the weights of diffusers' fp32 decode.
+  const double error = relativeError(decoded, (expect("vae.decoded") / 2 + 0.5).clamp(0, 1));
+  std::cout << "  sdxl vae decode of an fp16 model (upcast to fp32): relative error " << error << "\n";
+  EXPECT(error < 2e-2);
+}
+
 RESPO_TEST(images_match_diffusers) {
   const auto runs = readJson(dir() / "sdxl_pipeline_runs.json");
   TextToImagePipeline pipeline(model());
