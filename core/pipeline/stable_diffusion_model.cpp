@@ -129,6 +129,20 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
     const auto builtin = builtinConfigs(familyId(family));
     configs = {builtin.unet, builtin.vae, builtin.textEncoder, builtin.textEncoder2};
     schedulerJson = builtin.scheduler;
+  }
+  const bool builtinConfigsUsed = options.configFolder.empty();
+  models::ConvertedCheckpoint converted;
+  try {
+    converted = models::convertSingleFile(checkpoint, configs, file.string());
+  } catch (const FormatError& e) {
+    if (!builtinConfigsUsed) throw;
+    throw FormatError(std::string(e.what()) + " (the published " + models::familyName(family) +
+                      " configs were assumed; for another shape pass --config-from DIR, a diffusers folder "
+                      "whose configs describe this checkpoint)");
+  }
+  if (!converted.ignoredKeys.empty())
+    log::info(file.string(), ": ignored ", converted.ignoredKeys.size(), " tensors that are not part of the model");
+  if (builtinConfigsUsed) {  // the shipped CLIP vocabulary, read once the weights are known to fit
     const fs::path bpe = dataDirectory() / "clip" / "bpe_simple_vocab_16e6.txt.gz";
     // CLIP pads with its end token, OpenCLIP with "!".
     auto make = [&](const text::TokenizerSettings& settings) {
@@ -138,9 +152,6 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
                                                              : text::TokenizerSettings::sd1());
     if (dualText) tokenizer2 = make(text::TokenizerSettings::openClip());
   }
-  auto converted = models::convertSingleFile(checkpoint, configs, file.string());
-  if (!converted.ignoredKeys.empty())
-    log::info(file.string(), ": ignored ", converted.ignoredKeys.size(), " tensors that are not part of the model");
 
   StableDiffusionModel model;
   model.source = file;

@@ -242,6 +242,9 @@ RESPO_TEST(single_file_gives_the_same_image_as_the_folder) {
   request.seed = 9;
   TextToImagePipeline fromFile(single), fromFolder(model());
   EXPECT(torch::equal(fromFile.generate(request).images, fromFolder.generate(request).images));
+  // Without --config-from the published SDXL base configs are assumed, which this small file does not fit.
+  EXPECT_THROWS(loadStableDiffusion(dir() / "sdxl.safetensors"), FormatError,
+                "the published SDXL configs were assumed; for another shape pass --config-from DIR");
 }
 
 RESPO_TEST(builtin_sdxl_configs_describe_sdxl_base) {
