@@ -72,6 +72,7 @@ BuiltinConfigs builtinConfigs(const std::string& family) {
     c.scheduler["interpolation_type"] = "linear";
     c.scheduler["timestep_spacing"] = "leading";
     c.scheduler["use_karras_sigmas"] = false;
+    c.scheduler["skip_prk_steps"] = true;  // read when PNDM is chosen instead of the model's Euler
     return c;
   }
   throw InvalidArgument("no built-in configuration for model family '" + family + "'");

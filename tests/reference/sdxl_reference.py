@@ -14,6 +14,7 @@ with SDXL's scaling factor; SDXL's Euler scheduler config):
                                   (and its mid-block output, and with a bottleneck change), full
                                   pipeline runs
   OUT/sdxl_pipeline_runs.json     the settings of those runs
+  OUT/sdxl_base_configs/          SDXL base 1.0's configs as diffusers writes them (no weights)
 
   sdxl_reference.py OUT --only-full-size-unet
 
@@ -200,6 +201,31 @@ SDXL_BASE_UNET = dict(sample_size=128, block_out_channels=(320, 640, 1280),
                       attention_head_dim=(5, 10, 20), transformer_layers_per_block=(1, 2, 10),
                       cross_attention_dim=2048, use_linear_projection=True, addition_embed_type="text_time",
                       addition_time_embed_dim=256, projection_class_embeddings_input_dim=2816)
+SDXL_BASE_VAE = dict(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+                     down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                     sample_size=1024, scaling_factor=0.13025, force_upcast=True)
+SDXL_BASE_TEXT1 = dict(architectures=["CLIPTextModel"], hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                       num_attention_heads=12, hidden_act="quick_gelu", projection_dim=768, vocab_size=49408,
+                       max_position_embeddings=77, bos_token_id=0, eos_token_id=2, pad_token_id=1)
+SDXL_BASE_TEXT2 = dict(architectures=["CLIPTextModelWithProjection"], hidden_size=1280, intermediate_size=5120,
+                       num_hidden_layers=32, num_attention_heads=20, hidden_act="gelu", projection_dim=1280,
+                       vocab_size=49408, max_position_embeddings=77, bos_token_id=0, eos_token_id=2, pad_token_id=1)
+
+
+def sdxl_base_configs(folder: pathlib.Path) -> None:
+    """SDXL base 1.0's component configs as diffusers/transformers write them (every default filled
+    in), without weights: the C++ built-in configs for single files are checked against them."""
+    with torch.device("meta"):
+        UNet2DConditionModel(**SDXL_BASE_UNET).save_config(folder / "unet")
+        AutoencoderKL(**dict(SDXL_BASE_VAE)).save_config(folder / "vae")
+    for name, text in (("text_encoder", SDXL_BASE_TEXT1), ("text_encoder_2", SDXL_BASE_TEXT2)):
+        config = CLIPTextConfig(**{k: v for k, v in text.items() if k != "architectures"})
+        config.architectures = text["architectures"]
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        config.to_json_file(str(folder / name / "config.json"))
+    EulerDiscreteScheduler(**SCHEDULER).save_pretrained(folder / "scheduler")
+    config_path = folder / "scheduler" / "scheduler_config.json"
+    config_path.write_text(json.dumps(dict(json.loads(config_path.read_text()), **SCHEDULER_EXTRA), indent=2))
 
 
 def full_size_unet(out: pathlib.Path) -> None:
@@ -228,6 +254,7 @@ def main() -> None:
         ap.error("--bpe is required")
     folder = out / "sdxl"
     models = write_model(folder, args.bpe, seed=3)
+    sdxl_base_configs(out / "sdxl_base_configs")
     ldm = write_single_file(out / "sdxl.safetensors", models)
     verify_with_diffusers(out / "sdxl.safetensors", folder, ldm, models)
     pipe = StableDiffusionXLPipeline.from_pretrained(str(folder), add_watermarker=False)

@@ -247,26 +247,58 @@ RESPO_TEST(single_file_gives_the_same_image_as_the_folder) {
                 "the published SDXL configs were assumed; for another shape pass --config-from DIR");
 }
 
-RESPO_TEST(builtin_sdxl_configs_describe_sdxl_base) {
-  // The built-in configs (used for a single file without --config-from) build a UNet whose added
-  // conditioning fits the text encoders: checked by the same rule a loaded model is checked with.
+bool samePlan(const models::single_file::Plan& a, const models::single_file::Plan& b) {
+  if (a.entries.size() != b.entries.size() || a.ignorablePrefixes != b.ignorablePrefixes) return false;
+  for (std::size_t i = 0; i < a.entries.size(); ++i) {
+    const auto &x = a.entries[i], &y = b.entries[i];
+    if (x.ldm != y.ldm || x.diffusers != y.diffusers || x.shape != y.shape || x.layout != y.layout) return false;
+  }
+  return true;
+}
+
+RESPO_TEST(builtin_sdxl_configs_equal_the_configs_diffusers_writes_for_sdxl_base) {
+  // The built-in configs (a single file without --config-from) against SDXL base's configs as
+  // diffusers/transformers write them, every default filled in: the same models and the same
+  // single-file mapping, tensor name for tensor name and shape for shape.
+  namespace sf = models::single_file;
   const auto c = builtinConfigs("sdxl");
-  const auto unet = models::UNetConfig::fromJson(c.unet);
-  const auto text1 = models::ClipTextConfig::fromJson(c.textEncoder);
-  const auto text2 = models::ClipTextConfig::fromJson(c.textEncoder2);
-  EXPECT_EQ(unet.crossAttentionDim, text1.hiddenSize + text2.hiddenSize);
-  EXPECT_EQ(unet.projectionClassEmbeddingsInputDim, text2.projectionDim + 6 * unet.additionTimeEmbedDim);
-  EXPECT_EQ(unet.transformerLayers, (std::vector<int>{1, 2, 10}));
-  EXPECT_EQ(models::VaeConfig::fromJson(c.vae).scalingFactor, 0.13025);
-  EXPECT_EQ(sched::SchedulerConfig::fromJson(c.scheduler).className, std::string("EulerDiscreteScheduler"));
-  // The UNet config expands into a single-file plan that maps SDXL's label_emb to add_embedding.
-  const auto plan = models::single_file::unetPlan(c.unet);
-  const auto added = std::find_if(plan.entries.begin(), plan.entries.end(), [](const auto& e) {
-    return e.diffusers == "add_embedding.linear_1.weight";
-  });
-  REQUIRE(added != plan.entries.end());
-  EXPECT_EQ(added->ldm, std::string("model.diffusion_model.label_emb.0.0.weight"));
-  EXPECT(added->shape == (std::vector<std::int64_t>{unet.timeEmbedding(), unet.projectionClassEmbeddingsInputDim}));
+  const fs::path folder = dir() / "sdxl_base_configs";
+  const auto unetJson = readJson(folder / "unet" / "config.json"), vaeJson = readJson(folder / "vae" / "config.json");
+  const auto text1Json = readJson(folder / "text_encoder" / "config.json");
+  const auto text2Json = readJson(folder / "text_encoder_2" / "config.json");
+  const auto plan = sf::unetPlan(c.unet);
+  EXPECT(samePlan(plan, sf::unetPlan(unetJson)));
+  EXPECT(samePlan(sf::vaePlan(c.vae), sf::vaePlan(vaeJson)));
+  const sf::TextLayout clip{false, "conditioner.embedders.0.", "conditioner.embedders.0.transformer.text_model.", 0};
+  const sf::TextLayout openClip{true, "conditioner.embedders.1.", "conditioner.embedders.1.model.", 0, "text encoder 2"};
+  EXPECT(samePlan(sf::textPlan(clip, c.textEncoder), sf::textPlan(clip, text1Json)));
+  EXPECT(samePlan(sf::textPlan(openClip, c.textEncoder2), sf::textPlan(openClip, text2Json)));
+  std::cout << "  built-in SDXL configs: " << plan.entries.size() << " UNet tensors mapped as from diffusers' config\n";
+
+  const auto unet = models::UNetConfig::fromJson(c.unet), reference = models::UNetConfig::fromJson(unetJson);
+  EXPECT_EQ(unet.sampleSize, reference.sampleSize);
+  EXPECT(unet.transformerLayers == reference.transformerLayers);
+  EXPECT(unet.attentionHeads == reference.attentionHeads);
+  EXPECT_EQ(unet.additionTimeEmbedDim, reference.additionTimeEmbedDim);
+  EXPECT_EQ(unet.useLinearProjection, reference.useLinearProjection);
+  EXPECT_EQ(unet.upcastAttention, reference.upcastAttention);
+  const auto vae = models::VaeConfig::fromJson(c.vae), vaeReference = models::VaeConfig::fromJson(vaeJson);
+  EXPECT_EQ(vae.scalingFactor, vaeReference.scalingFactor);
+  EXPECT_EQ(vae.forceUpcast, vaeReference.forceUpcast);
+  EXPECT_EQ(vae.sampleSize, vaeReference.sampleSize);
+  for (const auto& [ours, theirs] : {std::pair{c.textEncoder, text1Json}, std::pair{c.textEncoder2, text2Json}}) {
+    const auto a = models::ClipTextConfig::fromJson(ours), b = models::ClipTextConfig::fromJson(theirs);
+    EXPECT(a.hiddenSize == b.hiddenSize && a.intermediateSize == b.intermediateSize && a.layers == b.layers &&
+           a.heads == b.heads && a.activation == b.activation && a.eosTokenId == b.eosTokenId &&
+           a.projectionDim == b.projectionDim && a.layerNormEps == b.layerNormEps);
+  }
+  EXPECT(sched::SchedulerConfig::fromJson(c.scheduler) ==
+         sched::SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json"));
+  // And the models they describe fit each other (the rule every load is checked with).
+  EXPECT_EQ(unet.crossAttentionDim, models::ClipTextConfig::fromJson(c.textEncoder).hiddenSize +
+                                        models::ClipTextConfig::fromJson(c.textEncoder2).hiddenSize);
+  EXPECT_EQ(unet.projectionClassEmbeddingsInputDim,
+            models::ClipTextConfig::fromJson(c.textEncoder2).projectionDim + 6 * unet.additionTimeEmbedDim);
 }
 
 RESPO_TEST(a_model_whose_unet_does_not_fit_its_text_encoders_is_refused) {
