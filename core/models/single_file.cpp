@@ -94,6 +94,7 @@ void addModule(Plan& plan, const std::string& ldmPrefix, const std::string& diff
         case Kernel: entry.shape.push_back(dims.kernel); break;
         case Vocab: entry.shape.push_back(dims.vocab); break;
         case Pos: entry.shape.push_back(dims.pos); break;
+        case ProjDim: entry.shape.push_back(dims.proj); break;
         default: entry.shape.push_back(dim); break;
       }
       if (dim == 0) break;
@@ -156,6 +157,12 @@ torch::Tensor apply(const Entry& entry, const torch::Tensor& source, std::string
       problem = "has shape " + showShape(have) + ", the config implies " + showShape(fused) + " (q, k, v fused)";
       return {};
     }
+    case Layout::Transposed: {
+      const std::vector<std::int64_t> stored(entry.shape.rbegin(), entry.shape.rend());
+      if (have == stored) return source.t().contiguous();
+      problem = "has shape " + showShape(have) + ", the config implies " + showShape(stored) + " (stored transposed)";
+      return {};
+    }
   }
   problem = "has shape " + showShape(have) + ", the config implies " + showShape(entry.shape);
   return {};
@@ -186,16 +193,28 @@ std::string describeKeys(const std::vector<std::string>& keys) {
 }  // namespace
 
 const char* familyName(CheckpointFamily family) {
-  return family == CheckpointFamily::SD2 ? "SD 2.x" : "SD 1.x";
+  switch (family) {
+    case CheckpointFamily::SD1: return "SD 1.x";
+    case CheckpointFamily::SD2: return "SD 2.x";
+    case CheckpointFamily::SDXL: return "SDXL";
+  }
+  return "?";
 }
 
 CheckpointFamily detectFamily(const std::vector<std::string>& keys, const std::string& source) {
   auto any = [&](const std::string& prefix) {
     return std::any_of(keys.begin(), keys.end(), [&](const std::string& k) { return startsWith(k, prefix); });
   };
-  const std::string what = source + ": not a Stable Diffusion 1.x/2.x single-file checkpoint: ";
-  if (any("conditioner.embedders."))
-    throw FormatError(what + "it has an SDXL-style text conditioner (conditioner.embedders.*); " + describeKeys(keys));
+  const std::string what = source + ": not a Stable Diffusion 1.x/2.x/XL single-file checkpoint: ";
+  if (any("conditioner.embedders.")) {
+    if (!any("model.diffusion_model."))
+      throw FormatError(what + "no UNet tensors (model.diffusion_model.*); " + describeKeys(keys));
+    if (any("conditioner.embedders.0.transformer.") && any("conditioner.embedders.1.model."))
+      return CheckpointFamily::SDXL;
+    throw FormatError(what + "its text conditioner is not SDXL base's CLIP (conditioner.embedders.0.transformer.*) "
+                             "and OpenCLIP (conditioner.embedders.1.model.*) pair (the SDXL refiner is not supported); " +
+                      describeKeys(keys));
+  }
   if (!any("model.diffusion_model.")) {
     const bool diffusers = any("down_blocks.") || any("encoder.down_blocks.") || any("text_model.encoder.");
     throw FormatError(what + "no UNet tensors (model.diffusion_model.*); " + describeKeys(keys) +
@@ -215,23 +234,47 @@ CheckpointFamily detectFamily(const std::vector<std::string>& keys, const std::s
 ConvertedCheckpoint convertSingleFile(const std::map<std::string, torch::Tensor>& checkpoint,
                                       const nlohmann::json& unetConfig, const nlohmann::json& vaeConfig,
                                       const nlohmann::json& textConfig, const std::string& source) {
+  return convertSingleFile(checkpoint, CheckpointConfigs{unetConfig, vaeConfig, textConfig, nullptr}, source);
+}
+
+ConvertedCheckpoint convertSingleFile(const std::map<std::string, torch::Tensor>& checkpoint,
+                                      const CheckpointConfigs& configs, const std::string& source) {
   std::vector<std::string> keys;
   keys.reserve(checkpoint.size());
   for (const auto& [key, tensor] : checkpoint) keys.push_back(key);
   ConvertedCheckpoint result;
   result.family = detectFamily(keys, source);
 
-  std::string textBase = "cond_stage_model.model.";
-  if (result.family == CheckpointFamily::SD1)
-    textBase = checkpoint.count("cond_stage_model.transformer.text_model.embeddings.token_embedding.weight") ||
-                       !checkpoint.count("cond_stage_model.transformer.embeddings.token_embedding.weight")
-                   ? "cond_stage_model.transformer.text_model."
-                   : "cond_stage_model.transformer.";
-  Plan plans[] = {unetPlan(unetConfig), vaePlan(vaeConfig), textPlan(result.family, textConfig, textBase)};
-  std::map<std::string, torch::Tensor>* outputs[] = {&result.unet, &result.vae, &result.textEncoder};
+  // transformers' CLIP is stored with or without the text_model. level.
+  auto clipBase = [&](const std::string& base) {
+    return checkpoint.count(base + "text_model.embeddings.token_embedding.weight") ||
+                   !checkpoint.count(base + "embeddings.token_embedding.weight")
+               ? base + "text_model."
+               : base;
+  };
+  std::vector<Plan> plans{unetPlan(configs.unet), vaePlan(configs.vae)};
+  std::vector<std::map<std::string, torch::Tensor>*> outputs{&result.unet, &result.vae, &result.textEncoder};
+  switch (result.family) {
+    case CheckpointFamily::SD1:
+      plans.push_back(textPlan({false, "cond_stage_model.", clipBase("cond_stage_model.transformer."), 0}, configs.textEncoder));
+      break;
+    case CheckpointFamily::SD2:
+      // SD 2.x uses the penultimate layer of OpenCLIP's 24: its config keeps 23.
+      plans.push_back(textPlan({true, "cond_stage_model.", "cond_stage_model.model.", 1}, configs.textEncoder));
+      break;
+    case CheckpointFamily::SDXL:
+      if (configs.textEncoder2.is_null())
+        throw FormatError(source + ": an SDXL checkpoint needs the configs of both text encoders");
+      plans.push_back(textPlan({false, "conditioner.embedders.0.", clipBase("conditioner.embedders.0.transformer."), 0},
+                               configs.textEncoder));
+      plans.push_back(textPlan({true, "conditioner.embedders.1.", "conditioner.embedders.1.model.", 0, "text encoder 2"},
+                               configs.textEncoder2));
+      outputs.push_back(&result.textEncoder2);
+      break;
+  }
 
   std::set<std::string> used;
-  for (std::size_t p = 0; p < std::size(plans); ++p) {
+  for (std::size_t p = 0; p < plans.size(); ++p) {
     const Plan& plan = plans[p];
     // One LDM tensor can feed several diffusers tensors (fused q/k/v): report each LDM tensor once.
     std::vector<std::string> missing, wrong;
@@ -267,11 +310,11 @@ ConvertedCheckpoint convertSingleFile(const std::map<std::string, torch::Tensor>
 
   // Every other tensor: unexpected inside a component (the configs describe another model), ignored
   // outside (EMA copies, schedule buffers, training leftovers) or when known to be unused.
-  std::vector<std::string> unexpected[std::size(plans)];
+  std::vector<std::vector<std::string>> unexpected(plans.size());
   for (const auto& key : keys) {
     if (used.count(key)) continue;
     bool ignorable = true;
-    for (std::size_t p = 0; p < std::size(plans); ++p) {
+    for (std::size_t p = 0; p < plans.size(); ++p) {
       if (!startsWith(key, plans[p].ldmPrefix)) continue;
       const auto& ok = plans[p].ignorablePrefixes;
       ignorable = std::any_of(ok.begin(), ok.end(), [&](const std::string& i) { return startsWith(key, i); });
@@ -279,7 +322,7 @@ ConvertedCheckpoint convertSingleFile(const std::map<std::string, torch::Tensor>
     }
     if (ignorable) result.ignoredKeys.push_back(key);
   }
-  for (std::size_t p = 0; p < std::size(plans); ++p)
+  for (std::size_t p = 0; p < plans.size(); ++p)
     if (!unexpected[p].empty())
       throw FormatError(source + ": " + std::to_string(unexpected[p].size()) + " " + plans[p].component +
                         " tensor(s) that its config does not account for (does the config describe this " +

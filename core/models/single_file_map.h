@@ -29,6 +29,7 @@ enum Sym : std::int64_t {
   Kernel = -7,  // convolution kernel size
   Vocab = -8,   // token vocabulary
   Pos = -9,     // positions
+  ProjDim = -10,  // a text encoder's projection width
 };
 
 // How the LDM tensor relates to the diffusers one.
@@ -38,6 +39,7 @@ enum class Layout {
   QkvPart0, // the first, second or third equal slice (dim 0) of a fused q/k/v projection
   QkvPart1,
   QkvPart2,
+  Transposed,  // a matrix stored the other way round (OpenCLIP's text_projection: x @ P)
 };
 
 struct Rule {
@@ -48,7 +50,7 @@ struct Rule {
 };
 
 struct Dims {
-  std::int64_t in = 0, out = 0, emb = 0, ctx = 0, ff = 0, kernel = 3, vocab = 0, pos = 0;
+  std::int64_t in = 0, out = 0, emb = 0, ctx = 0, ff = 0, kernel = 3, vocab = 0, pos = 0, proj = 0;
   bool linearProj = true;  // Layout::Proj targets a linear [o,i] (true) or a 1x1 convolution (false)
 };
 
@@ -91,8 +93,16 @@ struct Config {
 
 Plan unetPlan(const nlohmann::json& unetConfig);
 Plan vaePlan(const nlohmann::json& vaeConfig);
-// ldmBase: "cond_stage_model.transformer.text_model." (SD1), "cond_stage_model.transformer." (SD1
-// without the text_model level) or "cond_stage_model.model." (SD2).
-Plan textPlan(CheckpointFamily family, const nlohmann::json& textConfig, const std::string& ldmBase);
+// Where and how a text encoder is stored in the LDM file.
+struct TextLayout {
+  bool openClip = false;        // OpenCLIP names (fused q/k/v) rather than transformers' CLIP names
+  std::string componentPrefix;  // "cond_stage_model.", "conditioner.embedders.1."
+  // "cond_stage_model.transformer.text_model." (SD1; also without the text_model level),
+  // "cond_stage_model.model." (SD2), "conditioner.embedders.{0.transformer.text_model,1.model}." (SDXL)
+  std::string ldmBase;
+  std::int64_t droppableLayers = 0;  // trailing OpenCLIP layers the config may leave out (SD 2.x: 1)
+  std::string component = "text encoder";
+};
+Plan textPlan(const TextLayout& layout, const nlohmann::json& textConfig);
 
 }  // namespace respo::models::single_file

@@ -4,7 +4,10 @@
 // only gain the text_model. prefix. SD 2.x holds OpenCLIP's text tower under cond_stage_model.model.:
 // fused q/k/v projections (in_proj_weight / in_proj_bias, split in three), ln_1/ln_2, mlp.c_fc /
 // mlp.c_proj, and a last resblock that diffusers' SD 2.x text encoder drops (it uses the penultimate
-// layer's output), as it does text_projection and logit_scale.
+// layer's output), as it does text_projection and logit_scale. SDXL holds both under
+// conditioner.embedders.{0,1}.: CLIP ViT-L in transformers' names, OpenCLIP ViT-bigG in OpenCLIP's,
+// whose text_projection ([width, projection], applied as x @ P) becomes CLIPTextModelWithProjection's
+// text_projection.weight ([projection, width]).
 #include "core/models/single_file_map.h"
 
 namespace respo::models::single_file {
@@ -60,13 +63,22 @@ constexpr Rule kOpenClipLayer[] = {
     {"ln_2.bias", "layer_norm2.bias", {Out}},
 };
 
-// How much of OpenCLIP's depth a config may leave out: SD 2.x keeps 23 of 24 layers.
-constexpr std::int64_t kMaxDroppedOpenClipLayers = 1;
+constexpr Rule kOpenClipProjection[] = {
+    {"text_projection", "text_projection.weight", {ProjDim, Out}, Layout::Transposed},
+};
+
+// transformers' CLIPTextModelWithProjection: the pooled output goes through text_projection.
+bool hasProjection(const Config& c) {
+  if (!c.has("architectures") || !c.json["architectures"].is_array()) return false;
+  for (const auto& a : c.json["architectures"])
+    if (a == "CLIPTextModelWithProjection") return true;
+  return false;
+}
 
 }  // namespace
 
-Plan textPlan(CheckpointFamily family, const nlohmann::json& json, const std::string& ldmBase) {
-  const Config c(json, "text_encoder/config.json");
+Plan textPlan(const TextLayout& layout, const nlohmann::json& json) {
+  const Config c(json, layout.component == "text encoder 2" ? "text_encoder_2/config.json" : "text_encoder/config.json");
   Dims d;
   d.out = c.integer("hidden_size", 512);
   d.in = d.out;
@@ -75,8 +87,12 @@ Plan textPlan(CheckpointFamily family, const nlohmann::json& json, const std::st
   d.pos = c.integer("max_position_embeddings", 77);
   const std::int64_t layers = c.integer("num_hidden_layers", 12);
 
-  Plan plan{"text encoder", "cond_stage_model.", {}, {}};
-  const bool openClip = family == CheckpointFamily::SD2;
+  const bool projection = hasProjection(c);
+  d.proj = projection ? c.integer("projection_dim", 512) : 0;
+
+  Plan plan{layout.component, layout.componentPrefix, {}, {}};
+  const bool openClip = layout.openClip;
+  const std::string& ldmBase = layout.ldmBase;
   addModule(plan, ldmBase, "text_model.", openClip ? std::span<const Rule>(kOpenClipTop) : kClipTop, d);
   for (std::int64_t l = 0; l < layers; ++l) {
     const std::string index = std::to_string(l) + ".";
@@ -84,13 +100,17 @@ Plan textPlan(CheckpointFamily family, const nlohmann::json& json, const std::st
               "text_model.encoder.layers." + index, openClip ? std::span<const Rule>(kOpenClipLayer) : kClipLayer,
               d);
   }
+  if (projection && !openClip)
+    c.fail("a projection is only mapped from OpenCLIP text encoders (cond_stage_model.model.*, "
+           "conditioner.embedders.1.model.*)");
+  if (projection) addModule(plan, ldmBase, "", kOpenClipProjection, d);
   if (openClip) {
-    for (std::int64_t l = layers; l < layers + kMaxDroppedOpenClipLayers; ++l)
+    for (std::int64_t l = layers; l < layers + layout.droppableLayers; ++l)
       plan.ignorablePrefixes.push_back(ldmBase + "transformer.resblocks." + std::to_string(l) + ".");
-    // The projection into the joint image-text space, CLIP's temperature and (in some exports) the
-    // causal mask buffer: not part of CLIPTextModel.
-    for (const char* key : {"text_projection", "logit_scale", "attn_mask"})
-      plan.ignorablePrefixes.push_back(ldmBase + key);
+    // CLIP's temperature, (in some exports) the causal mask buffer, and the projection into the joint
+    // image-text space where the config has none (CLIPTextModel): not part of the text encoder.
+    for (const char* key : {"logit_scale", "attn_mask"}) plan.ignorablePrefixes.push_back(ldmBase + key);
+    if (!projection) plan.ignorablePrefixes.push_back(ldmBase + "text_projection");
   } else {
     plan.ignorablePrefixes.push_back(ldmBase + "embeddings.position_ids");  // a buffer, not a weight
   }

@@ -4,7 +4,8 @@
 // layers_per_block[b] (resnet [+ transformer]) pairs, then one downsampler slot unless b is last.
 // middle_block is resnet, transformer, resnet. output_blocks run through the up blocks with
 // layers_per_block+1 slots each: resnet [+ transformer] [+ upsampler, in the last slot of every
-// block but the last; after the transformer if there is one].
+// block but the last; after the transformer if there is one]. SDXL's added conditioning (pooled
+// text embedding + size/crop ids, "text_time") is label_emb.0.0 / label_emb.0.2, an MLP like time_embed.
 #include "core/models/single_file_map.h"
 
 namespace respo::models::single_file {
@@ -80,10 +81,11 @@ constexpr Rule kLinear[] = {
 
 // Config values that would add tensors (or change their shapes) this mapping does not know.
 void rejectUnsupported(const Config& c) {
-  for (const char* key : {"class_embed_type", "addition_embed_type", "encoder_hid_dim", "time_cond_proj_dim",
-                          "num_class_embeds"})
+  for (const char* key : {"class_embed_type", "encoder_hid_dim", "time_cond_proj_dim", "num_class_embeds"})
     if (c.has(key))
       c.fail(std::string("'").append(key).append("' is set; only plain text-to-image UNets are supported"));
+  if (c.string("addition_embed_type", "text_time") != "text_time")
+    c.fail("only 'addition_embed_type' \"text_time\" (SDXL) is supported");
   if (c.string("time_embedding_type", "positional") != "positional")
     c.fail("only 'time_embedding_type' \"positional\" is supported");
   if (c.string("resnet_time_scale_shift", "default") != "default")
@@ -153,6 +155,10 @@ Plan unetPlan(const nlohmann::json& json) {
 
   add("time_embed.0.", "time_embedding.linear_1.", kLinear, c0, emb);
   add("time_embed.2.", "time_embedding.linear_2.", kLinear, emb, emb);
+  if (c.has("addition_embed_type")) {
+    add("label_emb.0.0.", "add_embedding.linear_1.", kLinear, c.integer("projection_class_embeddings_input_dim"), emb);
+    add("label_emb.0.2.", "add_embedding.linear_2.", kLinear, emb, emb);
+  }
   add("input_blocks.0.0.", "conv_in.", kConv, c.integer("in_channels", 4), c0, c.integer("conv_in_kernel", 3));
 
   std::size_t slot = 1;  // input_blocks index

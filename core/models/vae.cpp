@@ -18,6 +18,7 @@ VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& whe
   c.layersPerBlock = r.get("layers_per_block", c.layersPerBlock);
   c.normGroups = r.get("norm_num_groups", c.normGroups);
   c.scalingFactor = r.get("scaling_factor", c.scalingFactor);
+  c.forceUpcast = r.get("force_upcast", c.forceUpcast);
   if (r.has("shift_factor")) c.shiftFactor = r.get<double>("shift_factor", 0.0);
   c.useQuantConv = r.get("use_quant_conv", c.useQuantConv);
   c.usePostQuantConv = r.get("use_post_quant_conv", c.usePostQuantConv);

@@ -22,6 +22,9 @@ struct VaeConfig {
   std::optional<double> shiftFactor;
   bool useQuantConv = true, usePostQuantConv = true;
   int sampleSize = 512;
+  // diffusers' force_upcast (default true): pipelines that honour it (SDXL's) decode in fp32 when
+  // the model runs in fp16, where this VAE overflows.
+  bool forceUpcast = true;
 
   static VaeConfig fromJson(const nlohmann::json& json, const std::string& where = "vae/config.json");
   static VaeConfig fromFile(const std::filesystem::path& path);

@@ -46,6 +46,35 @@ BuiltinConfigs builtinConfigs(const std::string& family) {
     c.scheduler["prediction_type"] = "v_prediction";
     return c;
   }
+  if (family == "sdxl") {
+    BuiltinConfigs c;
+    c.unet = {{"sample_size", 128}, {"in_channels", 4}, {"out_channels", 4}, {"block_out_channels", {320, 640, 1280}},
+              {"down_block_types", {"DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"}},
+              {"up_block_types", {"CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"}}, {"layers_per_block", 2},
+              {"attention_head_dim", {5, 10, 20}}, {"transformer_layers_per_block", {1, 2, 10}},
+              {"cross_attention_dim", 2048}, {"norm_num_groups", 32}, {"use_linear_projection", true},
+              {"addition_embed_type", "text_time"}, {"addition_time_embed_dim", 256},
+              {"projection_class_embeddings_input_dim", 2816}};
+    c.vae = vae;
+    c.vae["sample_size"] = 1024;
+    c.vae["scaling_factor"] = 0.13025;
+    c.vae["force_upcast"] = true;
+    // CLIP ViT-L and OpenCLIP ViT-bigG (with its projection); SDXL reads hidden_states[-2] of both.
+    c.textEncoder = {{"architectures", {"CLIPTextModel"}}, {"vocab_size", 49408}, {"hidden_size", 768},
+                     {"intermediate_size", 3072}, {"num_hidden_layers", 12}, {"num_attention_heads", 12},
+                     {"max_position_embeddings", 77}, {"hidden_act", "quick_gelu"}, {"eos_token_id", 2}};
+    c.textEncoder2 = {{"architectures", {"CLIPTextModelWithProjection"}}, {"vocab_size", 49408}, {"hidden_size", 1280},
+                      {"intermediate_size", 5120}, {"num_hidden_layers", 32}, {"num_attention_heads", 20},
+                      {"max_position_embeddings", 77}, {"hidden_act", "gelu"}, {"eos_token_id", 2},
+                      {"projection_dim", 1280}};
+    c.scheduler = schedulerBase;
+    c.scheduler["_class_name"] = "EulerDiscreteScheduler";
+    c.scheduler["interpolation_type"] = "linear";
+    c.scheduler["timestep_spacing"] = "leading";
+    c.scheduler["use_karras_sigmas"] = false;
+    c.scheduler["skip_prk_steps"] = true;  // read when PNDM is chosen instead of the model's Euler
+    return c;
+  }
   throw InvalidArgument("no built-in configuration for model family '" + family + "'");
 }
 

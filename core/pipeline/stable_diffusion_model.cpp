@@ -31,6 +31,30 @@ void adopt(Module& module, const std::map<std::string, torch::Tensor>& weights, 
   for (auto& p : module->parameters()) p.set_requires_grad(false);
 }
 
+// Whether model_index.json names a component (diffusers writes [null, null] for absent ones).
+bool listsComponent(const nlohmann::json& modelIndex, const std::string& name) {
+  if (!modelIndex.contains(name)) return false;
+  const auto& entry = modelIndex[name];
+  return entry.is_array() && !entry.empty() && !entry[0].is_null();
+}
+
+// How the pipeline class turns prompts into UNet conditioning (diffusers' encode_prompt of each class).
+TextConditioningConfig textConditioningFor(const std::string& pipelineClass, const nlohmann::json& modelIndex,
+                                           const std::string& where) {
+  TextConditioningConfig c;
+  if (pipelineClass == "StableDiffusionPipeline") return c;
+  if (pipelineClass == "StableDiffusionXLPipeline") {
+    c.penultimateOfEachEncoder = true;
+    const auto& zeros = modelIndex.contains("force_zeros_for_empty_prompt") ? modelIndex["force_zeros_for_empty_prompt"]
+                                                                            : nlohmann::json(true);
+    if (!zeros.is_boolean()) throw FormatError(where + ": 'force_zeros_for_empty_prompt' must be true or false");
+    c.zerosForEmptyNegative = zeros.get<bool>();
+    return c;
+  }
+  throw FormatError(where + ": pipeline '" + pipelineClass +
+                    "' is not supported (StableDiffusionPipeline or StableDiffusionXLPipeline)");
+}
+
 StableDiffusionModel loadFolder(const fs::path& folder, const LoadOptions& options) {
   const fs::path index = folder / "model_index.json";
   if (!fs::exists(index))
@@ -39,26 +63,42 @@ StableDiffusionModel loadFolder(const fs::path& folder, const LoadOptions& optio
   StableDiffusionModel model;
   model.source = folder;
   model.family = modelIndex.value("_class_name", std::string("StableDiffusionPipeline"));
-  if (model.family != "StableDiffusionPipeline")
-    throw FormatError(index.string() + ": pipeline '" + model.family + "' is not supported yet");
+  model.textConditioning = textConditioningFor(model.family, modelIndex, index.string());
   model.device = options.device;
   model.dtype = options.dtype;
-  model.tokenizer = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / "tokenizer"));
   // CPU fp32 with copied storage: read straight into ordinary memory, page by page.
   const bool copies = options.storage == models::WeightStorage::Copied && options.device.is_cpu();
 
-  model.textEncoder = models::ClipTextModel(models::ClipTextConfig::fromFile(folder / "text_encoder" / "config.json"));
-  adopt(model.textEncoder,
-        models::canonicalClipTextWeights(models::loadComponentWeights(folder / "text_encoder", options.variant, copies)),
-        (folder / "text_encoder").string(), options, copies);
+  auto loadText = [&](const std::string& encoder, const std::string& tokenizer,
+                      std::shared_ptr<text::ClipTokenizer>& tokenizerOut, models::ClipTextModel& encoderOut) {
+    tokenizerOut = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / tokenizer));
+    encoderOut = models::ClipTextModel(models::ClipTextConfig::fromFile(folder / encoder / "config.json"));
+    adopt(encoderOut,
+          models::canonicalClipTextWeights(models::loadComponentWeights(folder / encoder, options.variant, copies)),
+          (folder / encoder).string(), options, copies);
+  };
+  loadText("text_encoder", "tokenizer", model.tokenizer, model.textEncoder);
+  if (listsComponent(modelIndex, "text_encoder_2"))
+    loadText("text_encoder_2", "tokenizer_2", model.tokenizer2, model.textEncoder2);
   model.unet = models::UNet2DConditionModel(models::UNetConfig::fromFile(folder / "unet" / "config.json"));
   adopt(model.unet, models::loadComponentWeights(folder / "unet", options.variant, copies), (folder / "unet").string(),
         options, copies);
   model.vae = models::AutoencoderKL(models::VaeConfig::fromFile(folder / "vae" / "config.json"));
   adopt(model.vae, models::loadComponentWeights(folder / "vae", options.variant, copies), (folder / "vae").string(),
         options, copies);
+  model.vaeUpcastInFp16 = model.textConditioning.penultimateOfEachEncoder && model.vae->config().forceUpcast;
   model.schedulerConfig = sched::SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
+  checkConditioningFits(model, folder.string());
   return model;
+}
+
+const char* familyId(models::CheckpointFamily family) {
+  switch (family) {
+    case models::CheckpointFamily::SD1: return "sd1";
+    case models::CheckpointFamily::SD2: return "sd2";
+    case models::CheckpointFamily::SDXL: return "sdxl";
+  }
+  return "?";
 }
 
 StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& options) {
@@ -69,39 +109,78 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
   std::vector<std::string> keys;
   for (const auto& [name, tensor] : checkpoint) keys.push_back(name);
   const auto family = models::detectFamily(keys, file.string());
+  const bool dualText = family == models::CheckpointFamily::SDXL;
 
-  nlohmann::json unetJson, vaeJson, textJson, schedulerJson;
-  std::shared_ptr<text::ClipTokenizer> tokenizer;
+  models::CheckpointConfigs configs;
+  nlohmann::json schedulerJson;
+  std::shared_ptr<text::ClipTokenizer> tokenizer, tokenizer2;
   if (!options.configFolder.empty()) {
-    unetJson = models::readJsonFile(options.configFolder / "unet" / "config.json");
-    vaeJson = models::readJsonFile(options.configFolder / "vae" / "config.json");
-    textJson = models::readJsonFile(options.configFolder / "text_encoder" / "config.json");
-    schedulerJson = models::readJsonFile(options.configFolder / "scheduler" / "scheduler_config.json");
-    tokenizer = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(options.configFolder / "tokenizer"));
+    const fs::path& folder = options.configFolder;
+    configs.unet = models::readJsonFile(folder / "unet" / "config.json");
+    configs.vae = models::readJsonFile(folder / "vae" / "config.json");
+    configs.textEncoder = models::readJsonFile(folder / "text_encoder" / "config.json");
+    schedulerJson = models::readJsonFile(folder / "scheduler" / "scheduler_config.json");
+    tokenizer = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / "tokenizer"));
+    if (dualText) {
+      configs.textEncoder2 = models::readJsonFile(folder / "text_encoder_2" / "config.json");
+      tokenizer2 = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / "tokenizer_2"));
+    }
   } else {
-    const auto builtin = builtinConfigs(family == models::CheckpointFamily::SD1 ? "sd1" : "sd2");
-    unetJson = builtin.unet, vaeJson = builtin.vae, textJson = builtin.textEncoder, schedulerJson = builtin.scheduler;
-    const fs::path bpe = dataDirectory() / "clip" / "bpe_simple_vocab_16e6.txt.gz";
-    tokenizer = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromOpenClipBpe(
-        bpe, family == models::CheckpointFamily::SD1 ? text::TokenizerSettings::sd1() : text::TokenizerSettings::openClip()));
+    const auto builtin = builtinConfigs(familyId(family));
+    configs = {builtin.unet, builtin.vae, builtin.textEncoder, builtin.textEncoder2};
+    schedulerJson = builtin.scheduler;
   }
-  auto converted = models::convertSingleFile(checkpoint, unetJson, vaeJson, textJson, file.string());
+  const bool builtinConfigsUsed = options.configFolder.empty();
+  models::ConvertedCheckpoint converted;
+  try {
+    converted = models::convertSingleFile(checkpoint, configs, file.string());
+  } catch (const FormatError& e) {
+    if (!builtinConfigsUsed) throw;
+    throw FormatError(std::string(e.what()) + " (the published " + models::familyName(family) +
+                      " configs were assumed; for another shape pass --config-from DIR, a diffusers folder "
+                      "whose configs describe this checkpoint)");
+  }
   if (!converted.ignoredKeys.empty())
     log::info(file.string(), ": ignored ", converted.ignoredKeys.size(), " tensors that are not part of the model");
+  if (builtinConfigsUsed) {  // the shipped CLIP vocabulary, read once the weights are known to fit
+    const fs::path bpe = dataDirectory() / "clip" / "bpe_simple_vocab_16e6.txt.gz";
+    // CLIP pads with its end token, OpenCLIP with "!".
+    auto make = [&](const text::TokenizerSettings& settings) {
+      return std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromOpenClipBpe(bpe, settings));
+    };
+    tokenizer = make(family == models::CheckpointFamily::SD2 ? text::TokenizerSettings::openClip()
+                                                             : text::TokenizerSettings::sd1());
+    if (dualText) tokenizer2 = make(text::TokenizerSettings::openClip());
+  }
 
   StableDiffusionModel model;
   model.source = file;
-  model.family = family == models::CheckpointFamily::SD1 ? "sd1" : "sd2";
+  model.family = familyId(family);
   model.device = options.device;
   model.dtype = options.dtype;
+  // A single SDXL file is StableDiffusionXLPipeline's; its settings come from the config folder's
+  // model_index.json when there is one, else they are the class's defaults.
+  const fs::path index = options.configFolder.empty() ? fs::path() : options.configFolder / "model_index.json";
+  const auto modelIndex = !index.empty() && fs::exists(index) ? models::readJsonFile(index) : nlohmann::json::object();
+  model.textConditioning = textConditioningFor(dualText ? "StableDiffusionXLPipeline" : "StableDiffusionPipeline",
+                                               modelIndex, index.empty() ? file.string() : index.string());
   model.tokenizer = tokenizer;
-  model.textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(textJson, file.string() + " (text encoder config)"));
+  model.textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(configs.textEncoder, file.string() + " (text encoder config)"));
   adopt(model.textEncoder, models::canonicalClipTextWeights(std::move(converted.textEncoder)), file.string() + " (text encoder)", options);
-  model.unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetJson, file.string() + " (UNet config)"));
+  if (dualText) {
+    model.tokenizer2 = tokenizer2;
+    model.textEncoder2 = models::ClipTextModel(
+        models::ClipTextConfig::fromJson(configs.textEncoder2, file.string() + " (text encoder 2 config)"));
+    adopt(model.textEncoder2, models::canonicalClipTextWeights(std::move(converted.textEncoder2)),
+          file.string() + " (text encoder 2)", options);
+  }
+  model.unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(configs.unet, file.string() + " (UNet config)"));
   adopt(model.unet, converted.unet, file.string() + " (UNet)", options);
-  model.vae = models::AutoencoderKL(models::VaeConfig::fromJson(vaeJson, file.string() + " (VAE config)"));
+  model.vae = models::AutoencoderKL(models::VaeConfig::fromJson(configs.vae, file.string() + " (VAE config)"));
   adopt(model.vae, converted.vae, file.string() + " (VAE)", options);
+  model.vaeUpcastInFp16 = dualText && model.vae->config().forceUpcast;
   model.schedulerConfig = sched::SchedulerConfig::fromJson(schedulerJson);
+  checkConditioningFits(model, file.string());
   return model;
 }
 

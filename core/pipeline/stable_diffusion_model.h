@@ -1,7 +1,9 @@
 #pragma once
-// A loaded Stable Diffusion model: tokenizer, text encoder, UNet, VAE and scheduler config, on one
-// device in one dtype. Loaded from a diffusers folder (model_index.json) or, through key mapping, from
-// a single-file SD1.x/SD2.x .safetensors checkpoint. The same code path serves the embedded toy model.
+// A loaded Stable Diffusion model: tokenizer(s), text encoder(s), UNet, VAE and scheduler config, on
+// one device in one dtype. Loaded from a diffusers folder (model_index.json) or, through key mapping,
+// from a single-file SD1.x/SD2.x/SDXL .safetensors checkpoint. The same code path serves the embedded
+// toy model. SDXL is the same structure with a second tokenizer and text encoder and another
+// text-conditioning config; nothing downstream asks which family a model is.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 #include "core/models/clip_text.h"
 #include "core/models/unet.h"
 #include "core/models/vae.h"
+#include "core/pipeline/prompt_conditioning.h"
 #include "core/schedulers/scheduler.h"
 #include "core/text/clip_tokenizer.h"
 
@@ -22,15 +25,21 @@ struct LoadOptions {
   // Mapped: keep weights as views of the files (least memory, instant load, slower CPU compute).
   models::WeightStorage storage = models::WeightStorage::Copied;
   // For single files: a diffusers folder whose configs and tokenizer describe the checkpoint
-  // (by default the built-in SD1.5 / SD2.1 configs and the shipped CLIP vocabulary are used).
+  // (by default the built-in SD1.5 / SD2.1 / SDXL-base configs and the shipped CLIP vocabulary are used).
   std::filesystem::path configFolder;
 };
 
 struct StableDiffusionModel {
   std::filesystem::path source;
-  std::string family;  // "sd1", "sd2" (single files), or the folder's pipeline class
+  std::string family;  // "sd1", "sd2", "sdxl" (single files), or the folder's pipeline class
   std::shared_ptr<text::ClipTokenizer> tokenizer;
   models::ClipTextModel textEncoder{nullptr};
+  // SDXL's second tokenizer and text encoder (OpenCLIP ViT-bigG with projection); null otherwise.
+  std::shared_ptr<text::ClipTokenizer> tokenizer2;
+  models::ClipTextModel textEncoder2{nullptr};
+  TextConditioningConfig textConditioning;
+  // StableDiffusionXLPipeline honours the VAE's force_upcast: in fp16 it decodes in fp32.
+  bool vaeUpcastInFp16 = false;
   models::UNet2DConditionModel unet{nullptr};
   models::AutoencoderKL vae{nullptr};
   sched::SchedulerConfig schedulerConfig;

@@ -1,5 +1,7 @@
 #include "core/pipeline/text_to_image.h"
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -20,18 +22,14 @@ void GenerationRequest::validate(const StableDiffusionModel& model) const {
   if (batch < 1 || batch > 64) throw InvalidArgument("batch must be between 1 and 64, got " + std::to_string(batch));
   if (!(guidanceScale >= 0 && guidanceScale <= 100))
     throw InvalidArgument("guidance scale must be between 0 and 100, got " + std::to_string(guidanceScale));
-  if (clipSkip < 0 || clipSkip >= model.textEncoder->config().layers)
-    throw InvalidArgument("clip skip must be between 0 and " + std::to_string(model.textEncoder->config().layers - 1));
+  int layers = model.textEncoder->config().layers;
+  if (model.textEncoder2) layers = std::min(layers, model.textEncoder2->config().layers);
+  if (clipSkip < 0 || clipSkip >= layers)
+    throw InvalidArgument("clip skip must be between 0 and " + std::to_string(layers - 1));
 }
 
-torch::Tensor TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {
-  const auto tokens = (*model_.tokenizer)(prompt);
-  const auto ids = torch::tensor(tokens.ids, torch::kLong).unsqueeze(0).to(model_.device);
-  const auto out = model_.textEncoder->forward(ids);
-  torch::Tensor embeds = clipSkip == 0
-                             ? out.lastHiddenState
-                             : model_.textEncoder->finalLayerNorm(out.hiddenStates[out.hiddenStates.size() - 1 - clipSkip]);
-  return embeds.to(model_.dtype).repeat({batch, 1, 1});
+PromptConditioning TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {
+  return pipeline::encodePrompt(model_, prompt, clipSkip).repeated(batch);
 }
 
 torch::Tensor TextToImagePipeline::initialNoise(const GenerationRequest& request, at::Generator& generator) const {
@@ -46,7 +44,15 @@ torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
   const auto& config = model_.vae->config();
   auto z = latents / config.scalingFactor;
   if (config.shiftFactor) z = z + *config.shiftFactor;
-  auto images = model_.vae->decode(z.to(model_.dtype));
+  torch::Tensor images;
+  if (model_.vaeUpcastInFp16 && model_.dtype == torch::kFloat16) {
+    // As StableDiffusionXLPipeline does: SDXL's VAE overflows in fp16, so it decodes in fp32.
+    model_.vae->to(torch::kFloat32);
+    images = model_.vae->decode(z.to(torch::kFloat32));
+    model_.vae->to(torch::kFloat16);
+  } else {
+    images = model_.vae->decode(z.to(model_.dtype));
+  }
   return (images.to(torch::kFloat32) / 2 + 0.5).clamp(0, 1).to(torch::kCPU);
 }
 
@@ -58,18 +64,24 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   scheduler->setTimesteps(request.steps);
 
   const bool guided = request.guidanceScale > 1.0;
-  const auto cond = encodePrompt(request.prompt, request.batch, request.clipSkip);
-  torch::Tensor context = cond;
+  const int native = model_.nativeImageSize();
+  auto single = pipeline::encodePrompt(model_, request.prompt, request.clipSkip);
+  single.timeIds = sizeConditioning(model_, request.width > 0 ? request.width : native,
+                                    request.height > 0 ? request.height : native);
+  const auto cond = single.repeated(request.batch);
+  PromptConditioning conditioning = cond;
   models::UNetExtras extras;
   extras.bottleneckHook = hook;
   if (guided) {
-    const auto uncond = encodePrompt(request.negativePrompt, request.batch, request.clipSkip);
-    context = torch::cat({uncond, cond});
+    auto negative = encodeNegativePrompt(model_, request.negativePrompt, single, request.clipSkip);
+    negative.timeIds = single.timeIds;  // diffusers' default: the negative side gets the same size ids
+    conditioning = PromptConditioning::cat(negative.repeated(request.batch), cond);
     extras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
     extras.branches.insert(extras.branches.end(), request.batch, models::GuidanceBranch::Conditional);
   } else {
     extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
   }
+  conditioning.addTo(extras);
 
   auto generator = at::detail::createCPUGenerator(request.seed);
   auto latents = (initialNoise(request, generator) * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
@@ -78,7 +90,7 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     auto input = guided ? torch::cat({latents, latents}) : latents;
     input = scheduler->scaleModelInput(input, i);
     const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
-    auto prediction = model_.unet->forward(input, t, context, extras);
+    auto prediction = model_.unet->forward(input, t, conditioning.context, extras);
     if (guided) {
       const auto parts = prediction.chunk(2);
       prediction = parts[0] + request.guidanceScale * (parts[1] - parts[0]);

@@ -1,5 +1,6 @@
 #pragma once
-// Text-to-image with classifier-free guidance, as diffusers' StableDiffusionPipeline does it, with
+// Text-to-image with classifier-free guidance, as diffusers' StableDiffusionPipeline and
+// StableDiffusionXLPipeline do it (the model's configuration says how prompts condition the UNet), with
 // a per-step callback (progress, cancel, latent preview) and an optional bottleneck hook applied to
 // the UNet's mid-block output (RespoDiff plugs in there).
 #include <cstdint>
@@ -37,8 +38,9 @@ class TextToImagePipeline {
   GenerationResult generate(const GenerationRequest& request, const StepCallback& onStep = {},
                             const models::BottleneckHook& hook = {});
 
-  // [B, 77, D] text embeddings of `prompt` repeated `batch` times.
-  torch::Tensor encodePrompt(const std::string& prompt, int batch, int clipSkip = 0);
+  // The conditioning of `prompt` ([B, 77, D] context, and the pooled embedding where the UNet takes
+  // one) repeated `batch` times.
+  PromptConditioning encodePrompt(const std::string& prompt, int batch, int clipSkip = 0);
   // The initial noise of a request, drawn on the CPU from `generator` (seeded with the request's
   // seed), so the same seed gives the same noise on every device. Stochastic samplers continue to
   // draw from the same generator, as diffusers does.

@@ -11,6 +11,16 @@
 #include "core/schedulers/scheduler.h"
 
 namespace respo::concepts {
+namespace {
+
+// The rows of several conditionings, in order.
+pipeline::PromptConditioning catRows(const std::vector<pipeline::PromptConditioning>& parts) {
+  auto out = parts.front();
+  for (std::size_t i = 1; i < parts.size(); ++i) out = pipeline::PromptConditioning::cat(out, parts[i]);
+  return out;
+}
+
+}  // namespace
 
 void AdamState::update(torch::Tensor& param, const torch::Tensor& grad, double lr) {
   torch::NoGradGuard noGrad;
@@ -53,24 +63,33 @@ ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const Conc
   module_.modelFingerprint = modelFingerprint(model.unet);
 
   torch::NoGradGuard noGrad;
-  pipeline::TextToImagePipeline pipe(model);
-  for (const auto& prompt : settings.neutralPrompts()) neutral_.push_back(pipe.encodePrompt(prompt, 1));
-  for (const auto& prompt : settings.targetPrompts()) target_.push_back(pipe.encodePrompt(prompt, 1));
-  negative_ = pipe.encodePrompt(settings.negativePrompt, 1);
-  empty_ = pipe.encodePrompt("", 1);
+  const auto sizeIds = pipeline::sizeConditioning(model, size, size);
+  auto encode = [&](const std::string& prompt) {
+    auto c = pipeline::encodePrompt(model, prompt);
+    c.timeIds = sizeIds;
+    return c;
+  };
+  for (const auto& prompt : settings.neutralPrompts()) neutral_.push_back(encode(prompt));
+  for (const auto& prompt : settings.targetPrompts()) target_.push_back(encode(prompt));
+  // The unconditional side: as generation makes it from an empty (or given) negative prompt.
+  negative_ = pipeline::encodeNegativePrompt(model, settings.negativePrompt, neutral_.front());
+  negative_.timeIds = sizeIds;
+  empty_ = pipeline::encodeNegativePrompt(model, "", neutral_.front());
+  empty_.timeIds = sizeIds;
   trajectoryScheduler_ = sched::makeScheduler("ddim", model.schedulerConfig);
   trajectoryScheduler_->setTimesteps(settings.trajectorySteps);
   trajectoryTimesteps_ = trajectoryScheduler_->timesteps();
 }
 
-torch::Tensor ConceptTrainer::unet(const torch::Tensor& latents, const torch::Tensor& t, const torch::Tensor& context,
-                                   const torch::Tensor& delta) {
+torch::Tensor ConceptTrainer::unet(const torch::Tensor& latents, const torch::Tensor& t,
+                                   const pipeline::PromptConditioning& cond, const torch::Tensor& delta) {
   models::UNetExtras extras;
+  cond.addTo(extras);
   if (delta.defined())
     extras.bottleneckHook = [&delta](const torch::Tensor& h, const models::BottleneckContext&) {
       return h + delta.to(h.scalar_type());
     };
-  return model_.unet->forward(latents.to(model_.dtype), t, context, extras).to(torch::kFloat32);
+  return model_.unet->forward(latents.to(model_.dtype), t, cond.context, extras).to(torch::kFloat32);
 }
 
 double ConceptTrainer::lossTimestep(int k) const {
@@ -83,7 +102,8 @@ double ConceptTrainer::lossTimestep(int k) const {
 torch::Tensor ConceptTrainer::trajectoryLatent(int k, const torch::Tensor& noise, int prompt) {
   torch::NoGradGuard noGrad;
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
-  const auto context = torch::cat({empty_, neutral_[static_cast<std::size_t>(prompt) % neutral_.size()]});
+  const auto context =
+      pipeline::PromptConditioning::cat(empty_, neutral_[static_cast<std::size_t>(prompt) % neutral_.size()]);
   // The current modules act on the conditional half only.
   const auto delta = torch::cat({torch::zeros_like(module_.ram), module_.ram + module_.sam});
   auto z = noise.to(model_.device, torch::kFloat32);
@@ -102,7 +122,8 @@ StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor&
   if (!prompts.empty() && prompts.size() != ks.size())
     throw InvalidArgument("one prompt index per batch element is needed");
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_.device);
-  std::vector<torch::Tensor> latents, neutrals, targets;
+  std::vector<torch::Tensor> latents;
+  std::vector<pipeline::PromptConditioning> neutrals, targets;
   std::vector<double> times;
   for (int64_t b = 0; b < batch; ++b) {
     const auto j = static_cast<std::size_t>(prompts.empty() ? 0 : prompts[static_cast<std::size_t>(b)]);
@@ -113,13 +134,13 @@ StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor&
   }
   const auto z = torch::cat(latents);
   const auto t = torch::tensor(times, options);
-  const auto neutral = torch::cat(neutrals);
+  const auto neutral = catRows(neutrals);
 
   torch::Tensor target, original;
   {
     torch::NoGradGuard noGrad;
     const auto eps = unet(torch::cat({z, z}), torch::cat({t, t}),
-                          torch::cat({negative_.expand({batch, -1, -1}), torch::cat(targets)}), {})
+                          pipeline::PromptConditioning::cat(negative_.repeated(batch), catRows(targets)), {})
                          .chunk(2);
     target = eps[0] + s.targetGuidance * (eps[1] - eps[0]);
     original = unet(z, t, neutral, {});

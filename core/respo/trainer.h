@@ -5,6 +5,9 @@
 //   L_resp = |eps(z_k, y_neu; h + R) - [eps(z_k, y_neg) + w_tar (eps(z_k, y_tar) - eps(z_k, y_neg))]|^2
 //   (Adam step on R), then
 //   L_sem  = lambda |eps(z_k, y_neu; h + R + S) - eps(z_k, y_neu)|^2   (Adam step on S).
+// Every UNet call carries the model's full prompt conditioning (SDXL: pooled text embeddings and the
+// size ids of the training resolution); an empty y_neg, and the trajectory's unconditional branch,
+// are what generation uses for an empty negative prompt (zeros where the model forces them).
 #include <filesystem>
 #include <functional>
 #include <vector>
@@ -62,15 +65,15 @@ class ConceptTrainer {
   void saveCheckpoint(const std::filesystem::path& path) const;
 
  private:
-  torch::Tensor unet(const torch::Tensor& latents, const torch::Tensor& t, const torch::Tensor& context,
+  torch::Tensor unet(const torch::Tensor& latents, const torch::Tensor& t, const pipeline::PromptConditioning& cond,
                      const torch::Tensor& delta);
   pipeline::StableDiffusionModel& model_;
   ConceptModule module_;
   AdamState ramAdam_, samAdam_;
   std::vector<StepLosses> history_;
   at::Generator generator_;
-  std::vector<torch::Tensor> neutral_, target_;      // per prompt of the lists, [1, 77, D]
-  torch::Tensor negative_, empty_;                    // [1, 77, D]
+  std::vector<pipeline::PromptConditioning> neutral_, target_;  // per prompt of the lists, one row each
+  pipeline::PromptConditioning negative_, empty_;                // one row each
   std::unique_ptr<sched::Scheduler> trajectoryScheduler_;  // DDIM; its step keeps no state
   std::vector<double> trajectoryTimesteps_;
   std::vector<int64_t> latentShape_;

@@ -2,16 +2,20 @@
 
   respo_step_reference.py --model DIR --out FILE.safetensors
 
-On the random-weight SD1-shaped model written by sd_reference.py: the reference init of R and S,
+On a random-weight model written by sd_reference.py (SD1-shaped) or sdxl_reference.py (SDXL-shaped:
+every UNet call also gets the pooled text embeddings and the size ids of the training resolution, and
+the empty prompt is the zero embedding, as StableDiffusionXLPipeline makes it), or the toy model:
+the reference init of R and S,
 given noise and trajectory lengths k, k DDIM steps (50-step schedule, CFG 3, R+S on the conditional
 half), the CFG-guided target, L_resp with an Adam step on R, then L_sem with an Adam step on S.
 Cases: gender (both timestep conventions, batch 1 and 2) and a safety preset.
 """
 import argparse
 import json
+import pathlib
 
 import torch
-from diffusers import DDIMScheduler, StableDiffusionPipeline
+from diffusers import DDIMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline
 from safetensors.torch import save_file
 
 CASES = [
@@ -30,21 +34,54 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    pipe = StableDiffusionPipeline.from_pretrained(args.model, safety_checker=None, feature_extractor=None,
-                                                   requires_safety_checker=False)
+    index = json.loads((pathlib.Path(args.model) / "model_index.json").read_text())
+    xl = index["_class_name"] == "StableDiffusionXLPipeline"
+    if xl:
+        pipe = StableDiffusionXLPipeline.from_pretrained(args.model, add_watermarker=False)
+    else:
+        pipe = StableDiffusionPipeline.from_pretrained(args.model, safety_checker=None, feature_extractor=None,
+                                                       requires_safety_checker=False)
     unet = pipe.unet.eval().requires_grad_(False)
+    side = unet.config.sample_size  # the native latent size; the trainer's default resolution
+    pixels = side * pipe.vae_scale_factor
+
+    class Cond:
+        """Prompt conditioning of one row: the context and, for SDXL, pooled embeds and size ids."""
+        def __init__(self, context, pooled=None):
+            self.context, self.pooled = context, pooled
+
+        def rows(self, n):
+            return Cond(self.context.expand(n, -1, -1), None if self.pooled is None else self.pooled.expand(n, -1))
+
+        def cat(self, other):
+            return Cond(torch.cat([self.context, other.context]),
+                        None if self.pooled is None else torch.cat([self.pooled, other.pooled]))
 
     def embed(prompt):
-        ids = pipe.tokenizer(prompt, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
         with torch.no_grad():
-            return pipe.text_encoder(ids)[0]
+            if xl:
+                context, _, pooled, _ = pipe.encode_prompt(prompt, do_classifier_free_guidance=False)
+                return Cond(context, pooled)
+            ids = pipe.tokenizer(prompt, padding="max_length", max_length=77, truncation=True,
+                                 return_tensors="pt").input_ids
+            return Cond(pipe.text_encoder(ids)[0])
+
+    def embed_negative(prompt, like):
+        # StableDiffusionXLPipeline with force_zeros_for_empty_prompt: an empty negative is zeros.
+        if xl and prompt == "" and pipe.config.force_zeros_for_empty_prompt:
+            return Cond(torch.zeros_like(like.context), torch.zeros_like(like.pooled))
+        return embed(prompt)
 
     delta = {"value": None}
     unet.mid_block.register_forward_hook(lambda m, i, o: o if delta["value"] is None else o + delta["value"])
 
-    def eps(z, t, context, d=None):
+    def eps(z, t, cond, d=None):
         delta["value"] = d
-        out = unet(z, t, encoder_hidden_states=context).sample
+        added = None
+        if xl:
+            ids = torch.tensor([[pixels, pixels, 0, 0, pixels, pixels]], dtype=torch.float32).expand(z.shape[0], -1)
+            added = {"text_embeds": cond.pooled, "time_ids": ids}
+        out = unet(z, t, encoder_hidden_states=cond.context, added_cond_kwargs=added).sample
         delta["value"] = None
         return out
 
@@ -52,16 +89,17 @@ def main() -> None:
     for case in CASES:
         sched = DDIMScheduler.from_config(pipe.scheduler.config)
         sched.set_timesteps(50)
-        # The bottleneck of a 16x16 latent: the last block's channels, halved len-1 times.
+        # The bottleneck of the native latent: the last block's channels, halved len-1 times.
         cfg = unet.config
-        side = 16 // 2 ** (len(cfg.block_out_channels) - 1)
-        h = (cfg.block_out_channels[-1], side, side)
+        h_side = side // 2 ** (len(cfg.block_out_channels) - 1)
+        h = (cfg.block_out_channels[-1], h_side, h_side)
         g = torch.Generator().manual_seed(case["seed"])
         bound = 1 / 10 ** 0.5
         ram = torch.empty(1, *h).uniform_(-bound, bound, generator=g)
         sam = torch.empty(1, *h).uniform_(-bound, bound, generator=g)
-        noise = torch.randn(len(case["ks"]), 4, 16, 16, generator=torch.Generator().manual_seed(case["seed"] + 100))
-        e_empty, e_neu, e_tar, e_neg = embed(""), embed(case["neutral"]), embed(case["target"]), embed(case["negative"])
+        noise = torch.randn(len(case["ks"]), 4, side, side, generator=torch.Generator().manual_seed(case["seed"] + 100))
+        e_neu, e_tar = embed(case["neutral"]), embed(case["target"])
+        e_empty, e_neg = embed_negative("", e_neu), embed_negative(case["negative"], e_neu)
         prefix = case["name"]
         out[f"{prefix}.ram0"], out[f"{prefix}.sam0"], out[f"{prefix}.noise"] = ram.clone(), sam.clone(), noise
 
@@ -72,7 +110,7 @@ def main() -> None:
                 for i in range(k):
                     t = sched.timesteps[i]
                     d = torch.cat([torch.zeros_like(ram), ram + sam])
-                    e = eps(torch.cat([z, z]), t, torch.cat([e_empty, e_neu]), d).chunk(2)
+                    e = eps(torch.cat([z, z]), t, e_empty.cat(e_neu), d).chunk(2)
                     z = sched.step(e[0] + 3.0 * (e[1] - e[0]), t, z).prev_sample
                 zs.append(z)
                 ts.append(float(1000 - 20 * k) if case["convention"] == "reference" else float(sched.timesteps[k]))
@@ -80,18 +118,18 @@ def main() -> None:
         t = torch.tensor(ts)
         n = len(ts)
         with torch.no_grad():
-            e = eps(torch.cat([z, z]), torch.cat([t, t]), torch.cat([e_neg.expand(n, -1, -1), e_tar.expand(n, -1, -1)])).chunk(2)
+            e = eps(torch.cat([z, z]), torch.cat([t, t]), e_neg.rows(n).cat(e_tar.rows(n))).chunk(2)
             target = e[0] + case["w_tar"] * (e[1] - e[0])
-            original = eps(z, t, e_neu.expand(n, -1, -1))
+            original = eps(z, t, e_neu.rows(n))
 
         r = torch.nn.Parameter(ram.clone())
         opt_r = torch.optim.Adam([r], lr=case["ram_lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
-        loss_resp = (eps(z, t, e_neu.expand(n, -1, -1), r) - target).pow(2).mean()
+        loss_resp = (eps(z, t, e_neu.rows(n), r) - target).pow(2).mean()
         loss_resp.backward()
         opt_r.step()
         s = torch.nn.Parameter(sam.clone())
         opt_s = torch.optim.Adam([s], lr=case["sam_lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
-        loss_sem = case["lam"] * (eps(z, t, e_neu.expand(n, -1, -1), r.detach() + s) - original).pow(2).mean()
+        loss_sem = case["lam"] * (eps(z, t, e_neu.rows(n), r.detach() + s) - original).pow(2).mean()
         loss_sem.backward()
         opt_s.step()
         out[f"{prefix}.ram1"], out[f"{prefix}.sam1"] = r.detach().clone(), s.detach().clone()

@@ -46,13 +46,13 @@ VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=
            norm_num_groups=32, sample_size=32)
 
 
-def randomize(module: torch.nn.Module, seed: int) -> None:
+def randomize(module: torch.nn.Module, seed: int, gain: float = 0.5) -> None:
     # diffusers zero-initialises some layers (conv_out, proj_out); random values everywhere make
-    # every weight matter in the comparison.
+    # every weight matter in the comparison. `gain` scales each weight by 1/sqrt(fan-in).
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for _, p in sorted(module.named_parameters()):
-            p.copy_(torch.randn(p.shape, generator=g) * (0.5 / max(1.0, p[0].numel() ** 0.5)) + (
+            p.copy_(torch.randn(p.shape, generator=g) * (gain / max(1.0, p[0].numel() ** 0.5)) + (
                 1.0 if p.dim() == 1 and "norm" in _ and _.endswith("weight") else 0.0))
 
 
@@ -82,15 +82,10 @@ def write_model(out: pathlib.Path, name: str, cfg: dict, bpe: str, seed: int) ->
 
 def write_single_file(out: pathlib.Path, name: str, models: dict) -> None:
     """The same weights as one LDM-layout checkpoint (SD1 key names), for the single-file loader."""
-    import re
     unet, vae, text = models["unet"], models["vae"], models["text"]
     ldm = {"model.diffusion_model." + single_file_reference.unet_to_ldm(k, unet.config): v
            for k, v in unet.state_dict().items()}
-    for k, v in vae.state_dict().items():
-        key = single_file_reference.vae_to_ldm(k, vae.config)
-        if re.search(r"mid\.attn_1\.(q|k|v|proj_out)\.weight$", key):
-            v = v.reshape(*v.shape, 1, 1)
-        ldm["first_stage_model." + key] = v
+    ldm.update(single_file_reference.ldm_vae_state(vae))
     for k, v in text.state_dict().items():
         ldm["cond_stage_model.transformer.text_model." + single_file_reference.strip_text_model(k)] = v
     save_file({k: v.detach().clone().contiguous() for k, v in ldm.items()}, str(out / f"{name}.safetensors"))

@@ -127,6 +127,17 @@ def vae_to_ldm(name: str, cfg: dict) -> str:
     raise KeyError(f"no LDM name for VAE tensor {name}")
 
 
+def ldm_vae_state(vae) -> dict:
+    """AutoencoderKL state dict -> LDM names under first_stage_model. (mid attention as 1x1 convolutions)."""
+    out = {}
+    for k, v in vae.state_dict().items():
+        name = vae_to_ldm(k, vae.config)
+        if re.search(r"mid\.attn_1\.(q|k|v|proj_out)\.weight$", name):
+            v = v.reshape(*v.shape, 1, 1)  # LDM holds these as 1x1 convolutions
+        out["first_stage_model." + name] = v
+    return out
+
+
 def strip_text_model(name: str) -> str:
     return name[len("text_model."):] if name.startswith("text_model.") else name
 
@@ -180,11 +191,7 @@ def build(family: str, spec: dict, out: pathlib.Path, seed: int) -> dict:
     ldm = {}
     for k, v in unet.state_dict().items():
         ldm["model.diffusion_model." + unet_to_ldm(k, unet.config)] = v
-    for k, v in vae.state_dict().items():
-        name = vae_to_ldm(k, vae.config)
-        if re.search(r"mid\.attn_1\.(q|k|v|proj_out)\.weight$", name):
-            v = v.reshape(*v.shape, 1, 1)  # LDM holds these as 1x1 convolutions
-        ldm["first_stage_model." + name] = v
+    ldm.update(ldm_vae_state(vae))
     if family == "sd1":
         for k, v in full_text.state_dict().items():
             ldm["cond_stage_model.transformer.text_model." + strip_text_model(k)] = v

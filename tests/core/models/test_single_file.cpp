@@ -189,7 +189,7 @@ RESPO_TEST(sd2_projections_held_as_1x1_convolutions) {
   expectMatchesFolders("sd2", r.convert(single));
 }
 
-// ---- what is not an SD 1.x / 2.x single file ---------------------------------------------------
+// ---- what is not an SD 1.x / 2.x / XL single file ----------------------------------------------
 
 RESPO_TEST(family_detection) {
   EXPECT(detectFamily(keysOf(reference("sd1").single)) == CheckpointFamily::SD1);
@@ -199,8 +199,14 @@ RESPO_TEST(family_detection) {
       "conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight",
       "conditioner.embedders.1.model.transformer.resblocks.0.attn.in_proj_weight",
       "first_stage_model.encoder.conv_in.weight"};
-  EXPECT_THROWS(detectFamily(sdxl, "sdxl.safetensors"), respo::FormatError, "sdxl.safetensors");
-  EXPECT_THROWS(detectFamily(sdxl), respo::FormatError, "SDXL-style text conditioner (conditioner.embedders.*)");
+  EXPECT(detectFamily(sdxl) == CheckpointFamily::SDXL);
+  // The refiner conditions on OpenCLIP alone (conditioner.embedders.0.model.*).
+  const std::vector<std::string> refiner = {"model.diffusion_model.input_blocks.0.0.weight",
+                                            "conditioner.embedders.0.model.transformer.resblocks.0.attn.in_proj_weight"};
+  EXPECT_THROWS(detectFamily(refiner, "refiner.safetensors"), respo::FormatError, "refiner.safetensors");
+  EXPECT_THROWS(detectFamily(refiner), respo::FormatError, "the SDXL refiner is not supported");
+  EXPECT_THROWS(detectFamily({"conditioner.embedders.0.transformer.text_model.final_layer_norm.weight"}),
+                respo::FormatError, "no UNet tensors");
   EXPECT_THROWS(detectFamily({"foo.weight", "foo.bias", "bar.baz.weight"}), respo::FormatError,
                 "no UNet tensors (model.diffusion_model.*); its 3 tensors are named foo.* (2), bar.baz.* (1)");
   EXPECT_THROWS(detectFamily(keysOf(reference("sd1").unet)), respo::FormatError, "a file of a diffusers folder?");
@@ -212,15 +218,15 @@ RESPO_TEST(family_detection) {
                 respo::FormatError, "both a CLIP");
 }
 
-RESPO_TEST(sdxl_like_checkpoint_is_rejected_by_the_converter) {
+RESPO_TEST(sdxl_conditioner_without_openclip_is_rejected_by_the_converter) {
   const Reference& r = reference("sd1");
   TensorMap sdxl;
   for (const auto& [key, tensor] : r.single) {
     const std::string clip = "cond_stage_model.transformer.";
     sdxl[key.rfind(clip, 0) == 0 ? "conditioner.embedders.0.transformer." + key.substr(clip.size()) : key] = tensor;
   }
-  EXPECT_THROWS(r.convert(sdxl), respo::FormatError, "model.safetensors: not a Stable Diffusion 1.x/2.x");
-  EXPECT_THROWS(r.convert(sdxl), respo::FormatError, "SDXL");
+  EXPECT_THROWS(r.convert(sdxl), respo::FormatError, "model.safetensors: not a Stable Diffusion 1.x/2.x/XL");
+  EXPECT_THROWS(r.convert(sdxl), respo::FormatError, "conditioner.embedders.1.model.*");
 }
 
 // ---- damaged checkpoints and configs that do not fit ----------------------------------------------

@@ -12,6 +12,7 @@
 #include "core/io/safetensors_torch.h"
 #include "core/pipeline/text_to_image.h"
 #include "tests/support/device_options.h"
+#include "tests/support/pipeline_runs.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -43,14 +44,7 @@ void checkRuns(const std::string& name) {
   const auto runs = nlohmann::json::parse(in);
   TextToImagePipeline pipeline(model(name));
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto& run = runs[i];
-    GenerationRequest request;
-    request.prompt = run["prompt"];
-    request.negativePrompt = run["negative"];
-    request.steps = run["steps"];
-    request.guidanceScale = run["cfg"];
-    request.seed = run["seed"];
-    request.scheduler = run["scheduler"];
+    const auto request = respo::testing::requestFromRun(runs[i]);
     const auto images = pipeline.generate(request).images;
     const auto& reference = expected.at("pipe." + std::to_string(i));
     REQUIRE(images.sizes() == reference.sizes());

@@ -14,3 +14,17 @@ add_test(NAME cli_generate_rejects_bad_size
          COMMAND respodiff generate --model ${REF_OUT}/sd/sd1 --prompt x --width 31 --quiet)
 set_tests_properties(cli_generate_rejects_bad_size PROPERTIES LABELS "cli;pipeline" FIXTURES_REQUIRED sd_models
                      WILL_FAIL TRUE)
+# SDXL (two text encoders, added conditioning) against diffusers' StableDiffusionXLPipeline on a small
+# random-weight SDXL-shaped model, and its single-file checkpoint (labels parity, sdxl).
+respodiff_add_reference(NAME reference_sdxl SCRIPT sdxl_reference.py ARGS ${REF_OUT}/sdxl --bpe ${RESPODIFF_CLIP_BPE}
+                        LABELS "parity;sdxl" FIXTURES_SETUP sdxl_models)
+respodiff_add_test(NAME test_sdxl_parity SOURCES core/pipeline/test_sdxl_parity.cpp
+                   LIBS respodiff_core LABELS "parity;sdxl;pipeline" ARGS --dir ${REF_OUT}/sdxl FIXTURES_REQUIRED sdxl_models)
+target_precompile_headers(test_sdxl_parity REUSE_FROM respodiff_core)
+# The command line picks SDXL up from the folder or the single file (with its configs), no flags
+# (test_sdxl_parity shows the two give the same image).
+add_test(NAME cli_generate_sdxl_folder_and_single_file
+         COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
+         "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a doctor' --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl.safetensors --config-from ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a doctor' --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-single.png")
+set_tests_properties(cli_generate_sdxl_folder_and_single_file PROPERTIES LABELS "cli;pipeline;sdxl"
+                     FIXTURES_REQUIRED sdxl_models PASS_REGULAR_EXPRESSION "wrote .*cli-sdxl-single.png")

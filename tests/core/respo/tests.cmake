@@ -6,11 +6,16 @@ respodiff_add_reference(NAME reference_respo_step SCRIPT respo_step_reference.py
 respodiff_add_reference(NAME reference_respo_step_toy SCRIPT respo_step_reference.py
                         ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model --out ${REF_OUT}/respo_step_toy.safetensors
                         LABELS "respo;parity" FIXTURES_SETUP respo_step_toy)
+# And on the SDXL-shaped model, where every UNet call carries pooled text embeddings and size ids.
+respodiff_add_reference(NAME reference_respo_step_sdxl SCRIPT respo_step_reference.py
+                        ARGS --model ${REF_OUT}/sdxl/sdxl --out ${REF_OUT}/respo_step_sdxl.safetensors
+                        LABELS "respo;parity;sdxl" FIXTURES_SETUP respo_step_sdxl FIXTURES_REQUIRED sdxl_models)
 respodiff_add_test(NAME test_concepts SOURCES core/respo/test_concepts.cpp
-                   LIBS respodiff_core LABELS "respo;parity"
+                   LIBS respodiff_core LABELS "respo;parity;sdxl"
                    ARGS --dir ${REF_OUT}/sd --step ${REF_OUT}/respo_step.safetensors
                         --toy-model ${PROJECT_SOURCE_DIR}/resources/toyworld/model --toy-step ${REF_OUT}/respo_step_toy.safetensors
-                   FIXTURES_REQUIRED "sd_models;respo_step;respo_step_toy")
+                        --sdxl-model ${REF_OUT}/sdxl/sdxl --sdxl-step ${REF_OUT}/respo_step_sdxl.safetensors
+                   FIXTURES_REQUIRED "sd_models;respo_step;respo_step_toy;sdxl_models;respo_step_sdxl")
 target_precompile_headers(test_concepts REUSE_FROM respodiff_core)
 add_test(NAME cli_train_concept_then_compare
          COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
@@ -29,3 +34,8 @@ add_test(NAME cli_train_concept_from_a_prompt_list
          "printf 'prompt\\n\"a person, walking\"\\na doctor\\n' > ${CMAKE_BINARY_DIR}/cli-neutral.csv && $<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sd/sd1 --preset gender-woman --steps 2 --trajectory-steps 6 --neutral-list ${CMAKE_BINARY_DIR}/cli-neutral.csv --quiet --out ${CMAKE_BINARY_DIR}/cli-lists.safetensors && $<TARGET_FILE:respodiff> inspect ${CMAKE_BINARY_DIR}/cli-lists.safetensors")
 set_tests_properties(cli_train_concept_from_a_prompt_list PROPERTIES LABELS "respo;cli" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "more_neutral_prompts\t\\[\"a doctor\"\\].*neutral_prompt\ta person, walking")
+add_test(NAME cli_train_concept_on_sdxl_then_compare
+         COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
+         "$<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sdxl/sdxl --preset gender-woman --steps 2 --trajectory-steps 6 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-woman.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a chef' --steps 2 --concept ${CMAKE_BINARY_DIR}/cli-sdxl-woman.safetensors --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-compare.png")
+set_tests_properties(cli_train_concept_on_sdxl_then_compare PROPERTIES LABELS "respo;cli;sdxl" FIXTURES_REQUIRED sdxl_models
+                     PASS_REGULAR_EXPRESSION "wrote .*cli-sdxl-compare.png \\(baseline \\| responsible\\)")
