@@ -72,9 +72,13 @@ torch::Tensor GegluFeedForwardImpl::forward(const torch::Tensor& x) {
 BasicTransformerBlockImpl::BasicTransformerBlockImpl(int64_t dim, int64_t heads, int64_t headDim, int64_t crossDim,
                                                      bool upcast) {
   norm1_ = register_module("norm1", LayerNorm(dim, 1e-5));
-  attn1_ = register_module("attn1", Attention(AttentionOptions{dim, std::nullopt, heads, headDim, false, upcast}));
+  AttentionOptions self;
+  self.queryDim = dim, self.heads = heads, self.headDim = headDim, self.upcast = upcast;
+  auto cross = self;
+  cross.crossDim = crossDim;
+  attn1_ = register_module("attn1", Attention(self));
   norm2_ = register_module("norm2", LayerNorm(dim, 1e-5));
-  attn2_ = register_module("attn2", Attention(AttentionOptions{dim, crossDim, heads, headDim, false, upcast}));
+  attn2_ = register_module("attn2", Attention(cross));
   norm3_ = register_module("norm3", LayerNorm(dim, 1e-5));
   ff_ = register_module("ff", GegluFeedForward(dim));
 }

@@ -70,7 +70,7 @@ class TestWizard : public QObject {
   TrainingWizard* openWizard() {
     window_->openTrainingWizard();
     auto* wizard = window_->trainingWizard();
-    if (wizard) QTest::qWaitForWindowExposed(wizard);
+    if (wizard && !QTest::qWaitForWindowExposed(wizard)) return nullptr;
     return wizard;
   }
 
