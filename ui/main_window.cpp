@@ -270,10 +270,8 @@ void MainWindow::openTrainingWizard() {
 
 void MainWindow::openReport() {
   if (!report_) report_ = new ReportDialog(worker_, this);
-  std::vector<std::filesystem::path> enabled;
-  for (const auto& choice : concepts_->enabledConcepts()) enabled.push_back(choice.file);
   if (!report_->isRunning()) {
-    report_->setConcepts(conceptList_, enabled);
+    report_->setConcepts(conceptList_, concepts_->enabledConcepts());
     report_->setGroups(concepts_->groupOptions());
   }
   report_->show();

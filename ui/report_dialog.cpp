@@ -258,17 +258,25 @@ ReportDialog::~ReportDialog() {
   if (taskId_ != 0) worker_->cancel(taskId_);
 }
 
-void ReportDialog::setConcepts(const ConceptList& concepts, const std::vector<std::filesystem::path>& enabled) {
+void ReportDialog::setConcepts(const ConceptList& concepts, const std::vector<respo::gpu::ConceptChoice>& enabled) {
   // Without a choice from the main window, the boxes checked here stay checked.
-  std::vector<std::filesystem::path> checked = enabled;
-  if (checked.empty())
+  std::vector<std::filesystem::path> checked;
+  if (!enabled.empty()) {
+    strengths_.clear();
+    for (const auto& choice : enabled) checked.push_back(choice.file), strengths_[choice.file] = choice;
+  } else {
     for (int i = 0; i < concepts_->count(); ++i)
       if (concepts_->item(i)->checkState() == Qt::Checked)
         checked.push_back(concepts_->item(i)->data(Qt::UserRole).toString().toStdString());
+  }
   concepts_->clear();
   for (const auto& c : concepts) {
     if (!c.fits) continue;
-    auto* item = new QListWidgetItem(QString::fromStdString(c.settings.name + " (" + c.settings.group + ")"), concepts_);
+    QString text = QString::fromStdString(c.settings.name + " (" + c.settings.group + ")");
+    if (const auto found = strengths_.find(c.file);
+        found != strengths_.end() && (found->second.ramStrength != 1.0 || found->second.samStrength != 1.0))
+      text += tr(" · RAM %1%, SAM %2%").arg(qRound(found->second.ramStrength * 100)).arg(qRound(found->second.samStrength * 100));
+    auto* item = new QListWidgetItem(text, concepts_);
     item->setData(Qt::UserRole, QString::fromStdString(c.file.string()));
     item->setToolTip(QString::fromStdString(c.file.string()));
     const bool on = std::find(checked.begin(), checked.end(), c.file) != checked.end();
@@ -301,7 +309,11 @@ respo::gpu::ReportJob ReportDialog::reportJob() const {
   job.settings.seed = static_cast<std::uint64_t>(seed_->value());
   for (int i = 0; i < concepts_->count(); ++i) {
     const auto* item = concepts_->item(i);
-    if (item->checkState() == Qt::Checked) job.concepts.push_back({item->data(Qt::UserRole).toString().toStdString(), 1.0, 1.0});
+    if (item->checkState() != Qt::Checked) continue;
+    const std::filesystem::path file = item->data(Qt::UserRole).toString().toStdString();
+    // The main window's strengths for its modules; as trained for the others.
+    const auto found = strengths_.find(file);
+    job.concepts.push_back(found != strengths_.end() ? found->second : respo::gpu::ConceptChoice{file, 1.0, 1.0});
   }
   job.clipFolder = clipFolder_->text().trimmed().toStdString();
   job.groups = groups_;

@@ -30,8 +30,9 @@ class ReportDialog : public QDialog {
   explicit ReportDialog(GenerationWorker* worker, QWidget* parent = nullptr);
   ~ReportDialog() override;
 
-  // The modules the dialog offers (those that fit the loaded model), and which start checked.
-  void setConcepts(const ConceptList& concepts, const std::vector<std::filesystem::path>& enabled);
+  // The modules the dialog offers (those that fit the loaded model), and which start checked with
+  // which RAM/SAM strengths (the main window's; empty keeps the dialog's own choice).
+  void setConcepts(const ConceptList& concepts, const std::vector<respo::gpu::ConceptChoice>& enabled);
   // How each fairness group picks its member per image (the main window's choice).
   void setGroups(const std::map<std::string, respo::concepts::GroupOptions>& groups);
   // The job Run starts.
@@ -62,6 +63,7 @@ class ReportDialog : public QDialog {
   int taskId_ = 0;
   std::optional<ReportResult> result_;
   std::map<std::string, respo::concepts::GroupOptions> groups_;
+  std::map<std::filesystem::path, respo::gpu::ConceptChoice> strengths_;  // by module file
   QLabel* groupsLabel_ = nullptr;
 
   QComboBox* promptSet_ = nullptr;

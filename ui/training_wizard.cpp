@@ -225,13 +225,20 @@ void TrainingWizard::buildConceptPage() {
   baseModel_ = new QLineEdit(currentModel_);
   baseModel_->setObjectName("baseModel");
   baseModel_->setToolTip(tr("The module is trained for this model; the main window switches to it when training starts"));
-  auto* browse = new QPushButton(tr("Browse..."));
-  connect(browse, &QPushButton::clicked, this, [this] {
+  auto* browseFolder = new QPushButton(tr("Folder..."));
+  connect(browseFolder, &QPushButton::clicked, this, [this] {
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Base model (a diffusers folder)"), baseModel_->text());
     if (!folder.isEmpty()) baseModel_->setText(folder);
   });
+  auto* browseFile = new QPushButton(tr("File..."));
+  connect(browseFile, &QPushButton::clicked, this, [this] {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Base model (a single-file checkpoint)"), baseModel_->text(),
+                                                      tr("Safetensors checkpoints (*.safetensors)"));
+    if (!file.isEmpty()) baseModel_->setText(file);
+  });
   modelRow->addWidget(baseModel_, 1);
-  modelRow->addWidget(browse);
+  modelRow->addWidget(browseFolder);
+  modelRow->addWidget(browseFile);
   form->addRow(tr("Base model"), modelRow);
   layout->addLayout(form);
 

@@ -22,6 +22,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -293,6 +294,9 @@ class TestWizard : public QObject {
     auto* panel = window_->conceptPanel();
     QVERIFY(panel->setConceptEnabled("a woman", true));
     QVERIFY(panel->setConceptEnabled("a man", true));
+    const auto sliders = window_->findChildren<QSlider*>("ram:a man");
+    QCOMPARE(sliders.size(), 1);
+    sliders.front()->setValue(110);
     auto* policy = window_->findChild<QComboBox*>("policy:gender");
     QVERIFY(policy);
     policy->setCurrentIndex(policy->findData("balanced"));
@@ -301,6 +305,9 @@ class TestWizard : public QObject {
     QVERIFY(dialog->findChild<QLabel*>("reportGroups")->text().contains("gender: balanced"));
     const auto job = dialog->reportJob();
     QCOMPARE(int(job.concepts.size()), 2);
+    // The panel's strengths come along ("a man" at 110% RAM, "a woman" as trained).
+    for (const auto& choice : job.concepts)
+      QCOMPARE(choice.ramStrength, choice.file.filename() == "gender-man.safetensors" ? 1.1 : 1.0);
     QVERIFY(job.groups.at("gender").policy == respo::concepts::FairnessPolicy::BalancedBatch);
     QSignalSpy shown(dialog, &ReportDialog::reportShown);
     QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
