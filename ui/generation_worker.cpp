@@ -90,8 +90,15 @@ bool GenerationWorker::remove(int id) {
 }
 
 void GenerationWorker::cancel(int id) {
+  bool isTask = false;
+  {
+    QMutexLocker lock(&mutex_);
+    const auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
+    isTask = found != queue_.end() && !found->isGeneration();
+  }
   if (remove(id)) {
-    Q_EMIT jobCancelled(id);
+    if (isTask) Q_EMIT taskCancelled(id);  // e.g. a training run waiting behind a generation
+    else Q_EMIT jobCancelled(id);
     return;
   }
   cancelledId_ = id;
@@ -189,20 +196,47 @@ void GenerationWorker::runTask(int id, const std::function<void()>& body) {
   }
 }
 
+bool GenerationWorker::generationWaiting() const {
+  QMutexLocker lock(&mutex_);
+  return queuedGenerationsLocked() > 0;
+}
+
 void GenerationWorker::runTraining(int id, const respo::gpu::TrainingJob& job) {
   runTask(id, [&] {
-    const auto outcome = service().train(job, [&](const respo::gpu::TrainingUpdate& u) {
-      if (cancelledId_.load() == id) return false;
-      TrainingStatus status{u.step, u.total, u.resumedFrom, u.responsibleLoss, u.semanticLoss, u.seconds, u.etaSeconds,
-                            {}, {}, u.history};
-      for (const auto& image : u.baseline) status.baseline.push_back(toQImage(image));
-      for (const auto& image : u.current) status.current.push_back(toQImage(image));
-      Q_EMIT trainingProgressed(id, status);
-      return cancelledId_.load() != id;
-    });
+    // A generation asked for while training runs first: the run stops at its next step (writing its
+    // checkpoint, which resumes exactly), goes back into the queue behind the waiting generations,
+    // and continues after them under the same id.
+    bool yielded = false;
+    std::optional<respo::gpu::TrainingOutcome> outcome;
+    try {
+      outcome = service().train(job, [&](const respo::gpu::TrainingUpdate& u) {
+        if (cancelledId_.load() == id) return false;
+        TrainingStatus status{u.step, u.total, u.resumedFrom, u.responsibleLoss, u.semanticLoss, u.seconds, u.etaSeconds,
+                              {}, {}, u.history};
+        for (const auto& image : u.baseline) status.baseline.push_back(toQImage(image));
+        for (const auto& image : u.current) status.current.push_back(toQImage(image));
+        Q_EMIT trainingProgressed(id, status);
+        if (cancelledId_.load() == id) return false;
+        if (u.step > u.resumedFrom && u.step < u.total && generationWaiting()) yielded = true;
+        return !yielded;
+      });
+    } catch (const respo::Cancelled&) {
+      if (!yielded || cancelledId_.load() == id) throw;
+      auto resumed = job;
+      resumed.resume = true;
+      {
+        QMutexLocker lock(&mutex_);
+        auto at = queue_.begin();
+        while (at != queue_.end() && at->isGeneration()) ++at;
+        queue_.insert(at, Pending{id, resumed});
+      }
+      Q_EMIT trainingYielded(id);
+      QMetaObject::invokeMethod(this, &GenerationWorker::runNext, Qt::QueuedConnection);
+      return;
+    }
     runningId_ = 0;
-    Q_EMIT trainingFinished(id, {QString::fromStdString(outcome.file.string()), outcome.steps, outcome.resumedFrom,
-                                 outcome.seconds, outcome.responsibleLoss, outcome.semanticLoss});
+    Q_EMIT trainingFinished(id, {QString::fromStdString(outcome->file.string()), outcome->steps, outcome->resumedFrom,
+                                 outcome->seconds, outcome->responsibleLoss, outcome->semanticLoss});
     Q_EMIT conceptsChanged(service().concepts());
   });
 }

@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -107,6 +108,8 @@ class GenerationWorker : public QObject {
   void taskCancelled(int id);
   void trainingProgressed(int id, const respo::ui::TrainingStatus& status);
   void trainingFinished(int id, const respo::ui::TrainingResult& result);
+  // The run stepped aside for waiting generations (checkpoint written); it continues after them.
+  void trainingYielded(int id);
   void reportProgressed(int id, int done, int total);
   void reportFinished(int id, const respo::ui::ReportResult& report);
 
@@ -120,6 +123,7 @@ class GenerationWorker : public QObject {
   respo::gpu::GenerationService& service();
   int push(std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job);
   int queuedGenerationsLocked() const;
+  bool generationWaiting() const;
 
   struct Pending {
     int id = 0;

@@ -170,6 +170,9 @@ TrainingWizard::TrainingWizard(GenerationWorker* worker, QString currentModel, Q
 
   connect(worker_, &GenerationWorker::trainingProgressed, this, &TrainingWizard::onProgress);
   connect(worker_, &GenerationWorker::trainingFinished, this, &TrainingWizard::onFinished);
+  connect(worker_, &GenerationWorker::trainingYielded, this, [this](int id) {
+    if (id == taskId_) statusLabel_->setText(tr("Waiting while the main window generates; training continues after it."));
+  });
   connect(worker_, &GenerationWorker::taskCancelled, this, [this](int id) { onEnded(id, {}, false); });
   connect(worker_, &GenerationWorker::taskFailed, this, [this](int id, const QString& m) { onEnded(id, m, true); });
   connect(this, &QWizard::currentIdChanged, this, [this](int) { updateButtons(); });
@@ -366,8 +369,9 @@ void TrainingWizard::buildSettingsPage() {
 void TrainingWizard::buildTrainingPage() {
   auto* page = new QWizardPage;
   page->setTitle(tr("Training"));
-  page->setSubTitle(tr("Runs in the background; the main window stays usable (its generations wait for the run). "
-                       "Pause keeps a checkpoint: resume later, also after closing the app."));
+  page->setSubTitle(tr("Runs in the background; the main window stays usable (a generation asked for meanwhile "
+                       "runs first, then training continues). Pause keeps a checkpoint: resume later, also after "
+                       "closing the app."));
   auto* layout = new QVBoxLayout(page);
   auto* buttons = new QHBoxLayout;
   trainButton_ = new QPushButton(tr("Train"));

@@ -35,6 +35,7 @@
 
 #include "tests/support/studio_testing.h"
 #include "ui/concept_panel.h"
+#include "ui/parameter_form.h"
 #include "ui/main_window.h"
 #include "ui/report_dialog.h"
 #include "ui/training_wizard.h"
@@ -235,6 +236,41 @@ class TestWizard : public QObject {
     QVERIFY(worker->unfinishedTrainings().empty());
     QCOMPARE(list->count(), 0);
     wizard->reject();
+  }
+
+  void aGenerationAskedForDuringTrainingRunsFirst() {
+    auto* wizard = openWizard();
+    wizard->restart();
+    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
+    const int woman = preset->findData("gender-woman");
+    preset->setCurrentIndex(woman);
+    Q_EMIT preset->activated(woman);
+    wizard->findChild<QLineEdit*>("conceptName")->setText("a woman (yield test)");
+    wizard->next();
+    wizard->findChild<QPlainTextEdit*>("targetPrompts")->setPlainText("a woman");
+    wizard->next();
+    wizard->findChild<QSpinBox*>("steps")->setValue(30);
+    wizard->findChild<QSpinBox*>("previewEvery")->setValue(0);
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(TrainingWizard::TrainingPage));
+    auto* worker = window_->worker();
+    QSignalSpy yielded(worker, &respo::ui::GenerationWorker::trainingYielded);
+    QSignalSpy finished(worker, &respo::ui::GenerationWorker::trainingFinished);
+    QTest::mouseClick(wizard->findChild<QPushButton*>("trainButton"), Qt::LeftButton);
+    auto* progress = wizard->findChild<QProgressBar*>("trainingProgress");
+    QVERIFY(QTest::qWaitFor([&] { return progress->value() >= 3; }, kTimeoutMs));
+    // The main window's generation does not wait for the whole run.
+    window_->parameterForm()->setPrompt("a photo of a chef");
+    const auto result = respo::testing::generateByClick(*window_, kTimeoutMs);
+    QCOMPARE(result.baseline.size(), 1);
+    QVERIFY(finished.isEmpty());
+    QCOMPARE(yielded.count(), 1);
+    QVERIFY(wizard->isTraining());
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty(); }, kTimeoutMs));
+    const auto done = finished.front().at(1).value<respo::ui::TrainingResult>();
+    QCOMPARE(done.steps, 30);
+    QVERIFY(done.resumedFrom >= 3 && done.resumedFrom < 30);
+    wizard->accept();
   }
 
   void reportShowsTheTrainedDirection() {
