@@ -17,7 +17,6 @@
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/concept_module.h"
 #include "core/respo/trainer.h"
-#include "core/respo/clip_attribute_reader.h"
 #include "core/respo/fairness_report.h"
 #include "core/respo/prompt_list.h"
 #include "core/toyworld/attribute_reader.h"
@@ -218,9 +217,7 @@ int report(const std::vector<std::string>& args) {
     if (set == "winobias") {
       settings.prompts = report::winoBiasPrompts(1);
     } else if (set == "toyworld") {
-      for (int p = 1; p < toyworld::kProfessionCount; ++p)
-        settings.prompts.push_back(toyworld::applyTemplate(
-            "a photo of {}", toyworld::subjectPhrase(static_cast<toyworld::Profession>(p), std::nullopt, std::nullopt)));
+      settings.prompts = toyworld::professionPrompts();
     } else {
       throw InvalidArgument("unknown --prompt-set '" + set + "' (winobias or toyworld)");
     }
@@ -234,16 +231,8 @@ int report(const std::vector<std::string>& args) {
 
   // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy
   // model by the toy world's classifier.
-  std::unique_ptr<report::AttributeReader> reader;
-  if (auto clip = cl.value("clip")) {
-    reader = report::loadClipReader(*clip);
-  } else if (model.nativeImageSize() == toyworld::kImageSize) {
-    reader = std::make_unique<toyworld::ToyAttributeReader>(
-        toyworld::loadClassifier(cl.value("classifier").value_or((data / "classifier.safetensors").string())));
-  } else {
-    throw InvalidArgument("reading attributes off this model's images needs a CLIP model: --clip DIR (a transformers "
-                          "CLIP folder such as clip-vit-base-patch32, with its tokenizer)");
-  }
+  const auto reader = toyworld::attributeReaderFor(model, cl.value("clip").value_or(""),
+                                                   cl.value("classifier").value_or((data / "classifier.safetensors").string()));
   const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet), settings.seed);
   const bool quiet = cl.has("quiet");
   const auto result = report::fairnessReport(model, *reader, composition, settings, [&](int done, int total) {

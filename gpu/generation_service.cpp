@@ -301,15 +301,16 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
   preview.steps = job.previewSteps;
   preview.width = preview.height = trainer.module().settings.resolution;
   auto render = [&](bool withModule) {
+    // One module alone is one member of its group: every image gets it, whatever the seed.
+    models::BottleneckHook hook;
+    if (withModule) {
+      auto current = std::make_shared<const concepts::ConceptModule>(trainer.module());
+      const auto composition = concepts::groupConcepts({{current, 1.0, 1.0}}, 0, {});
+      hook = concepts::makeConceptHook(concepts::composeDeltas(composition, 1, current->hShape()).perImage);
+    }
     std::vector<io::RgbImage> images;
     for (const auto seed : job.previewSeeds) {
       preview.seed = seed;
-      models::BottleneckHook hook;
-      if (withModule) {
-        auto current = std::make_shared<const concepts::ConceptModule>(trainer.module());
-        const auto composition = concepts::groupConcepts({{current, 1.0, 1.0}}, seed, {});
-        hook = concepts::makeConceptHook(concepts::composeDeltas(composition, 1, current->hShape()).perImage);
-      }
       auto rgb = pipe.generate(preview, {}, hook).rgb;
       images.push_back(std::move(rgb.front()));
     }
@@ -351,18 +352,13 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
 report::FairnessReport GenerationService::report(const ReportJob& job, const ReportObserver& onProgress) {
   auto& model = state_->requireModel();
   std::unique_ptr<report::AttributeReader> reader;
-  if (!job.clipFolder.empty()) {
-    reader = report::loadClipReader(job.clipFolder);
-  } else {
 #if RESPODIFF_HAS_TOYWORLD
-    const auto classifier = pipeline::dataDirectory() / "toyworld" / "classifier.safetensors";
-    if (model.nativeImageSize() == toyworld::kImageSize && fs::exists(classifier))
-      reader = std::make_unique<toyworld::ToyAttributeReader>(toyworld::loadClassifier(classifier));
+  reader = toyworld::attributeReaderFor(model, job.clipFolder, pipeline::dataDirectory() / "toyworld" / "classifier.safetensors");
+#else
+  if (job.clipFolder.empty())
+    throw InvalidArgument("reading attributes off generated images needs a CLIP model folder in this build");
+  reader = report::loadClipReader(job.clipFolder);
 #endif
-    if (!reader)
-      throw InvalidArgument("reading attributes off this model's images needs a CLIP model: choose a transformers CLIP "
-                            "folder (such as clip-vit-base-patch32, with its tokenizer files)");
-  }
   const auto composition = state_->composition(job.concepts, job.settings.seed, job.groups);
   return report::fairnessReport(model, *reader, composition, job.settings, onProgress);
 }
@@ -370,11 +366,7 @@ report::FairnessReport GenerationService::report(const ReportJob& job, const Rep
 std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService::builtInPromptSets() {
   std::vector<std::pair<std::string, std::vector<std::string>>> sets;
 #if RESPODIFF_HAS_TOYWORLD
-  std::vector<std::string> toy;
-  for (int p = 1; p < toyworld::kProfessionCount; ++p)
-    toy.push_back(toyworld::applyTemplate(
-        "a photo of {}", toyworld::subjectPhrase(static_cast<toyworld::Profession>(p), std::nullopt, std::nullopt)));
-  sets.emplace_back("Toy-world professions", std::move(toy));
+  sets.emplace_back("Toy-world professions", toyworld::professionPrompts());
 #endif
   const auto all = report::winoBiasPrompts(5);
   const auto count = report::winoBiasProfessions().size();

@@ -76,29 +76,27 @@ std::vector<respo::gpu::UnfinishedTraining> GenerationWorker::unfinishedTraining
   return respo::gpu::GenerationService::unfinishedTrainings(conceptFolders());
 }
 
-bool GenerationWorker::remove(int id) {
+std::optional<GenerationWorker::Pending> GenerationWorker::take(int id) {
+  std::optional<Pending> taken;
   int queued = 0;
   {
     QMutexLocker lock(&mutex_);
     const auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
-    if (found == queue_.end()) return false;
+    if (found == queue_.end()) return std::nullopt;
+    taken = std::move(*found);
     queue_.erase(found);
     queued = queuedGenerationsLocked();
   }
   Q_EMIT queueChanged(queued);
-  return true;
+  return taken;
 }
 
+bool GenerationWorker::remove(int id) { return take(id).has_value(); }
+
 void GenerationWorker::cancel(int id) {
-  bool isTask = false;
-  {
-    QMutexLocker lock(&mutex_);
-    const auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
-    isTask = found != queue_.end() && !found->isGeneration();
-  }
-  if (remove(id)) {
-    if (isTask) Q_EMIT taskCancelled(id);  // e.g. a training run waiting behind a generation
-    else Q_EMIT jobCancelled(id);
+  if (const auto taken = take(id)) {
+    if (taken->isGeneration()) Q_EMIT jobCancelled(id);
+    else Q_EMIT taskCancelled(id);  // e.g. a training run waiting behind a generation
     return;
   }
   cancelledId_ = id;

@@ -130,6 +130,8 @@ class GenerationWorker : public QObject {
     std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job;
     bool isGeneration() const { return job.index() == 0; }
   };
+  // Takes a job or task out of the queue before it starts (nullopt when it is not queued).
+  std::optional<Pending> take(int id);
   mutable QMutex mutex_;
   std::deque<Pending> queue_;
   int nextId_ = 1;

@@ -3,8 +3,19 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/respo/clip_attribute_reader.h"
 
 namespace respo::toyworld {
+
+std::unique_ptr<report::AttributeReader> attributeReaderFor(const pipeline::StableDiffusionModel& model,
+                                                            const std::filesystem::path& clipFolder,
+                                                            const std::filesystem::path& classifier) {
+  if (!clipFolder.empty()) return report::loadClipReader(clipFolder);
+  if (model.nativeImageSize() == kImageSize)
+    return std::make_unique<ToyAttributeReader>(loadClassifier(classifier));
+  throw InvalidArgument("reading attributes off this model's images needs a CLIP model: a transformers CLIP folder "
+                        "(such as clip-vit-base-patch32, with its tokenizer files)");
+}
 
 std::vector<std::string> ToyAttributeReader::attributes() const { return {"gender", "skin tone"}; }
 

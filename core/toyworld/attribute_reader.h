@@ -5,6 +5,9 @@
 #include "core/respo/fairness_report.h"
 #include "core/toyworld/classifier.h"
 
+#include <filesystem>
+#include <memory>
+
 namespace respo::toyworld {
 
 class ToyAttributeReader : public report::AttributeReader {
@@ -18,6 +21,13 @@ class ToyAttributeReader : public report::AttributeReader {
  private:
   AttributeClassifier classifier_;
 };
+
+// The report's reader for `model`: CLIP zero-shot from `clipFolder` when one is given, else the toy
+// world's classifier (the file `classifier`), which reads only the toy model's images. Throws
+// InvalidArgument, saying a CLIP model is needed, for other models without one.
+std::unique_ptr<report::AttributeReader> attributeReaderFor(const pipeline::StableDiffusionModel& model,
+                                                            const std::filesystem::path& clipFolder,
+                                                            const std::filesystem::path& classifier);
 
 // The profession a prompt names (the longest name found), if any.
 std::optional<Profession> professionInPrompt(const std::string& prompt);

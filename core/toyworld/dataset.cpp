@@ -99,6 +99,13 @@ std::string subjectPhrase(Profession p, std::optional<Gender> gender, std::optio
   return out;
 }
 
+std::vector<std::string> professionPrompts() {
+  std::vector<std::string> prompts;
+  for (int p = 1; p < kProfessionCount; ++p)
+    prompts.push_back(applyTemplate("a photo of {}", subjectPhrase(static_cast<Profession>(p), std::nullopt, std::nullopt)));
+  return prompts;
+}
+
 Sample drawSample(std::mt19937_64& rng, const DatasetOptions& options) {
   // Draws happen in a fixed order and all through rng, so a seed fixes the whole dataset.
   static const WorldBias bias;

@@ -84,6 +84,8 @@ Sample drawSample(std::mt19937_64& rng, const DatasetOptions& options = {});
 // "a doctor" or "a dark-skinned female nurse". The evaluation uses the same templates.
 const std::vector<std::string>& captionTemplates();
 std::string subjectPhrase(Profession p, std::optional<Gender> gender, std::optional<SkinTone> skin);
+// "a photo of a doctor", ...: one prompt per profession (not "person"), naming no attribute.
+std::vector<std::string> professionPrompts();
 std::string applyTemplate(std::string_view templ, std::string_view subject);
 
 }  // namespace respo::toyworld
