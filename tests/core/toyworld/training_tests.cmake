@@ -36,3 +36,11 @@ add_test(NAME eval_toyworld_quick
 set_tests_properties(eval_toyworld_quick PROPERTIES LABELS toyworld TIMEOUT 600 FIXTURES_SETUP eval_quick)
 respodiff_add_reference(NAME eval_toyworld_quick_bounds SCRIPT check_eval.py
                         ARGS ${CMAKE_BINARY_DIR}/eval-quick.json LABELS toyworld FIXTURES_REQUIRED eval_quick)
+
+# How much of each attribute passes through the bottleneck, where RespoDiff acts (docs/toyworld.md):
+# the shipped folder sampled by diffusers, the images read by the toy classifier. It fails when an
+# explicit prompt no longer draws its attribute, or with --min-transfer when too little passes.
+respodiff_add_reference(NAME toyworld_bottleneck_swap SCRIPT bottleneck_swap.py
+                        ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model
+                             --classifier ${PROJECT_SOURCE_DIR}/resources/toyworld/classifier.safetensors --n 8
+                        LABELS "toyworld;parity")
