@@ -99,10 +99,9 @@ int toyworldClassifier(const std::vector<std::string>& args) {
 
 // The default concept modules of the toy model: each one a RespoDiff run with the reference
 // procedure and preset, prompts in the toy world's words, "a person" as the neutral prompt (the
-// evaluation's professions stay unseen). The gender modules get 2,000 steps: at 400 they move "a
-// person" but carry over weakly to strongly gendered professions. (Safety modules trained from
-// unsafe-leaning generic prompts, e.g. "a bloody person" steered to "a person", were tried and
-// measured worse: they cost profession accuracy and barely lower the unsafe rate; see README.)
+// evaluation's professions stay unseen). 400 steps each: since text reaches the toy UNet only through
+// its bottleneck, that is enough for the gender modules too (the first toy model needed 2,000 and
+// still fell short; docs/toyworld.md).
 struct DefaultConcept {
   const char* file;
   const char* preset;  // the reference preset whose learning rates and guidance it takes
@@ -113,8 +112,8 @@ struct DefaultConcept {
   int steps;
 };
 constexpr DefaultConcept kDefaultConcepts[] = {
-    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", "", 2000},
-    {"gender-man", "gender-man", "a man", "gender", "a man", "", 2000},
+    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", "", 400},
+    {"gender-man", "gender-man", "a man", "gender", "a man", "", 400},
     {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", "", 400},
     {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", "", 400},
     {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", "", 400},

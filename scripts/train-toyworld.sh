@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains everything the embedded default model ships, from a seed, on this machine's CPU:
 # the SD-architecture model, the attribute classifier and the default concept modules, then runs
-# the full evaluation. About 1.5 hours on 2 cores. Never part of CI.
+# the full evaluation. About 1.3 hours on 2 cores. Never part of CI.
 #   scripts/train-toyworld.sh [OUT_DIR] [SEED]     (default: a fresh folder beside resources/toyworld)
 # Each stage resumes from its checkpoints when run again with the same OUT_DIR.
 set -euo pipefail

@@ -28,16 +28,21 @@ ToyModelConfigs toyModelConfigs() {
            {"act_fn", "silu"},
            {"sample_size", 64},
            {"scaling_factor", 1.0}};  // replaced by 1/std of the training latents
-  // Text conditions the 8x8 level and the mid block only: attention at 16x16 doubled the cost of a
-  // training step (1.3 s -> 0.5 s per 64 latents at these widths) and the toy world's attributes are
-  // global. One image, 25 DDIM steps with CFG, is ~0.4 s of UNet time on one core.
+  // Text conditions the mid block only, at 8x8. RespoDiff acts on the mid block's output (the
+  // bottleneck) and can steer only what passes through there. With cross-attention in the 8x8 down
+  // and up blocks as well (the first shipped model), gender arrived through the 8x8 skip connection
+  // and blood and knives through the 8x8 up block: replacing the whole bottleneck by that of "a photo
+  // of a female firefighter" turned 4 of 32 firefighters into women, and that of "a photo of a chef"
+  // removed no blood from "a photo of a bloody chef" (docs/toyworld.md). A 4x4 bottleneck as the only
+  // way in for text was tried next and drew skin tones poorly (35% on skin-explicit prompts).
   c.unet = {{"_class_name", "UNet2DConditionModel"},
             {"sample_size", 16},
             {"in_channels", 4},
             {"out_channels", 4},
-            {"block_out_channels", {48, 96, 96}},
-            {"down_block_types", {"DownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"}},
-            {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"}},
+            {"block_out_channels", {48, 96}},
+            {"down_block_types", {"DownBlock2D", "DownBlock2D"}},
+            {"up_block_types", {"UpBlock2D", "UpBlock2D"}},
+            {"transformer_layers_per_block", {1, 2}},
             {"mid_block_type", "UNetMidBlock2DCrossAttn"},
             {"layers_per_block", 1},
             {"attention_head_dim", 4},

@@ -17,7 +17,7 @@ struct ToyModelConfigs {
   nlohmann::json unet, vae, textEncoder, scheduler;
 };
 
-// 64x64 images, a 16x16x4 latent (VAE factor 4), a 96x4x4 bottleneck.
+// 64x64 images, a 16x16x4 latent (VAE factor 4), a 96x8x8 bottleneck, the only place text enters the UNet.
 ToyModelConfigs toyModelConfigs();
 
 // A model with freshly initialised weights (PyTorch's default initialisation from `seed`), in fp32

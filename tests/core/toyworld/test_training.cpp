@@ -61,7 +61,7 @@ RESPO_TEST(the_toy_folder_loads_through_the_sd_loader_and_generates) {
   EXPECT(!fs::exists(dir / "toy.tmp-write"));
   auto loaded = pipeline::loadStableDiffusion(dir / "toy");
   EXPECT_EQ(loaded.nativeImageSize(), kImageSize);
-  EXPECT_EQ(loaded.unet->bottleneckShape(16, 16), (std::vector<int64_t>{96, 4, 4}));
+  EXPECT_EQ(loaded.unet->bottleneckShape(16, 16), (std::vector<int64_t>{96, 8, 8}));
   EXPECT_EQ(maxDifference(*model.unet, *loaded.unet), 0.0);
   EXPECT_EQ(maxDifference(*model.textEncoder, *loaded.textEncoder), 0.0);
   EXPECT_EQ(maxDifference(*model.vae, *loaded.vae), 0.0);

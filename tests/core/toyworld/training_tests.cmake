@@ -39,8 +39,8 @@ respodiff_add_reference(NAME eval_toyworld_quick_bounds SCRIPT check_eval.py
 
 # How much of each attribute passes through the bottleneck, where RespoDiff acts (docs/toyworld.md):
 # the shipped folder sampled by diffusers, the images read by the toy classifier. It fails when an
-# explicit prompt no longer draws its attribute, or with --min-transfer when too little passes.
+# explicit prompt no longer draws its attribute or when less than 70% of its effect passes.
 respodiff_add_reference(NAME toyworld_bottleneck_swap SCRIPT bottleneck_swap.py
                         ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model
-                             --classifier ${PROJECT_SOURCE_DIR}/resources/toyworld/classifier.safetensors --n 8
+                             --classifier ${PROJECT_SOURCE_DIR}/resources/toyworld/classifier.safetensors --n 8 --min-transfer 0.7
                         LABELS "toyworld;parity")
