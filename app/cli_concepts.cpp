@@ -99,6 +99,9 @@ int trainConcept(const std::vector<std::string>& args) {
   }, checkpoints);
   if (!quiet) std::fprintf(stderr, "\n");
   c::saveConcept(out, module);
+  // The module is saved; its checkpoint would only sit beside it looking like a second module.
+  std::error_code ignored;
+  std::filesystem::remove(checkpoints.path, ignored);
   std::cout << "wrote " << out.string() << " (" << module.settings.name << ", " << module.stepsDone << " steps, L_resp "
             << module.lastResponsibleLoss << ", L_sem " << module.lastSemanticLoss << ")\n";
   return 0;

@@ -15,6 +15,7 @@
 #include "core/common/log.h"
 #include "core/io/atomic_file.h"
 #include "core/pipeline/stable_diffusion_model.h"
+#include "core/respo/concept_library.h"
 #include "core/respo/concept_module.h"
 #include "core/respo/trainer.h"
 #include "core/respo/fairness_report.h"
@@ -172,11 +173,11 @@ int evaluate(const std::vector<std::string>& args) {
   auto classifier = toyworld::loadClassifier(cl.value("classifier").value_or((data / "classifier.safetensors").string()));
   const std::filesystem::path conceptFolder = cl.value("concepts").value_or((data / "concepts").string());
   toyworld::EvaluationConcepts used;
-  for (const auto& entry : std::filesystem::directory_iterator(conceptFolder)) {
-    if (entry.path().extension() != ".safetensors") continue;
-    auto module = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(entry.path()));
+  if (!std::filesystem::is_directory(conceptFolder)) throw InvalidArgument(conceptFolder.string() + " is not a folder");
+  for (const auto& file : concepts::conceptFiles(conceptFolder)) {
+    auto module = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(file));
     if (module->modelFingerprint != concepts::modelFingerprint(model.unet))
-      throw InvalidArgument(entry.path().string() + " was trained on another model");
+      throw InvalidArgument(file.string() + " was trained on another model");
     const auto& g = module->settings.group;
     if (module->settings.kind == concepts::ConceptKind::Safety) used.safety.push_back(module);
     else if (g == "gender") used.gender.push_back(module);

@@ -20,17 +20,23 @@ std::vector<fs::path> ConceptLibrary::defaultFolders() {
   return folders;
 }
 
+std::vector<fs::path> conceptFiles(const fs::path& folder) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  if (!fs::is_directory(folder, error)) return files;
+  for (const auto& entry : fs::directory_iterator(folder, error)) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() == ".safetensors" && name.find(".checkpoint.") == std::string::npos)
+      files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 ConceptLibrary ConceptLibrary::scan(const std::vector<fs::path>& folders) {
   ConceptLibrary library;
   for (const auto& folder : folders) {
-    std::error_code error;
-    if (!fs::is_directory(folder, error)) continue;
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(folder, error))
-      if (entry.path().extension() == ".safetensors" && entry.path().string().find(".checkpoint.") == std::string::npos)
-        files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
+    for (const auto& file : conceptFiles(folder)) {
       try {
         const auto module = loadConcept(file);
         library.entries_.push_back({file, module.settings, module.modelFingerprint, module.hShape()});

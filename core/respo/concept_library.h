@@ -18,6 +18,10 @@ struct LibraryEntry {
   std::vector<int64_t> hShape;
 };
 
+// The concept modules in one folder, sorted: every .safetensors except training checkpoints
+// (*.checkpoint.safetensors). A missing folder has none.
+std::vector<std::filesystem::path> conceptFiles(const std::filesystem::path& folder);
+
 class ConceptLibrary {
  public:
   // The user's folder first, then the shipped one.

@@ -108,6 +108,11 @@ RESPO_TEST(the_library_finds_modules_by_group_and_name) {
   save(shipped / "man.safetensors", "a man", "model-a");
   save(shipped / "man-b.safetensors", "a man", "model-b");
   io::writeTextFileAtomically(shipped / "junk.safetensors", "not a safetensors file");
+  // A training checkpoint holds a module too, but it is not one to list or apply twice.
+  save(shipped / "man.safetensors.checkpoint.safetensors", "a man", "model-a");
+  EXPECT_EQ(conceptFiles(shipped), (std::vector<fs::path>{shipped / "junk.safetensors", shipped / "man-b.safetensors",
+                                                          shipped / "man.safetensors", shipped / "woman.safetensors"}));
+  EXPECT(conceptFiles(scratch() / "no-such-folder").empty());
   const auto library = ConceptLibrary::scan({user, shipped, scratch() / "no-such-folder"});
   EXPECT_EQ(library.entries().size(), std::size_t{4});
   EXPECT_EQ(library.problems().size(), std::size_t{1});

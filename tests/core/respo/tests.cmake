@@ -19,7 +19,7 @@ respodiff_add_test(NAME test_concepts SOURCES core/respo/test_concepts.cpp
 target_precompile_headers(test_concepts REUSE_FROM respodiff_core)
 add_test(NAME cli_train_concept_then_compare
          COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_LOG=warn sh -c
-         "$<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sd/sd1 --preset violence --steps 2 --trajectory-steps 6 --quiet --out ${CMAKE_BINARY_DIR}/cli-violence.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a photo of a chef' --steps 3 --concept ${CMAKE_BINARY_DIR}/cli-violence.safetensors --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-compare.png")
+         "$<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sd/sd1 --preset violence --steps 2 --trajectory-steps 6 --checkpoint-every 1 --quiet --out ${CMAKE_BINARY_DIR}/cli-violence.safetensors && test ! -e ${CMAKE_BINARY_DIR}/cli-violence.safetensors.checkpoint.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a photo of a chef' --steps 3 --concept ${CMAKE_BINARY_DIR}/cli-violence.safetensors --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-compare.png")
 set_tests_properties(cli_train_concept_then_compare PROPERTIES LABELS "respo;cli" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "wrote .*cli-compare.png \\(baseline \\| responsible\\)")
 add_test(NAME cli_concept_from_another_model_is_refused
