@@ -76,6 +76,16 @@ class TestWizard : public QObject {
     return wizard;
   }
 
+  // Picks a preset in the combo box the way a click does; false when the preset is not listed.
+  static bool choosePreset(TrainingWizard* wizard, const char* name) {
+    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
+    const int index = preset->findData(name);
+    if (index <= 0) return false;
+    preset->setCurrentIndex(index);
+    Q_EMIT preset->activated(index);
+    return true;
+  }
+
  private Q_SLOTS:
   void initTestCase() {
     QVERIFY(home_.isValid());
@@ -111,11 +121,7 @@ class TestWizard : public QObject {
     auto* wizard = openWizard();
     QVERIFY(wizard);
     wizard->restart();
-    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
-    const int man = preset->findData("gender-man");
-    QVERIFY(man > 0);
-    preset->setCurrentIndex(man);
-    Q_EMIT preset->activated(man);
+    QVERIFY(choosePreset(wizard, "gender-man"));
     QVERIFY(wizard->findChild<QRadioButton*>("fairnessRadio")->isChecked());
     auto* name = wizard->findChild<QLineEdit*>("conceptName");
     name->clear();
@@ -208,10 +214,7 @@ class TestWizard : public QObject {
   void discardingAnUnfinishedRunDeletesItsCheckpoint() {
     auto* wizard = openWizard();
     wizard->restart();
-    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
-    const int violence = preset->findData("violence");
-    preset->setCurrentIndex(violence);
-    Q_EMIT preset->activated(violence);
+    QVERIFY(choosePreset(wizard, "violence"));
     QVERIFY(wizard->findChild<QRadioButton*>("safetyRadio")->isChecked());
     QCOMPARE(wizard->settings().group, std::string("safety"));
     QCOMPARE(wizard->settings().negativePrompt, std::string("violence"));
@@ -241,10 +244,7 @@ class TestWizard : public QObject {
   void aGenerationAskedForDuringTrainingRunsFirst() {
     auto* wizard = openWizard();
     wizard->restart();
-    auto* preset = wizard->findChild<QComboBox*>("presetCombo");
-    const int woman = preset->findData("gender-woman");
-    preset->setCurrentIndex(woman);
-    Q_EMIT preset->activated(woman);
+    QVERIFY(choosePreset(wizard, "gender-woman"));
     wizard->findChild<QLineEdit*>("conceptName")->setText("a woman (yield test)");
     wizard->next();
     wizard->findChild<QPlainTextEdit*>("targetPrompts")->setPlainText("a woman");
