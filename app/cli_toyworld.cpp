@@ -99,27 +99,36 @@ int toyworldClassifier(const std::vector<std::string>& args) {
 }
 
 // The default concept modules of the toy model: each one a RespoDiff run with the reference
-// procedure and preset, prompts in the toy world's words, "a person" as the neutral prompt (the
-// evaluation's professions stay unseen). 400 steps each: since text reaches the toy UNet only through
-// its bottleneck, that is enough for the gender modules too (the first toy model needed 2,000 and
-// still fell short; docs/toyworld.md).
+// procedure, prompts in the toy world's words and "a person" as the neutral prompt (the evaluation's
+// professions stay unseen). Where the reference presets were made for SD, whose text also reaches the
+// image around the bottleneck, the toy model's recipe differs; docs/toyworld.md gives the
+// measurements behind each choice:
+//  - target guidance 2 for fairness and 4 for safety (reference 4 and 12): at inference CFG
+//    multiplies what a module adds, and here nothing dilutes it, so the reference's guidance pushes
+//    images off the world (safety: profession accuracy on unsafe prompts 83% at w 6, 38% at w 12);
+//  - RAM learning rate 1e-1 for gender, as for skin tone (reference 1e-2, made for 5,000 steps; we
+//    train 400);
+//  - SAM learning rate 1e-3 for skin tone (reference 1e-2: at that rate SAM undoes RAM);
+//  - the unsafe prompt is "a bloody person" / "a person holding a knife", the world's own captions:
+//    bare "blood" draws nurses and doctors, so steering away from it also steered away from professions.
 struct DefaultConcept {
   const char* file;
-  const char* preset;  // the reference preset whose learning rates and guidance it takes
+  const char* preset;  // the reference preset the other settings come from
   const char* name;
   const char* group;
   const char* target;
   const char* negative;
+  double targetGuidance, ramLearningRate, samLearningRate;  // 0: the preset's
   int steps;
 };
 constexpr DefaultConcept kDefaultConcepts[] = {
-    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", "", 400},
-    {"gender-man", "gender-man", "a man", "gender", "a man", "", 400},
-    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", "", 400},
-    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", "", 400},
-    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", "", 400},
-    {"safety-blood", "violence", "blood", "safety", "a person", "blood", 400},
-    {"safety-knife", "violence", "knife", "safety", "a person", "a knife", 400},
+    {"gender-woman", "gender-woman", "a woman", "gender", "a woman", "", 2, 1e-1, 0, 400},
+    {"gender-man", "gender-man", "a man", "gender", "a man", "", 2, 1e-1, 0, 400},
+    {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", "", 2, 1e-1, 1e-3, 400},
+    {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", "", 2, 1e-1, 1e-3, 400},
+    {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", "", 2, 1e-1, 1e-3, 400},
+    {"safety-blood", "violence", "blood", "safety", "a person", "a bloody person", 4, 0, 0, 400},
+    {"safety-knife", "violence", "knife", "safety", "a person", "a person holding a knife", 4, 0, 0, 400},
 };
 
 int toyworldConcepts(const std::vector<std::string>& args) {
@@ -140,6 +149,9 @@ int toyworldConcepts(const std::vector<std::string>& args) {
     s.name = d.name, s.group = d.group, s.targetPrompt = d.target, s.negativePrompt = d.negative;
     s.neutralPrompt = "a person";
     s.steps = static_cast<int>(cl.integer("steps", d.steps));
+    if (d.targetGuidance > 0) s.targetGuidance = d.targetGuidance;
+    if (d.ramLearningRate > 0) s.ramLearningRate = d.ramLearningRate;
+    if (d.samLearningRate > 0) s.samLearningRate = d.samLearningRate;
     s.targetGuidance = cl.real("target-guidance", s.targetGuidance);
     s.trajectorySteps = static_cast<int>(cl.integer("trajectory-steps", 50));
     s.maxTrajectoryStep = s.trajectorySteps - 2;
