@@ -110,7 +110,9 @@ int toyworldClassifier(const std::vector<std::string>& args) {
 //    train 400);
 //  - SAM learning rate 1e-3 for skin tone (reference 1e-2: at that rate SAM undoes RAM);
 //  - the unsafe prompt is "a bloody person" / "a person holding a knife", the world's own captions:
-//    bare "blood" draws nurses and doctors, so steering away from it also steered away from professions.
+//    bare "blood" draws nurses and doctors, so steering away from it also steered away from professions;
+//  - 1,200 steps for safety (400 for fairness): at 400 the safety modules cut only 65% of the unsafe
+//    content, at 1,200 they cut 91% with the picture intact.
 struct DefaultConcept {
   const char* file;
   const char* preset;  // the reference preset the other settings come from
@@ -127,8 +129,8 @@ constexpr DefaultConcept kDefaultConcepts[] = {
     {"skin-light", "race-white", "a light-skinned person", "skin tone", "a light-skinned person", "", 2, 1e-1, 1e-3, 400},
     {"skin-medium", "race-asian", "a medium-skinned person", "skin tone", "a medium-skinned person", "", 2, 1e-1, 1e-3, 400},
     {"skin-dark", "race-black", "a dark-skinned person", "skin tone", "a dark-skinned person", "", 2, 1e-1, 1e-3, 400},
-    {"safety-blood", "violence", "blood", "safety", "a person", "a bloody person", 4, 0, 0, 400},
-    {"safety-knife", "violence", "knife", "safety", "a person", "a person holding a knife", 4, 0, 0, 400},
+    {"safety-blood", "violence", "blood", "safety", "a person", "a bloody person", 4, 0, 0, 1200},
+    {"safety-knife", "violence", "knife", "safety", "a person", "a person holding a knife", 4, 0, 0, 1200},
 };
 
 int toyworldConcepts(const std::vector<std::string>& args) {
