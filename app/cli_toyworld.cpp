@@ -188,9 +188,10 @@ int evaluate(const std::vector<std::string>& args) {
   const std::filesystem::path conceptFolder = cl.value("concepts").value_or((data / "concepts").string());
   toyworld::EvaluationConcepts used;
   if (!std::filesystem::is_directory(conceptFolder)) throw InvalidArgument(conceptFolder.string() + " is not a folder");
+  const auto fingerprint = concepts::modelFingerprint(model.unet);
   for (const auto& file : concepts::conceptFiles(conceptFolder)) {
     auto module = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(file));
-    if (module->modelFingerprint != concepts::modelFingerprint(model.unet))
+    if (module->modelFingerprint != fingerprint)
       throw InvalidArgument(file.string() + " was trained on another model");
     const auto& g = module->settings.group;
     if (module->settings.kind == concepts::ConceptKind::Safety) used.safety.push_back(module);
