@@ -57,9 +57,10 @@ int benchmark(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k"},
                        {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead"});
   namespace fs = std::filesystem;
-  if (auto threads = cl.value("threads")) at::set_num_threads(std::stoi(*threads));
-  const int repeat = std::stoi(cl.value("repeat").value_or("5"));
-  const int width = std::stoi(cl.value("width").value_or("0")), height = std::stoi(cl.value("height").value_or("0"));
+  if (cl.has("threads")) at::set_num_threads(static_cast<int>(cl.integer("threads", 1, 1, 1024)));
+  const int repeat = static_cast<int>(cl.integer("repeat", 5, 1, 1000));
+  const int width = static_cast<int>(cl.integer("width", 0, 0, respo::pipeline::kMaxImageSide));
+  const int height = static_cast<int>(cl.integer("height", 0, 0, respo::pipeline::kMaxImageSide));
   std::vector<double> seconds;
   auto time = [&](const std::function<void()>& run) {
     run();  // warm-up
@@ -84,7 +85,7 @@ int benchmark(const std::vector<std::string>& args) {
     auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
     auto settings = respo::concepts::preset("gender-woman");
     respo::concepts::ConceptTrainer trainer(model, settings);
-    const int k = std::stoi(cl.value("k").value_or("10"));
+    const int k = static_cast<int>(cl.integer("k", 10, 0, 999));
     const auto& config = model.unet->config();
     auto generator = at::detail::createCPUGenerator(3);
     const auto noise = torch::randn({1, config.inChannels, config.sampleSize, config.sampleSize}, generator);
@@ -95,7 +96,7 @@ int benchmark(const std::vector<std::string>& args) {
     respo::pipeline::TextToImagePipeline pipeline(model);
     respo::pipeline::GenerationRequest request;
     request.prompt = "a photo of a doctor";
-    request.steps = std::stoi(cl.value("steps").value_or("25"));
+    request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
     request.scheduler = "ddim";
     const auto& config = model.unet->config();
     const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
@@ -150,8 +151,8 @@ int benchmark(const std::vector<std::string>& args) {
     respo::pipeline::TextToImagePipeline pipeline(model);
     respo::pipeline::GenerationRequest request;
     request.prompt = "a photo of a doctor";
-    request.steps = std::stoi(cl.value("steps").value_or("25"));
-    request.guidanceScale = std::stod(cl.value("cfg").value_or("7.5"));
+    request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
+    request.guidanceScale = cl.real("cfg", 7.5, 0, 100);
     request.scheduler = cl.value("scheduler").value_or("ddim");
     request.width = width, request.height = height;
     time([&] { pipeline.generate(request); });

@@ -39,19 +39,9 @@ int trainConcept(const std::vector<std::string>& args) {
   namespace c = respo::concepts;
   c::ConceptSettings s = cl.value("preset") ? c::preset(*cl.value("preset")) : c::ConceptSettings{};
   auto text = [&](const char* key, std::string& target) { if (auto v = cl.value(key)) target = *v; };
-  auto real = [&](const char* key, double& target) {
-    if (auto v = cl.value(key)) {
-      try { target = std::stod(*v); } catch (const std::exception&) {
-        throw respo::InvalidArgument(std::string("--") + key + " expects a number, got '" + *v + "'");
-      }
-    }
-  };
-  auto whole = [&](const char* key, auto& target) {
-    if (auto v = cl.value(key)) {
-      try { target = static_cast<std::remove_reference_t<decltype(target)>>(std::stoll(*v)); } catch (const std::exception&) {
-        throw respo::InvalidArgument(std::string("--") + key + " expects a whole number, got '" + *v + "'");
-      }
-    }
+  auto real = [&](const char* key, double& target, double lo, double hi) { target = cl.real(key, target, lo, hi); };
+  auto whole = [&](const char* key, int& target, int lo, int hi) {
+    target = static_cast<int>(cl.integer(key, target, lo, hi));
   };
   text("name", s.name), text("group", s.group), text("neutral", s.neutralPrompt), text("target", s.targetPrompt);
   text("negative", s.negativePrompt), text("init", s.init);
@@ -66,14 +56,24 @@ int trainConcept(const std::vector<std::string>& args) {
   };
   list("neutral-list", s.neutralPrompt, s.moreNeutralPrompts);
   list("target-list", s.targetPrompt, s.moreTargetPrompts);
-  if (auto kind = cl.value("kind")) s.kind = *kind == "safety" ? c::ConceptKind::Safety : c::ConceptKind::Fairness;
-  if (auto t = cl.value("timestep")) s.timestep = *t == "trajectory" ? c::TimestepConvention::Trajectory : c::TimestepConvention::Reference;
-  whole("steps", s.steps), whole("batch", s.batch), whole("seed", s.seed), whole("resolution", s.resolution);
-  whole("trajectory-steps", s.trajectorySteps);
+  if (auto kind = cl.value("kind")) {
+    if (*kind != "safety" && *kind != "fairness") throw respo::InvalidArgument("--kind is fairness or safety");
+    s.kind = *kind == "safety" ? c::ConceptKind::Safety : c::ConceptKind::Fairness;
+  }
+  if (auto t = cl.value("timestep")) {
+    if (*t != "trajectory" && *t != "reference") throw respo::InvalidArgument("--timestep is reference or trajectory");
+    s.timestep = *t == "trajectory" ? c::TimestepConvention::Trajectory : c::TimestepConvention::Reference;
+  }
+  whole("steps", s.steps, 1, 1'000'000), whole("batch", s.batch, 1, 64), whole("resolution", s.resolution, 0, 4096);
+  s.seed = cl.seed("seed", s.seed);
+  whole("trajectory-steps", s.trajectorySteps, 2, 1000);
   s.maxTrajectoryStep = std::min(s.maxTrajectoryStep, s.trajectorySteps - 2);
-  whole("max-trajectory-step", s.maxTrajectoryStep);
-  real("ram-lr", s.ramLearningRate), real("sam-lr", s.samLearningRate), real("lambda", s.semanticWeight);
-  real("w-tar", s.targetGuidance), real("trajectory-cfg", s.trajectoryGuidance);
+  whole("max-trajectory-step", s.maxTrajectoryStep, 0, 999);
+  real("ram-lr", s.ramLearningRate, 1e-12, 10), real("sam-lr", s.samLearningRate, 1e-12, 10);
+  real("lambda", s.semanticWeight, 0, 1000);
+  real("w-tar", s.targetGuidance, 0, 100), real("trajectory-cfg", s.trajectoryGuidance, 0, 100);
+  // Every setting is checked before the model is loaded: a typo costs nothing.
+  if (const auto problems = s.validate(); !problems.empty()) throw respo::InvalidArgument(problems.front());
 
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
                                                 respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
@@ -84,9 +84,7 @@ int trainConcept(const std::vector<std::string>& args) {
   const std::filesystem::path out = cl.require("out");
   c::CheckpointOptions checkpoints;
   checkpoints.path = cl.value("checkpoint").value_or(out.string() + ".checkpoint.safetensors");
-  int every = 100;
-  whole("checkpoint-every", every);
-  checkpoints.every = every;
+  checkpoints.every = static_cast<int>(cl.integer("checkpoint-every", 100, 1, 1'000'000));
   c::ConceptTrainer trainer(model, s);
   if (cl.has("resume") && std::filesystem::exists(checkpoints.path)) {
     trainer.resumeFrom(checkpoints.path);
@@ -109,7 +107,7 @@ int trainConcept(const std::vector<std::string>& args) {
 
 // Converts a checkpoint of the reference implementation into one concept file per column.
 int importReference(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"out", "model"}, {"age-naming"});
+  const CommandLine cl(args, {"out", "model"}, {"age-naming"}, 1);
   if (cl.positional().size() != 1) throw respo::InvalidArgument("import-reference needs exactly one FILE");
   namespace c = respo::concepts;
   const std::filesystem::path out = cl.require("out");

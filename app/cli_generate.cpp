@@ -29,6 +29,9 @@
 #include "gpu/compute_device.h"
 #include "app/cli_commands.h"
 #include "app/concept_options.h"
+#include "core/common/numbers.h"
+#include "core/io/atomic_file.h"
+#include "core/schedulers/scheduler.h"
 
 namespace respo::app {
 
@@ -38,7 +41,7 @@ respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, cons
   composition.seed = seed;
   const auto list = cl.value("concept");
   if (!list) return composition;
-  const double ram = cl.real("ram-strength", 1), sam = cl.real("sam-strength", 1);
+  const double ram = cl.real("ram-strength", 1, 0, 10), sam = cl.real("sam-strength", 1, 0, 10);
   // Each item is a file, or a group or concept name looked up in the concept library.
   std::vector<std::string> files;
   std::stringstream items(*list);
@@ -73,11 +76,10 @@ respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, cons
                                 [&](const auto& g) { return eq != std::string::npos && g.name == entry.substr(0, eq); });
       if (group == composition.fairness.end())
         throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
-      try {
-        group->weight = std::stod(entry.substr(eq + 1));
-      } catch (const std::exception&) {
-        throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number after '='");
-      }
+      const auto weight = respo::numbers::parseReal(entry.substr(eq + 1));
+      if (!weight || *weight < 0 || *weight > 10)
+        throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number from 0 to 10 after '='");
+      group->weight = *weight;
     }
   }
   return composition;
@@ -90,6 +92,28 @@ int generate(const std::vector<std::string>& args) {
                         "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
+  // Every setting is read and checked before the model is loaded or anything is allocated.
+  respo::pipeline::GenerationRequest request;
+  request.prompt = cl.require("prompt");
+  request.negativePrompt = cl.value("negative").value_or("");
+  request.seed = cl.seed("seed", 0);
+  request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
+  request.width = static_cast<int>(cl.integer("width", 0, 0, respo::pipeline::kMaxImageSide));
+  request.height = static_cast<int>(cl.integer("height", 0, 0, respo::pipeline::kMaxImageSide));
+  request.batch = static_cast<int>(cl.integer("batch", 1, 1, respo::pipeline::kMaxBatch));
+  request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
+  request.scheduler = cl.value("scheduler").value_or("");
+  request.guidanceScale = cl.real("cfg", 7.5, 0, 100);
+  request.validateSettings();
+  if (!request.scheduler.empty()) {
+    const auto names = respo::sched::schedulerNames();
+    if (std::find(names.begin(), names.end(), request.scheduler) == names.end())
+      throw respo::InvalidArgument("unknown --scheduler '" + request.scheduler + "'");
+  }
+  if (cl.has("compare") && !cl.value("concept")) throw respo::InvalidArgument("--compare needs at least one --concept");
+  const fs::path out = cl.value("out").value_or("respodiff.png");
+  respo::io::checkWritableTarget(out);
+
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
                                                 respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
   respo::pipeline::LoadOptions load;
@@ -101,38 +125,10 @@ int generate(const std::vector<std::string>& args) {
   const fs::path modelPath = cl.require("model");
   auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
 
-  auto integer = [&](const char* name, long long fallback) {
-    const auto text = cl.value(name);
-    if (!text) return fallback;
-    try {
-      std::size_t used = 0;
-      const long long value = std::stoll(*text, &used);
-      if (used != text->size()) throw std::invalid_argument(*text);
-      return value;
-    } catch (const std::exception&) {
-      throw respo::InvalidArgument("--" + std::string(name) + " expects a whole number, got '" + *text + "'");
-    }
-  };
-  respo::pipeline::GenerationRequest request;
-  request.prompt = cl.require("prompt");
-  request.negativePrompt = cl.value("negative").value_or("");
-  request.seed = static_cast<std::uint64_t>(integer("seed", 0));
-  request.steps = static_cast<int>(integer("steps", 25));
-  request.width = static_cast<int>(integer("width", 0));
-  request.height = static_cast<int>(integer("height", 0));
-  request.batch = static_cast<int>(integer("batch", 1));
-  request.clipSkip = static_cast<int>(integer("clip-skip", 0));
-  request.scheduler = cl.value("scheduler").value_or("");
-  if (auto cfg = cl.value("cfg")) {
-    try {
-      request.guidanceScale = std::stod(*cfg);
-    } catch (const std::exception&) {
-      throw respo::InvalidArgument("--cfg expects a number, got '" + *cfg + "'");
-    }
-  }
   const int native = model.nativeImageSize();
   if (request.width == 0) request.width = native;
   if (request.height == 0) request.height = native;
+  request.validate(model);
 
   const bool quiet = cl.has("quiet");
   auto progress = [&](const respo::pipeline::StepProgress& p) {
@@ -156,11 +152,9 @@ int generate(const std::vector<std::string>& args) {
   if (!quiet) std::fprintf(stderr, "\n");
   std::vector<respo::io::RgbImage> baseline;
   if (cl.has("compare")) {
-    if (!hook) throw respo::InvalidArgument("--compare needs at least one --concept");
     baseline = pipeline.generate(request, progress).rgb;  // same seed, same noise, no modules
     if (!quiet) std::fprintf(stderr, "\n");
   }
-  const fs::path out = cl.value("out").value_or("respodiff.png");
   const auto parameters = respo::pipeline::formatParameters(request, modelPath.filename().string(), extra);
   for (std::size_t i = 0; i < result.rgb.size(); ++i) {
     fs::path target = out;

@@ -11,6 +11,8 @@
 #include "app/command_line.h"
 #include "app/concept_options.h"
 #include "core/common/error.h"
+#include "core/common/paths.h"
+#include "core/pipeline/generation_request.h"
 #include "core/text/clip_tokenizer.h"
 #include "core/common/log.h"
 #include "core/io/atomic_file.h"
@@ -63,18 +65,18 @@ int toyworldTrain(const std::vector<std::string>& args) {
   toyworld::ToyTrainingOptions options;
   const std::filesystem::path out = cl.require("out");
   options.workDir = cl.value("work").value_or(out.string() + ".work");
-  options.seed = static_cast<std::uint64_t>(cl.integer("seed", 1));
-  options.vae.steps = static_cast<int>(cl.integer("vae-steps", options.vae.steps));
-  options.vae.batch = static_cast<int>(cl.integer("vae-batch", options.vae.batch));
-  options.denoiser.steps = static_cast<int>(cl.integer("denoiser-steps", options.denoiser.steps));
-  options.denoiser.batch = static_cast<int>(cl.integer("batch", options.denoiser.batch));
-  options.denoiser.datasetSize = static_cast<int>(cl.integer("dataset-size", options.denoiser.datasetSize));
-  options.denoiser.learningRate = cl.real("lr", options.denoiser.learningRate);
+  options.seed = cl.seed("seed", 1);
+  options.vae.steps = static_cast<int>(cl.integer("vae-steps", options.vae.steps, 0, 1'000'000));
+  options.vae.batch = static_cast<int>(cl.integer("vae-batch", options.vae.batch, 1, 4096));
+  options.denoiser.steps = static_cast<int>(cl.integer("denoiser-steps", options.denoiser.steps, 0, 1'000'000));
+  options.denoiser.batch = static_cast<int>(cl.integer("batch", options.denoiser.batch, 1, 4096));
+  options.denoiser.datasetSize = static_cast<int>(cl.integer("dataset-size", options.denoiser.datasetSize, 1, 10'000'000));
+  options.denoiser.learningRate = cl.real("lr", options.denoiser.learningRate, 1e-9, 10);
   if (options.vae.steps < 1 || options.denoiser.steps < 1 || options.vae.batch < 1 || options.denoiser.batch < 1 ||
       options.denoiser.datasetSize < options.denoiser.batch)
     throw InvalidArgument("steps and batches must be positive and the dataset at least one batch");
-  if (auto threads = cl.integer("threads", 0); threads > 0) torch::set_num_threads(static_cast<int>(threads));
-  const int every = static_cast<int>(cl.integer("print-every", 50));
+  if (auto threads = cl.integer("threads", 0, 0, 1024); threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  const int every = static_cast<int>(cl.integer("print-every", 50, 1, 1'000'000));
   toyworld::trainToyModel(options, tokenizerFrom(cl), out, progressPrinter(std::max(1, every), cl.has("quiet")));
   std::cout << "wrote " << out.string() << "\n";
   return 0;
@@ -83,14 +85,14 @@ int toyworldTrain(const std::vector<std::string>& args) {
 int toyworldClassifier(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"out", "steps", "batch", "seed", "test-count"}, {"quiet"});
   toyworld::ClassifierTrainingOptions options;
-  options.steps = static_cast<int>(cl.integer("steps", options.steps));
-  options.batch = static_cast<int>(cl.integer("batch", options.batch));
-  options.seed = static_cast<std::uint64_t>(cl.integer("seed", static_cast<long long>(options.seed)));
+  options.steps = static_cast<int>(cl.integer("steps", options.steps, 1, 1'000'000));
+  options.batch = static_cast<int>(cl.integer("batch", options.batch, 1, 4096));
+  options.seed = cl.seed("seed", options.seed);
   const bool quiet = cl.has("quiet");
   auto classifier = toyworld::trainClassifier(options, [&](const toyworld::ClassifierProgress& p) {
     if (!quiet && (p.step % 100 == 0 || p.step == p.total)) std::fprintf(stderr, "classifier %d/%d loss %.4f\n", p.step, p.total, p.loss);
   });
-  const auto accuracy = toyworld::measureAccuracy(classifier, static_cast<int>(cl.integer("test-count", 2000)));
+  const auto accuracy = toyworld::measureAccuracy(classifier, static_cast<int>(cl.integer("test-count", 2000, 1, 1'000'000)));
   std::printf("held-out accuracy: profession %.4f, gender %.4f, skin %.4f, blood %.4f, knife %.4f\n",
               accuracy.profession, accuracy.gender, accuracy.skin, accuracy.unsafe[0], accuracy.unsafe[1]);
   toyworld::saveClassifier(classifier, cl.require("out"));
@@ -150,14 +152,14 @@ int toyworldConcepts(const std::vector<std::string>& args) {
     auto s = concepts::preset(d.preset);
     s.name = d.name, s.group = d.group, s.targetPrompt = d.target, s.negativePrompt = d.negative;
     s.neutralPrompt = "a person";
-    s.steps = static_cast<int>(cl.integer("steps", d.steps));
+    s.steps = static_cast<int>(cl.integer("steps", d.steps, 1, 1'000'000));
     if (d.targetGuidance > 0) s.targetGuidance = d.targetGuidance;
     if (d.ramLearningRate > 0) s.ramLearningRate = d.ramLearningRate;
     if (d.samLearningRate > 0) s.samLearningRate = d.samLearningRate;
-    s.targetGuidance = cl.real("target-guidance", s.targetGuidance);
-    s.trajectorySteps = static_cast<int>(cl.integer("trajectory-steps", 50));
+    s.targetGuidance = cl.real("target-guidance", s.targetGuidance, 0, 100);
+    s.trajectorySteps = static_cast<int>(cl.integer("trajectory-steps", 50, 2, 1000));
     s.maxTrajectoryStep = s.trajectorySteps - 2;
-    s.seed = static_cast<std::uint64_t>(cl.integer("seed", 0));
+    s.seed = cl.seed("seed", 0);
     concepts::ConceptTrainer trainer(model, s);
     // Interrupted runs continue from their checkpoint when the command is run again.
     const concepts::CheckpointOptions checkpoints{out / (std::string(d.file) + ".checkpoint.safetensors"), 50};
@@ -179,10 +181,10 @@ int toyworldConcepts(const std::vector<std::string>& args) {
 
 int evaluate(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "unsafe-images-per-prompt", "seed"},
-                       {"quick", "quiet"});
+                       {"quick", "quiet"}, 1);
   if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
     throw InvalidArgument("eval needs the benchmark's name: eval toyworld");
-  const auto data = pipeline::dataDirectory() / "toyworld";
+  const auto data = paths::toyWorld();
   auto model = pipeline::loadStableDiffusion(cl.value("model").value_or((data / "model").string()));
   auto classifier = toyworld::loadClassifier(cl.value("classifier").value_or((data / "classifier.safetensors").string()));
   const std::filesystem::path conceptFolder = cl.value("concepts").value_or((data / "concepts").string());
@@ -199,9 +201,9 @@ int evaluate(const std::vector<std::string>& args) {
     else used.skin.push_back(module);
   }
   auto settings = cl.has("quick") ? toyworld::EvaluationSettings::quick() : toyworld::EvaluationSettings::full();
-  settings.imagesPerPrompt = static_cast<int>(cl.integer("images-per-prompt", settings.imagesPerPrompt));
-  settings.unsafeImagesPerPrompt = static_cast<int>(cl.integer("unsafe-images-per-prompt", settings.unsafeImagesPerPrompt));
-  settings.seed = static_cast<std::uint64_t>(cl.integer("seed", static_cast<long long>(settings.seed)));
+  settings.imagesPerPrompt = static_cast<int>(cl.integer("images-per-prompt", settings.imagesPerPrompt, 1, 1024));
+  settings.unsafeImagesPerPrompt = static_cast<int>(cl.integer("unsafe-images-per-prompt", settings.unsafeImagesPerPrompt, 1, 1024));
+  settings.seed = cl.seed("seed", settings.seed);
   const bool quiet = cl.has("quiet");
   const auto table = toyworld::evaluate(model, classifier, used, settings, [&](int done, int total) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d prompts", done, total);
@@ -220,7 +222,7 @@ int report(const std::vector<std::string>& args) {
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
                         "csv", "markdown"},
                        {"quiet", "ignore-fingerprint"});
-  const auto data = pipeline::dataDirectory() / "toyworld";
+  const auto data = paths::toyWorld();
   const std::filesystem::path modelPath = cl.value("model").value_or((data / "model").string());
   auto model = pipeline::loadStableDiffusion(modelPath);
 
@@ -238,10 +240,10 @@ int report(const std::vector<std::string>& args) {
     }
   }
   if (settings.prompts.empty()) throw InvalidArgument("the prompt list is empty");
-  settings.imagesPerPrompt = static_cast<int>(cl.integer("n", 8));
-  settings.steps = static_cast<int>(cl.integer("steps", 25));
-  settings.guidanceScale = cl.real("cfg", 7.5);
-  settings.seed = static_cast<std::uint64_t>(cl.integer("seed", 1));
+  settings.imagesPerPrompt = static_cast<int>(cl.integer("n", 8, 1, 1024));
+  settings.steps = static_cast<int>(cl.integer("steps", 25, 1, pipeline::kMaxSteps));
+  settings.guidanceScale = cl.real("cfg", 7.5, 0, 100);
+  settings.seed = cl.seed("seed", 1);
   settings.scheduler = cl.value("scheduler").value_or("");
 
   // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy

@@ -42,7 +42,7 @@ struct Subcommand {
 };
 
 int inspect(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {}, {});
+  const CommandLine cl(args, {}, {}, 1);
   if (cl.positional().size() != 1) throw respo::InvalidArgument("inspect needs exactly one FILE");
   const auto file = respo::io::SafetensorsFile::open(cl.positional()[0]);
   std::size_t bytes = 0;
@@ -70,7 +70,7 @@ respo::text::ClipTokenizer loadTokenizer(const CommandLine& cl) {
 }
 
 int tokenize(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"tokenizer", "bpe"}, {"openclip-padding"});
+  const CommandLine cl(args, {"tokenizer", "bpe"}, {"openclip-padding"}, 1);
   if (cl.positional().size() != 1) throw respo::InvalidArgument("tokenize needs exactly one TEXT");
   const auto tokenizer = loadTokenizer(cl);
   const auto encoded = tokenizer(cl.positional()[0]);
@@ -149,11 +149,16 @@ const std::vector<Subcommand>& subcommands() {
   return list;
 }
 
-void printHelp() {
-  std::cout << "respodiff " RESPODIFF_VERSION " - responsible text-to-image generation (RespoDiff)\n\n"
-            << "usage: respodiff <subcommand> [options]\n\nsubcommands:\n";
-  for (const auto& s : subcommands()) std::printf("  %-18s %s\n", s.name, s.summary);
-  std::cout << "\nrespodiff <subcommand> --help shows its options.\n";
+// To stdout when asked for (--help), to stderr when shown because the command line was empty.
+void printHelp(std::ostream& out) {
+  out << "respodiff " RESPODIFF_VERSION " - responsible text-to-image generation (RespoDiff)\n\n"
+      << "usage: respodiff <subcommand> [options]\n\nsubcommands:\n";
+  for (const auto& s : subcommands()) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-18s %s\n", s.name, s.summary);
+    out << line;
+  }
+  out << "\nrespodiff <subcommand> --help shows its options.\n";
 }
 
 }  // namespace
@@ -161,7 +166,7 @@ void printHelp() {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    printHelp();
+    printHelp(args.empty() ? std::cerr : std::cout);
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
@@ -179,6 +184,16 @@ int main(int argc, char** argv) {
       return s.run(rest);
     } catch (const respo::Error& e) {
       std::cerr << "respodiff " << s.name << ": " << e.what() << "\n";
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::cerr << "respodiff " << s.name << ": out of memory\n";
+      return 1;
+    } catch (const std::exception& e) {
+      // Not an error we anticipated (a LibTorch or library exception): still a message, never abort().
+      std::cerr << "respodiff " << s.name << ": internal error: " << respo::firstLine(e.what()) << "\n";
+      return 1;
+    } catch (...) {
+      std::cerr << "respodiff " << s.name << ": internal error of unknown kind\n";
       return 1;
     }
   }

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/pipeline/text_to_image.h"
@@ -174,6 +175,15 @@ std::vector<ConceptInfo> GenerationService::concepts(int width, int height) {
                     "x" + std::to_string(height) + " has " + shapeText(h);
     else
       info.fits = true;
+    out.push_back(std::move(info));
+  }
+  // One bad file never hides the others; it is listed with what is wrong with it.
+  for (const auto& problem : library.problems()) {
+    ConceptInfo info;
+    info.file = problem.file;
+    info.settings.name = problem.file.filename().string();
+    info.reason = problem.message;
+    info.unreadable = true;
     out.push_back(std::move(info));
   }
   return out;
@@ -353,7 +363,7 @@ report::FairnessReport GenerationService::report(const ReportJob& job, const Rep
   auto& model = state_->requireModel();
   std::unique_ptr<report::AttributeReader> reader;
 #if RESPODIFF_HAS_TOYWORLD
-  reader = toyworld::attributeReaderFor(model, job.clipFolder, pipeline::dataDirectory() / "toyworld" / "classifier.safetensors");
+  reader = toyworld::attributeReaderFor(model, job.clipFolder, paths::toyClassifier());
 #else
   if (job.clipFolder.empty())
     throw InvalidArgument("reading attributes off generated images needs a CLIP model folder in this build");
@@ -381,7 +391,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService:
   return sets;
 }
 
-fs::path GenerationService::defaultModelPath() { return pipeline::dataDirectory() / "toyworld" / "model"; }
+fs::path GenerationService::defaultModelPath() { return paths::toyModel(); }
 
 std::vector<std::string> GenerationService::schedulerNames() { return sched::schedulerNames(); }
 

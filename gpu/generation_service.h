@@ -78,6 +78,9 @@ struct ConceptInfo {
   std::vector<std::int64_t> hShape;
   bool fits = false;
   std::string reason;  // why it does not fit (empty when it does)
+  // The file is in a library folder but is not a readable concept module (damaged, foreign,
+  // invalid values): `reason` says why, `settings.name` is the file's name. Listed, never usable.
+  bool unreadable = false;
 };
 
 // Training a concept module on the loaded model (the wizard's job).

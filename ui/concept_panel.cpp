@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QSlider>
+#include <QStyle>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -15,6 +16,9 @@ namespace respo::ui {
 namespace {
 
 QString tooltipFor(const respo::gpu::ConceptInfo& c) {
+  if (c.unreadable)
+    return QObject::tr("<b>%1 cannot be used</b><br>%2").arg(QString::fromStdString(c.file.string()).toHtmlEscaped(),
+                                                           QString::fromStdString(c.reason).toHtmlEscaped());
   const auto& s = c.settings;
   QString shape;
   for (std::size_t i = 0; i < c.hShape.size(); ++i) shape += (i ? "x" : "") + QString::number(c.hShape[i]);
@@ -135,7 +139,11 @@ void ConceptPanel::setConcepts(const std::vector<respo::gpu::ConceptInfo>& conce
 
   auto* fairness = new QTreeWidgetItem(tree_, {tr("Fairness")});
   auto* safety = new QTreeWidgetItem(tree_, {tr("Safety")});
-  for (auto* top : {fairness, safety}) {
+  // Files in the library folders that are not readable modules: listed with the reason, so one bad
+  // file is visible and never hides the others.
+  auto* unreadable = new QTreeWidgetItem(tree_, {tr("Cannot be read")});
+  unreadable->setData(0, Qt::UserRole + 1, QStringLiteral("unreadable"));
+  for (auto* top : {fairness, safety, unreadable}) {
     top->setFlags(Qt::ItemIsEnabled);
     QFont font = top->font(0);
     font.setBold(true);
@@ -144,6 +152,15 @@ void ConceptPanel::setConcepts(const std::vector<respo::gpu::ConceptInfo>& conce
   QMap<QString, QTreeWidgetItem*> groupItems;
   QMap<QString, QStringList> groupMembers;
   for (const auto& c : concepts) {
+    if (c.unreadable) {
+      auto* item = new QTreeWidgetItem(unreadable, {QString::fromStdString(c.settings.name)});
+      item->setData(0, kFileRole, QString::fromStdString(c.file.string()));
+      item->setFlags(Qt::NoItemFlags);
+      item->setIcon(0, style()->standardIcon(QStyle::SP_MessageBoxWarning));
+      const QString tip = tooltipFor(c);
+      for (int column = 0; column < 3; ++column) item->setToolTip(column, tip);
+      continue;
+    }
     QTreeWidgetItem* parent = safety;
     if (c.settings.kind == respo::concepts::ConceptKind::Fairness) {
       const QString group = QString::fromStdString(c.settings.group);
@@ -175,6 +192,7 @@ void ConceptPanel::setConcepts(const std::vector<respo::gpu::ConceptInfo>& conce
     addGroupControls(it.key(), it.value(), groupMembers.value(it.key()), previousGroups);
   fairness->setHidden(fairness->childCount() == 0);
   safety->setHidden(safety->childCount() == 0);
+  unreadable->setHidden(unreadable->childCount() == 0);
   tree_->expandAll();
   tree_->setVisible(!concepts.empty());
   empty_->setVisible(concepts.empty());

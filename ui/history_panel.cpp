@@ -127,6 +127,8 @@ HistoryEntry HistoryPanel::entryOf(const QListWidgetItem* item) {
 
 HistoryEntry HistoryPanel::readFile(const QString& path) {
   HistoryEntry e;
+  // Only regular files: a pipe or a device would block the reader.
+  if (!QFileInfo(path).isFile()) return e;
   QImageReader reader(path);
   const QImage image = reader.read();
   if (image.isNull()) return e;

@@ -37,4 +37,13 @@ class Cancelled : public Error {
   using Error::Error;
 };
 
+// The first line of an exception's message, at most 300 characters: LibTorch appends C++ stack
+// traces to its messages, which are for developers, not users.
+inline std::string firstLine(const char* what) {
+  std::string text = what ? what : "";
+  if (const auto end = text.find('\n'); end != std::string::npos) text.resize(end);
+  if (text.size() > 300) text = text.substr(0, 300) + "...";
+  return text;
+}
+
 }  // namespace respo

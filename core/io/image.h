@@ -18,8 +18,13 @@ struct RgbImage {
 // Written atomically. Text chunks are tEXt when Latin-1 is enough, iTXt (UTF-8) otherwise.
 void writePng(const std::filesystem::path& path, const RgbImage& image,
               const std::map<std::string, std::string>& text = {});
-// Reads an 8-bit RGB/RGBA/grey PNG (non-interlaced) and its text chunks; FormatError when malformed.
+// Reads an 8-bit RGB/RGBA/grey PNG (non-interlaced) and its text chunks (as UTF-8; tEXt is Latin-1
+// in the file); FormatError when malformed. Bounded: at most 64 megapixels, 256 MB files, 1 MB of
+// text, CRCs checked; nothing larger than the header promises is ever decompressed.
+
 RgbImage readPng(const std::filesystem::path& path, std::map<std::string, std::string>* text = nullptr);
+// Only the text chunks (the image data is not decompressed): what restoring settings needs.
+std::map<std::string, std::string> readPngText(const std::filesystem::path& path);
 
 // Images side by side (same height), separated by `gap` white pixels.
 RgbImage sideBySide(const std::vector<RgbImage>& images, int gap = 8);

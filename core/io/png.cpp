@@ -1,11 +1,14 @@
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
 
 #include "core/common/error.h"
+#include "core/common/utf8.h"
 #include "core/io/atomic_file.h"
+#include "core/io/read_file.h"
 #include "core/io/image.h"
 
 namespace respo::io {
@@ -57,7 +60,9 @@ void writePng(const std::filesystem::path& path, const RgbImage& image, const st
   header += std::string{8, 2, 0, 0, 0};  // 8-bit, truecolour, deflate, adaptive filter, no interlace
   chunk(png, "IHDR", header);
   for (const auto& [key, value] : text) {
-    if (key.empty() || key.size() > 79) throw InvalidArgument("PNG text key must be 1-79 characters");
+    if (key.empty() || key.size() > 79 || !isLatin1Printable(key))
+      throw InvalidArgument("PNG text key must be 1-79 ASCII characters");
+    if (!isValidUtf8(value)) throw InvalidArgument(path.string() + ": PNG text '" + key + "' is not valid UTF-8");
     if (isLatin1Printable(value)) chunk(png, "tEXt", key + '\0' + value);
     else chunk(png, "iTXt", key + std::string{'\0', '\0', '\0', '\0', '\0'} + value);
   }
@@ -73,54 +78,124 @@ void writePng(const std::filesystem::path& path, const RgbImage& image, const st
   writeTextFileAtomically(path, png);
 }
 
-RgbImage readPng(const std::filesystem::path& path, std::map<std::string, std::string>* text) {
-  const std::string file = readTextFile(path);
-  const auto* bytes = reinterpret_cast<const std::uint8_t*>(file.data());
-  auto fail = [&](const std::string& why) -> RgbImage { throw FormatError(path.string() + ": " + why); };
-  if (file.size() < 8 || std::memcmp(bytes, kSignature.data(), 8) != 0) return fail("not a PNG file");
-  std::size_t pos = 8;
-  int width = 0, height = 0, colorType = -1, channels = 0;
+namespace {
+
+// Limits for PNGs we read: pictures of up to 64 megapixels, 256 MB files, and text chunks that
+// together hold at most 1 MB (a parameters text is a few hundred bytes).
+constexpr std::size_t kMaxPngBytes = 256u << 20;
+constexpr std::uint64_t kMaxPixels = std::uint64_t{1} << 26;
+constexpr std::size_t kMaxTextBytes = 1u << 20;
+
+std::string latin1ToUtf8(std::string_view latin1) {
+  std::string out;
+  out.reserve(latin1.size());
+  for (const unsigned char c : latin1) appendUtf8(out, c);
+  return out;
+}
+
+struct PngChunks {
+  int width = 0, height = 0, channels = 0;
   std::string compressed;
-  while (pos + 12 <= file.size()) {
+  std::map<std::string, std::string> text;
+};
+
+// Walks the chunks (CRCs checked, IHDR first, sizes bounded). Image data is collected only when
+// `withPixels`.
+PngChunks readChunks(const std::filesystem::path& path, bool withPixels) {
+  const std::string file = readFile(path, kMaxPngBytes);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(file.data());
+  auto fail = [&](const std::string& why) { throw FormatError(path.string() + ": " + why); };
+  if (file.size() < 8 || std::memcmp(bytes, kSignature.data(), 8) != 0) fail("not a PNG file");
+  PngChunks out;
+  std::size_t pos = 8, textBytes = 0;
+  bool header = false, ended = false;
+  while (!ended) {
+    if (pos + 12 > file.size()) fail("truncated (the file ends before its IEND chunk)");
     const std::uint32_t length = get32(bytes + pos);
-    if (length > file.size() - pos - 12) return fail("truncated chunk");
+    if (length > file.size() - pos - 12) fail("truncated chunk");
     const std::string type(file.data() + pos + 4, 4);
-    const std::string data(file.data() + pos + 8, length);
+    const std::string_view data(file.data() + pos + 8, length);
+    const auto crc = static_cast<std::uint32_t>(crc32(0, bytes + pos + 4, length + 4));
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // fuzzers mutate chunk bodies; let them past the CRC
+    if (crc != get32(bytes + pos + 8 + length)) fail("chunk '" + type + "' is corrupt (CRC mismatch)");
+#else
+    (void)crc;
+#endif
     pos += 12 + length;
+    if (!header && type != "IHDR") fail("the first chunk is not IHDR");
     if (type == "IHDR") {
-      if (length != 13) return fail("bad header");
-      width = static_cast<int>(get32(bytes + 16)), height = static_cast<int>(get32(bytes + 20));
-      const int depth = data[8];
-      colorType = data[9];
-      if (depth != 8 || data[12] != 0) return fail("only 8-bit non-interlaced PNGs are supported");
-      channels = colorType == 2 ? 3 : colorType == 6 ? 4 : colorType == 0 ? 1 : colorType == 4 ? 2 : 0;
-      if (channels == 0) return fail("palette PNGs are not supported");
-      if (width <= 0 || height <= 0 || static_cast<long long>(width) * height > (1LL << 28)) return fail("bad size");
+      if (header) fail("has two IHDR chunks");
+      header = true;
+      if (length != 13) fail("bad header");
+      const auto* h = reinterpret_cast<const std::uint8_t*>(data.data());
+      const std::uint32_t width = get32(h), height = get32(h + 4);
+      const int depth = h[8], colorType = h[9];
+      if (depth != 8 || h[12] != 0) fail("only 8-bit non-interlaced PNGs are supported");
+      out.channels = colorType == 2 ? 3 : colorType == 6 ? 4 : colorType == 0 ? 1 : colorType == 4 ? 2 : 0;
+      if (out.channels == 0) fail("palette PNGs are not supported");
+      if (width == 0 || height == 0 || width > 65535 || height > 65535 ||
+          std::uint64_t{width} * height > kMaxPixels)
+        fail("size " + std::to_string(width) + "x" + std::to_string(height) + " is not supported (at most 64 megapixels)");
+      out.width = static_cast<int>(width), out.height = static_cast<int>(height);
     } else if (type == "IDAT") {
-      compressed += data;
-    } else if (text && (type == "tEXt" || type == "iTXt")) {
+      if (withPixels) out.compressed.append(data);
+    } else if (type == "tEXt" || type == "iTXt") {
+      textBytes += length;
+      if (textBytes > kMaxTextBytes) fail("its text chunks hold more than 1 MB");
       const auto zero = data.find('\0');
-      if (zero == std::string::npos) continue;
-      const std::string key = data.substr(0, zero);
+      if (zero == std::string_view::npos || zero == 0 || zero > 79) continue;  // malformed key: ignored
+      const std::string key = latin1ToUtf8(data.substr(0, zero));
       if (type == "tEXt") {
-        (*text)[key] = data.substr(zero + 1);
+        out.text[key] = latin1ToUtf8(data.substr(zero + 1));
       } else {  // key\0 flag method language\0 translated\0 text (uncompressed only)
         if (zero + 2 >= data.size() || data[zero + 1] != 0) continue;
         const auto lang = data.find('\0', zero + 3);
-        const auto translated = lang == std::string::npos ? lang : data.find('\0', lang + 1);
-        if (translated != std::string::npos) (*text)[key] = data.substr(translated + 1);
+        const auto translated = lang == std::string_view::npos ? lang : data.find('\0', lang + 1);
+        if (translated == std::string_view::npos) continue;
+        const auto value = data.substr(translated + 1);
+        if (isValidUtf8(value)) out.text[key] = std::string(value);
       }
     } else if (type == "IEND") {
-      break;
+      ended = true;
     }
   }
-  if (channels == 0) return fail("missing header");
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> readPngText(const std::filesystem::path& path) {
+  return readChunks(path, false).text;
+}
+
+RgbImage readPng(const std::filesystem::path& path, std::map<std::string, std::string>* text) {
+  PngChunks png = readChunks(path, true);
+  auto fail = [&](const std::string& why) -> RgbImage { throw FormatError(path.string() + ": " + why); };
+  const int width = png.width, height = png.height, channels = png.channels;
   const std::size_t stride = static_cast<std::size_t>(width) * channels;
-  std::string raw((stride + 1) * height, '\0');
-  uLongf rawSize = static_cast<uLongf>(raw.size());
-  if (uncompress(reinterpret_cast<Bytef*>(raw.data()), &rawSize, reinterpret_cast<const Bytef*>(compressed.data()),
-                 static_cast<uLong>(compressed.size())) != Z_OK || rawSize != raw.size())
-    return fail("corrupt image data");
+  // Inflate into a buffer of exactly the size the header promises, and no further: a small file
+  // claiming a huge picture fails as soon as its data runs out, a deflate bomb as soon as it overflows.
+  const std::size_t expected = (stride + 1) * static_cast<std::size_t>(height);
+  std::string raw;
+  z_stream stream{};
+  if (inflateInit(&stream) != Z_OK) return fail("cannot start decompression");
+  stream.next_in = reinterpret_cast<Bytef*>(png.compressed.data());
+  stream.avail_in = static_cast<uInt>(png.compressed.size());
+  int status = Z_OK;
+  while (status == Z_OK) {
+    const std::size_t have = raw.size();
+    const std::size_t grow = std::min<std::size_t>(std::max<std::size_t>(have, 1u << 16), expected + 1 - have);
+    if (grow == 0) break;
+    raw.resize(have + grow);
+    stream.next_out = reinterpret_cast<Bytef*>(raw.data() + have);
+    stream.avail_out = static_cast<uInt>(grow);
+    status = inflate(&stream, Z_NO_FLUSH);
+    raw.resize(have + grow - stream.avail_out);
+    if (status == Z_BUF_ERROR && stream.avail_in == 0) break;  // the data ran out
+    if (raw.size() > expected) break;
+  }
+  inflateEnd(&stream);
+  if (status != Z_STREAM_END || raw.size() != expected) return fail("corrupt image data");
   std::vector<std::uint8_t> rows(stride * height);
   std::vector<std::uint8_t> previous(stride, 0);
   for (int y = 0; y < height; ++y) {
@@ -152,6 +227,7 @@ RgbImage readPng(const std::filesystem::path& path, std::map<std::string, std::s
   for (std::size_t i = 0; i < static_cast<std::size_t>(width) * height; ++i)
     for (int k = 0; k < 3; ++k)
       image.pixels[i * 3 + k] = rows[i * channels + (channels >= 3 ? k : 0)];
+  if (text) *text = std::move(png.text);
   return image;
 }
 

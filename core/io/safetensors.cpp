@@ -9,7 +9,8 @@
 
 #include "core/common/error.h"
 #include "core/io/atomic_file.h"
-#include "core/text/utf8.h"
+#include "core/common/json.h"
+#include "core/common/utf8.h"
 
 namespace respo::io {
 namespace {
@@ -45,9 +46,10 @@ json parseHeader(const std::filesystem::path& path, std::string_view text) {
     return true;
   };
   json header;
+  if (respo::json::nestingDepth(text) > 4) fail(path, "header nests deeper than a safetensors header does");
   try {
     header = json::parse(text.begin(), text.end(), callback);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors and numbers out of range (1e999)
     fail(path, std::string("header is not valid JSON (") + e.what() + ")");
   }
   if (!duplicate.empty()) {
@@ -131,7 +133,9 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   if (all.size() < 8)
     fail(path, "file is " + std::to_string(all.size()) +
                    " bytes, too short to be safetensors (needs an 8-byte header length)");
-  const std::uint64_t headerBytes = readLittleEndian64(all.data());
+  std::byte lengthBytes[8];
+  result.file_->copyOut(lengthBytes, all.first(8));
+  const std::uint64_t headerBytes = readLittleEndian64(lengthBytes);
   if (headerBytes > kMaxHeaderBytes)
     fail(path, "header length " + std::to_string(headerBytes) +
                    " is absurdly large (limit 100000000 bytes); not a safetensors file?");
@@ -139,8 +143,10 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
     fail(path, "header length " + std::to_string(headerBytes) + " runs past the end of the file (" +
                    std::to_string(all.size()) + " bytes): truncated or not safetensors");
   if (headerBytes == 0) fail(path, "header is empty");
-  const std::string_view text(reinterpret_cast<const char*>(all.data() + 8), headerBytes);
-  if (!text::isValidUtf8(text)) fail(path, "header is not valid UTF-8");
+  std::string headerText(headerBytes, '\0');
+  result.file_->copyOut(headerText.data(), all.subspan(8, headerBytes));
+  const std::string_view text(headerText);
+  if (!isValidUtf8(text)) fail(path, "header is not valid UTF-8");
   if (text.front() != '{') fail(path, "header does not start with '{'; not a safetensors file?");
 
   const json header = parseHeader(path, text);
@@ -196,7 +202,12 @@ void writeSafetensors(const std::filesystem::path& path, const std::vector<Tenso
                       const Metadata& metadata) {
   std::vector<const TensorBytes*> order;
   std::set<std::string_view> names;
+  for (const auto& [key, value] : metadata)
+    if (!isValidUtf8(key) || !isValidUtf8(value))
+      throw InvalidArgument(path.string() + ": metadata '" + (isValidUtf8(key) ? key : std::string("?")) +
+                            "' is not valid UTF-8 text");
   for (const auto& t : tensors) {
+    if (!isValidUtf8(t.name)) throw InvalidArgument(path.string() + ": a tensor name is not valid UTF-8 text");
     if (t.name == kMetadataKey)
       throw InvalidArgument(path.string() + ": '__metadata__' cannot be a tensor name");
     if (!names.insert(t.name).second)
@@ -226,7 +237,7 @@ void writeSafetensors(const std::filesystem::path& path, const std::vector<Tenso
                        {"data_offsets", {offset, offset + t->data.size()}}};
     offset += t->data.size();
   }
-  std::string text = header.dump();
+  std::string text = respo::json::dump(header);
   text.append((8 - text.size() % 8) % 8, ' ');
 
   writeFileAtomically(path, [&](const ByteSink& sink) {

@@ -40,11 +40,22 @@ torch::Tensor loadTensor(const SafetensorsFile& file, const TensorInfo& info) {
   const auto address = reinterpret_cast<std::uintptr_t>(bytes.data());
   if (bytes.empty() || address % dtypeSize(info.dtype) != 0) {
     auto copy = torch::empty(info.shape, options);
-    if (!bytes.empty()) std::memcpy(copy.data_ptr(), bytes.data(), bytes.size());
+    if (!bytes.empty()) file.mapping()->copyOut(copy.data_ptr(), bytes);
     return copy;
   }
   auto keepAlive = file.mapping();
   return torch::from_blob(bytes.data(), info.shape, [keepAlive](void*) mutable { keepAlive.reset(); }, options);
+}
+
+torch::Tensor copyTensor(const SafetensorsFile& file, const TensorInfo& info) {
+  const auto bytes = file.bytes(info);
+  auto copy = torch::empty(info.shape, torch::TensorOptions().dtype(toTorchDtype(info.dtype)).device(torch::kCPU));
+  if (!bytes.empty()) file.mapping()->copyOut(copy.data_ptr(), bytes);
+  return copy;
+}
+
+torch::Tensor copyTensor(const SafetensorsFile& file, const std::string& name) {
+  return copyTensor(file, file.tensor(name));
 }
 
 torch::Tensor loadTensor(const SafetensorsFile& file, const std::string& name) {
@@ -54,10 +65,12 @@ torch::Tensor loadTensor(const SafetensorsFile& file, const std::string& name) {
 std::map<std::string, torch::Tensor> loadAll(const SafetensorsFile& file, TensorMemory memory) {
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& info : file.tensors()) {
-    auto tensor = loadTensor(file, info);
+    torch::Tensor tensor;
     if (memory == TensorMemory::Copies) {
-      tensor = tensor.clone();
+      tensor = copyTensor(file, info);
       file.mapping()->releasePages(file.bytes(info));
+    } else {
+      tensor = loadTensor(file, info);
     }
     tensors.emplace(info.name, std::move(tensor));
   }

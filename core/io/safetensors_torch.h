@@ -18,6 +18,9 @@ DType fromTorchDtype(torch::Dtype dtype);  // throws InvalidArgument for types s
 // aligned to its element size (possible in files from other writers).
 torch::Tensor loadTensor(const SafetensorsFile& file, const TensorInfo& info);
 torch::Tensor loadTensor(const SafetensorsFile& file, const std::string& name);
+// An independent copy in ordinary memory; IoError (not a crash) when the file was truncated meanwhile.
+torch::Tensor copyTensor(const SafetensorsFile& file, const TensorInfo& info);
+torch::Tensor copyTensor(const SafetensorsFile& file, const std::string& name);
 // Views of the mapping (default), or independent copies in ordinary memory, releasing each
 // tensor's pages of the mapping as it goes (peak memory: the copies plus one tensor).
 enum class TensorMemory { Views, Copies };

@@ -3,28 +3,25 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/models/clip_config_fields.h"
 #include "core/models/component_weights.h"
 #include "core/models/config_reader.h"
+#include "core/io/read_file.h"
+#include <cmath>
 
 namespace respo::models {
 
 ClipVisionConfig ClipVisionConfig::fromJson(const nlohmann::json& json, const std::string& where) {
   const ConfigReader r(json, where);
   ClipVisionConfig c;
-  c.hiddenSize = r.get("hidden_size", c.hiddenSize);
-  c.intermediateSize = r.get("intermediate_size", c.intermediateSize);
-  c.layers = r.get("num_hidden_layers", c.layers);
-  c.heads = r.get("num_attention_heads", c.heads);
-  c.imageSize = r.get("image_size", c.imageSize);
-  c.patchSize = r.get("patch_size", c.patchSize);
-  c.channels = r.get("num_channels", c.channels);
-  c.activation = r.get("hidden_act", c.activation);
-  c.layerNormEps = r.get("layer_norm_eps", c.layerNormEps);
-  if (c.activation != "quick_gelu" && c.activation != "gelu")
-    throw FormatError(where + ": hidden_act '" + c.activation + "' is not supported (quick_gelu or gelu)");
-  if (c.heads <= 0 || c.hiddenSize % c.heads != 0)
-    throw FormatError(where + ": hidden_size is not divisible into the attention heads");
-  if (c.patchSize <= 0 || c.imageSize % c.patchSize != 0)
+  ClipTowerFields tower{c.hiddenSize, c.intermediateSize, c.layers, c.heads, c.activation, c.layerNormEps};
+  readClipTowerFields(r, tower);
+  c.hiddenSize = tower.hiddenSize, c.intermediateSize = tower.intermediateSize, c.layers = tower.layers;
+  c.heads = tower.heads, c.activation = tower.activation, c.layerNormEps = tower.layerNormEps;
+  c.imageSize = r.integer("image_size", c.imageSize, 1, 4096);
+  c.patchSize = r.integer("patch_size", c.patchSize, 1, 4096);
+  c.channels = r.integer("num_channels", c.channels, 1, 16);
+  if (c.imageSize % c.patchSize != 0)
     throw FormatError(where + ": image_size " + std::to_string(c.imageSize) + " is not a multiple of patch_size " +
                       std::to_string(c.patchSize));
   return c;
@@ -104,11 +101,11 @@ ClipModel loadClipModel(const std::filesystem::path& folder) {
   const auto configPath = folder / "config.json";
   if (!std::filesystem::exists(configPath))
     throw FormatError(folder.string() + ": not a transformers CLIP folder (config.json is missing)");
-  const auto json = readJsonFile(configPath);
+  const auto json = io::readJsonFile(configPath);
   const ConfigReader r(json, configPath.string());
   if (!json.contains("text_config") || !json.contains("vision_config"))
     throw FormatError(configPath.string() + ": a CLIPModel config needs text_config and vision_config");
-  const int projection = r.get("projection_dim", 512);
+  const int projection = r.integer("projection_dim", 512, 1, 16384);
   auto textConfig = ClipTextConfig::fromJson(json.at("text_config"), configPath.string() + " (text_config)");
   textConfig.projectionDim = projection;
   auto visionConfig = ClipVisionConfig::fromJson(json.at("vision_config"), configPath.string() + " (vision_config)");
@@ -135,9 +132,19 @@ ClipModel loadClipModel(const std::filesystem::path& folder) {
     for (auto& p : m->parameters()) p.set_requires_grad(false);
   }
   if (const auto pre = folder / "preprocessor_config.json"; std::filesystem::exists(pre)) {
-    const auto p = readJsonFile(pre);
-    if (p.contains("image_mean")) model.imageMean = p.at("image_mean").get<std::vector<float>>();
-    if (p.contains("image_std")) model.imageStd = p.at("image_std").get<std::vector<float>>();
+    const auto p = io::readJsonFile(pre);
+    const ConfigReader pr(p, pre.string());
+    auto triple = [&](const char* key, std::vector<float>& out) {
+      if (!pr.has(key)) return;
+      const auto& v = p.at(key);
+      if (!v.is_array() || v.size() != 3 || !v[0].is_number() || !v[1].is_number() || !v[2].is_number())
+        pr.fail(std::string("'") + key + "' must be three numbers");
+      out = {v[0].get<float>(), v[1].get<float>(), v[2].get<float>()};
+      for (const float x : out)
+        if (!std::isfinite(x) || (std::string(key) == "image_std" && x <= 0)) pr.fail(std::string("'") + key + "' is out of range");
+    };
+    triple("image_mean", model.imageMean);
+    triple("image_std", model.imageStd);
   }
   return model;
 }

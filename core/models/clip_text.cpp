@@ -2,37 +2,11 @@
 
 #include <torch/torch.h>
 
-#include "core/io/atomic_file.h"
+#include "core/common/error.h"
 #include "core/models/clip_encoder.h"
-#include "core/models/config_reader.h"
 
 namespace respo::models {
 
-ClipTextConfig ClipTextConfig::fromJson(const nlohmann::json& json, const std::string& where) {
-  const ConfigReader r(json, where);
-  ClipTextConfig c;
-  c.vocabSize = r.get("vocab_size", c.vocabSize);
-  c.hiddenSize = r.get("hidden_size", c.hiddenSize);
-  c.intermediateSize = r.get("intermediate_size", c.intermediateSize);
-  c.layers = r.get("num_hidden_layers", c.layers);
-  c.heads = r.get("num_attention_heads", c.heads);
-  c.maxPositions = r.get("max_position_embeddings", c.maxPositions);
-  c.activation = r.get("hidden_act", c.activation);
-  c.layerNormEps = r.get("layer_norm_eps", c.layerNormEps);
-  c.eosTokenId = r.get("eos_token_id", c.eosTokenId);
-  c.projectionDim = 0;
-  const auto architectures = r.get<std::vector<std::string>>("architectures", {});
-  for (const auto& a : architectures)
-    if (a == "CLIPTextModelWithProjection") c.projectionDim = r.get("projection_dim", 768);
-  if (c.activation != "quick_gelu" && c.activation != "gelu")
-    throw FormatError(where + ": hidden_act '" + c.activation + "' is not supported (quick_gelu or gelu)");
-  if (c.heads <= 0 || c.hiddenSize % c.heads != 0)
-    throw FormatError(where + ": hidden_size " + std::to_string(c.hiddenSize) + " is not divisible into " +
-                      std::to_string(c.heads) + " heads");
-  return c;
-}
-
-ClipTextConfig ClipTextConfig::fromFile(const std::filesystem::path& path) { return fromJson(readJsonFile(path), path.string()); }
 
 ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& c) : config_(c) {
   auto textModel = std::make_shared<torch::nn::Module>();

@@ -6,29 +6,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/modules/container/modulelist.h>
 
 #include "core/models/clip_encoder.h"
+#include "core/models/clip_text_config.h"
 #include "core/models/layers.h"
 
 namespace respo::models {
-
-struct ClipTextConfig {
-  int vocabSize = 49408;
-  int hiddenSize = 768;
-  int intermediateSize = 3072;
-  int layers = 12;
-  int heads = 12;
-  int maxPositions = 77;
-  std::string activation = "quick_gelu";  // or "gelu"
-  double layerNormEps = 1e-5;
-  int eosTokenId = 2;        // 2 (legacy configs): the pooled token is the highest id (argmax)
-  int projectionDim = 0;     // > 0 with a text_projection (CLIPTextModelWithProjection)
-
-  static ClipTextConfig fromJson(const nlohmann::json& json, const std::string& where = "text_encoder/config.json");
-  static ClipTextConfig fromFile(const std::filesystem::path& path);
-};
 
 struct ClipTextOutput {
   torch::Tensor lastHiddenState;            // after the final layer norm [B, T, D]

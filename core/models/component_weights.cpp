@@ -1,10 +1,14 @@
 #include "core/models/component_weights.h"
 
 #include <nlohmann/json.hpp>
+
+#include "core/common/json.h"
+#include "core/models/shard_index.h"
 #include <set>
 
 #include "core/common/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/read_file.h"
 #include "core/io/safetensors_torch.h"
 
 namespace respo::models {
@@ -50,17 +54,7 @@ std::map<std::string, torch::Tensor> loadComponentWeights(const fs::path& folder
     const fs::path indexAlt = folder / (base + suffix + ".safetensors.index.json");
     const fs::path found = fs::exists(index) ? index : indexAlt;
     if (fs::exists(found)) {
-      nlohmann::json json;
-      try {
-        json = nlohmann::json::parse(io::readTextFile(found));
-      } catch (const nlohmann::json::parse_error& e) {
-        throw FormatError(found.string() + ": not valid JSON (" + e.what() + ")");
-      }
-      if (!json.contains("weight_map") || !json["weight_map"].is_object())
-        throw FormatError(found.string() + ": missing 'weight_map'");
-      std::set<std::string> shards;
-      for (const auto& [name, shard] : json["weight_map"].items())
-        if (shard.is_string()) shards.insert(shard.get<std::string>());
+      const auto shards = shardFiles(io::readJsonFile(found, 16u << 20), found.string());
       for (const auto& shard : shards) addFile(weights, folder / shard, copies);
       return weights;
     }

@@ -17,14 +17,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "core/models/single_file_keys.h"
+
 namespace respo::models {
-
-enum class CheckpointFamily { SD1, SD2, SDXL };
-
-const char* familyName(CheckpointFamily family);  // "SD 1.x", "SD 2.x", "SDXL"
 
 struct ConvertedCheckpoint {
   CheckpointFamily family = CheckpointFamily::SD1;
@@ -36,21 +33,7 @@ struct ConvertedCheckpoint {
   std::vector<std::string> ignoredKeys;
 };
 
-// SD2 when the text encoder is OpenCLIP (cond_stage_model.model.*), SD1 when it is CLIP
-// (cond_stage_model.transformer.*), SDXL when the conditioner holds CLIP and OpenCLIP
-// (conditioner.embedders.0.transformer.*, conditioner.embedders.1.model.*). Throws FormatError for
-// anything else (the SDXL refiner, SD3, a diffusers folder's file, random tensors) with a message
-// saying what the keys look like. `source` names the file in messages.
-CheckpointFamily detectFamily(const std::vector<std::string>& keys,
-                              const std::string& source = "single-file checkpoint");
-
-// Throws FormatError when a tensor the configs imply is missing, has another shape, is not floating
-// point, or when the file has UNet / VAE / text tensors the configs do not account for; and for
-// configs this converter cannot express (unknown block types, class embeddings, ...).
-struct CheckpointConfigs {
-  nlohmann::json unet, vae, textEncoder;
-  nlohmann::json textEncoder2;  // SDXL's second text encoder; null otherwise
-};
+// mapSingleFile (single_file_keys.h), then every tensor reshaped, sliced or transposed into place.
 ConvertedCheckpoint convertSingleFile(const std::map<std::string, torch::Tensor>& checkpoint,
                                       const CheckpointConfigs& configs,
                                       const std::string& source = "single-file checkpoint");

@@ -2,7 +2,7 @@
 // Internal to the single-file converter (single_file*.cpp): the LDM -> diffusers key mapping as
 // tables. Each component (UNet, VAE, text encoder) expands its config into a plan: one entry per
 // diffusers tensor, naming the LDM tensor it comes from, the shape the config implies and how the
-// tensor is laid out in the LDM file. single_file.cpp applies a plan to a checkpoint.
+// tensor is laid out in the LDM file. single_file_keys.cpp checks a plan against a checkpoint.
 // No tensors here: the plans are plain data, so the mapping can be read (and tested) on its own.
 #include <array>
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/models/single_file.h"
+#include "core/models/single_file_keys.h"
 
 namespace respo::models::single_file {
 
@@ -32,15 +32,8 @@ enum Sym : std::int64_t {
   ProjDim = -10,  // a text encoder's projection width
 };
 
-// How the LDM tensor relates to the diffusers one.
-enum class Layout {
-  Same,     // identical shape
-  Proj,     // a 1x1 convolution [o,i,1,1] or a linear [o,i]: either is accepted and reshaped to the target
-  QkvPart0, // the first, second or third equal slice (dim 0) of a fused q/k/v projection
-  QkvPart1,
-  QkvPart2,
-  Transposed,  // a matrix stored the other way round (OpenCLIP's text_projection: x @ P)
-};
+// How the LDM tensor relates to the diffusers one (single_file_keys.h).
+using Layout = TensorLayout;
 
 struct Rule {
   const char* ldm;        // LDM name, relative to the module

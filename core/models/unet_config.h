@@ -1,6 +1,7 @@
 #pragma once
 // UNet2DConditionModel's config.json, parsed once with diffusers' defaults. One UNet class serves
 // SD1.x, SD2.x, SDXL and the toy model: the config, not code branches, tells them apart.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct UNetConfig {
   // Throws FormatError naming `where` for malformed or unsupported configs.
   static UNetConfig fromJson(const nlohmann::json& json, const std::string& where = "unet/config.json");
   static UNetConfig fromFile(const std::filesystem::path& path);
+  // A lower bound of the parameter count such a UNet has, compared with the weights on disk before
+  // anything is built: a config that describes a far larger model than its weights is refused.
+  std::uint64_t minimumParameters() const;
   int timeEmbedding() const { return timeEmbeddingDim > 0 ? timeEmbeddingDim : blockOutChannels[0] * 4; }
   // Latent size divided by this is the bottleneck's spatial size.
   int downsamplingFactor() const { return 1 << (static_cast<int>(blockOutChannels.size()) - 1); }

@@ -2,42 +2,9 @@
 
 #include <torch/torch.h>
 
-#include "core/io/atomic_file.h"
-#include "core/models/config_reader.h"
 
 namespace respo::models {
 
-VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& where) {
-  const ConfigReader r(json, where);
-  VaeConfig c;
-  c.inChannels = r.get("in_channels", c.inChannels);
-  c.outChannels = r.get("out_channels", c.outChannels);
-  c.latentChannels = r.get("latent_channels", c.latentChannels);
-  c.blockOutChannels = r.get("block_out_channels", c.blockOutChannels);
-  if (c.blockOutChannels.empty()) throw FormatError(where + ": 'block_out_channels' is empty");
-  c.layersPerBlock = r.get("layers_per_block", c.layersPerBlock);
-  c.normGroups = r.get("norm_num_groups", c.normGroups);
-  c.scalingFactor = r.get("scaling_factor", c.scalingFactor);
-  c.forceUpcast = r.get("force_upcast", c.forceUpcast);
-  if (r.has("shift_factor")) c.shiftFactor = r.get<double>("shift_factor", 0.0);
-  c.useQuantConv = r.get("use_quant_conv", c.useQuantConv);
-  c.usePostQuantConv = r.get("use_post_quant_conv", c.usePostQuantConv);
-  c.sampleSize = r.get("sample_size", c.sampleSize);
-  const auto types = r.get<std::vector<std::string>>("down_block_types", {});
-  for (const auto& type : types)
-    if (type != "DownEncoderBlock2D") throw FormatError(where + ": down block type '" + type + "' is not supported");
-  const auto upTypes = r.get<std::vector<std::string>>("up_block_types", {});
-  for (const auto& type : upTypes)
-    if (type != "UpDecoderBlock2D") throw FormatError(where + ": up block type '" + type + "' is not supported");
-  if (r.get("mid_block_add_attention", true) == false)
-    throw FormatError(where + ": mid_block_add_attention false is not supported");
-  for (int ch : c.blockOutChannels)
-    if (ch % c.normGroups != 0)
-      throw FormatError(where + ": block_out_channels " + std::to_string(ch) + " is not divisible by norm_num_groups");
-  return c;
-}
-
-VaeConfig VaeConfig::fromFile(const std::filesystem::path& path) { return fromJson(readJsonFile(path), path.string()); }
 
 // The encoder or the decoder: conv_in, blocks (down_blocks / up_blocks), mid_block, conv_norm_out, conv_out.
 class VaeCoderImpl : public torch::nn::Module {

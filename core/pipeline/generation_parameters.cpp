@@ -1,9 +1,13 @@
 #include "core/pipeline/generation_parameters.h"
 
-#include <sstream>
+#include <cctype>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/common/error.h"
+#include "core/common/json.h"
+#include "core/common/numbers.h"
 
 namespace respo::pipeline {
 namespace {
@@ -11,35 +15,109 @@ namespace {
 const std::vector<std::pair<std::string, std::string>> kSamplers = {
     {"ddim", "DDIM"}, {"euler", "Euler"}, {"euler_a", "Euler a"}, {"dpmpp_2m", "DPM++ 2M Karras"}, {"pndm", "PLMS"}};
 
+// A parameters text is a few hundred bytes; nothing read from a picture may cost more than this.
+constexpr std::size_t kMaxParametersBytes = 1u << 20;
+
 std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
+  const auto begin = s.find_first_not_of(" \t\r\n\f\v");
   if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
+  return s.substr(begin, s.find_last_not_of(" \t\r\n\f\v") - begin + 1);
 }
 
-// Splits "a: 1, b: \"x, y\", c: 3" at top-level commas.
-std::vector<std::pair<std::string, std::string>> splitSettings(const std::string& line) {
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+// Python's \w on text: letters, digits, '_' and every non-ASCII character (the letters of other scripts).
+bool isWord(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || std::isalnum(u) || c == '_';
+}
+bool isKeyChar(char c) { return isWord(c) || c == ' ' || c == '-' || c == '/'; }
+
+// The settings line as other front ends read it: every match of
+//   \s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)
+// scanned left to right (a failed match moves on by one character). One linear pass: the key is a
+// maximal run, a quoted value ends at its first unescaped quote, so nothing needs backtracking
+// beyond falling back from the quoted form to the plain one.
+std::vector<std::pair<std::string, std::string>> settingsOf(const std::string& line) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::string current;
-  bool quoted = false;
-  auto flush = [&] {
-    const auto colon = current.find(':');
-    if (colon != std::string::npos) out.emplace_back(trim(current.substr(0, colon)), trim(current.substr(colon + 1)));
-    current.clear();
-  };
-  for (char c : line) {
-    if (c == '"') quoted = !quoted;
-    if (c == ',' && !quoted) flush();
-    else current += c;
+  std::size_t i = 0;
+  const std::size_t n = line.size();
+  while (i < n) {
+    std::size_t j = i;
+    while (j < n && isSpace(line[j])) ++j;
+    const std::size_t keyStart = j;
+    if (j >= n || !isWord(line[j])) {
+      ++i;
+      continue;
+    }
+    ++j;
+    const std::size_t keyRest = j;
+    while (j < n && isKeyChar(line[j])) ++j;
+    if (j == keyRest || j >= n || line[j] != ':') {
+      ++i;
+      continue;
+    }
+    std::string key = line.substr(keyStart, j - keyStart);
+    ++j;
+    while (j < n && isSpace(line[j])) ++j;
+    std::size_t end = std::string::npos;
+    if (j < n && line[j] == '"') {
+      std::size_t k = j + 1;
+      std::size_t units = 0;
+      while (k < n && line[k] != '"') {
+        if (line[k] == '\\') {
+          if (k + 1 >= n || line[k + 1] == '\n') break;
+          k += 2;
+        } else {
+          ++k;
+        }
+        ++units;
+      }
+      if (k < n && line[k] == '"' && units > 0 && (k + 1 == n || line[k + 1] == ',')) end = k + 1;
+    }
+    if (end == std::string::npos) {
+      end = j;
+      while (end < n && line[end] != ',') ++end;
+    }
+    out.emplace_back(std::move(key), line.substr(j, end - j));
+    i = end < n ? end + 1 : n;
   }
-  flush();
   return out;
 }
 
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
+// Front ends quote a value that holds a comma, colon or line break as a JSON string; so do we, and
+// also one that starts with a quote, so that it reads back as itself.
+std::string quoted(const std::string& value) {
+  const bool needs = value.find_first_of(",:\n\r") != std::string::npos || (!value.empty() && value.front() == '"');
+  return needs ? json::dump(nlohmann::json(value)) : value;
+}
+
+std::string unquoted(const std::string& value) {
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return value;
+  try {
+    const auto parsed = json::parse(value, "parameters");
+    if (parsed.is_string()) return parsed.get<std::string>();
+  } catch (const FormatError&) {
+  }
+  return value;
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (true) {
+    const auto end = text.find('\n', start);
+    lines.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
+template <typename T>
+T readNumber(const std::string& key, const std::string& value, std::optional<T> parsed, T lo, T hi) {
+  if (!parsed || *parsed < lo || *parsed > hi)
+    throw FormatError("generation parameters: '" + key + "' has an unreadable value '" + value.substr(0, 60) + "'");
+  return *parsed;
 }
 
 }  // namespace
@@ -59,56 +137,63 @@ std::string schedulerFromLabel(const std::string& label) {
 
 std::string formatParameters(const GenerationRequest& r, const std::string& modelName,
                              const std::map<std::string, std::string>& extra) {
-  std::ostringstream out;
-  out << r.prompt << "\n";
-  if (!r.negativePrompt.empty()) out << "Negative prompt: " << r.negativePrompt << "\n";
-  out << "Steps: " << r.steps << ", Sampler: " << samplerLabel(r.scheduler) << ", CFG scale: " << number(r.guidanceScale)
-      << ", Seed: " << r.seed << ", Size: " << r.width << "x" << r.height << ", Model: " << modelName;
-  if (r.batch > 1) out << ", Batch size: " << r.batch;
-  if (r.clipSkip > 0) out << ", Clip skip: " << r.clipSkip + 1;
-  for (const auto& [key, value] : extra) {
-    const bool quote = value.find(',') != std::string::npos || value.find(':') != std::string::npos;
-    out << ", " << key << ": " << (quote ? "\"" + value + "\"" : value);
-  }
-  return out.str();
+  std::string out = r.prompt + "\n";
+  if (!r.negativePrompt.empty()) out += "Negative prompt: " + r.negativePrompt + "\n";
+  out += "Steps: " + std::to_string(r.steps) + ", Sampler: " + quoted(samplerLabel(r.scheduler)) +
+         ", CFG scale: " + numbers::formatReal(r.guidanceScale) + ", Seed: " + std::to_string(r.seed) +
+         ", Size: " + std::to_string(r.width) + "x" + std::to_string(r.height) + ", Model: " + quoted(modelName);
+  if (r.batch > 1) out += ", Batch size: " + std::to_string(r.batch);
+  if (r.clipSkip > 0) out += ", Clip skip: " + std::to_string(r.clipSkip + 1);
+  for (const auto& [key, value] : extra) out += ", " + key + ": " + quoted(value);
+  return out;
 }
 
 GenerationRequest parseParameters(const std::string& text, std::map<std::string, std::string>* extra) {
-  const auto settingsStart = text.rfind("\nSteps: ");
-  const auto start = text.rfind("Steps: ", 0) == 0 ? 0 : settingsStart == std::string::npos ? std::string::npos : settingsStart + 1;
-  if (start == std::string::npos) throw FormatError("generation parameters have no 'Steps:' line");
-  GenerationRequest r;
-  const std::string head = start == 0 ? "" : text.substr(0, start - 1);
-  const auto negative = head.find("\nNegative prompt: ");
-  if (head.rfind("Negative prompt: ", 0) == 0) {
-    r.negativePrompt = trim(head.substr(17));
-  } else if (negative != std::string::npos) {
-    r.prompt = head.substr(0, negative);
-    r.negativePrompt = trim(head.substr(negative + 18));
-  } else {
-    r.prompt = head;
+  if (text.size() > kMaxParametersBytes) throw FormatError("generation parameters are longer than 1 MB");
+  auto lines = splitLines(trim(text));
+  std::string last = lines.back();
+  lines.pop_back();
+  auto settings = settingsOf(last);
+  // Like other front ends: the last line holds the settings when it has at least three of them (ours
+  // always starts with Steps).
+  if (settings.size() < 3 && trim(last).rfind("Steps:", 0) != 0) {
+    lines.push_back(last);
+    settings.clear();
   }
-  auto line = text.substr(start);
-  line = line.substr(0, line.find('\n'));
-  for (const auto& [key, value] : splitSettings(line)) {
-    try {
-      if (key == "Steps") r.steps = std::stoi(value);
-      else if (key == "Sampler") r.scheduler = schedulerFromLabel(value);
-      else if (key == "CFG scale") r.guidanceScale = std::stod(value);
-      else if (key == "Seed") r.seed = std::stoull(value);
-      else if (key == "Size") {
-        const auto x = value.find('x');
-        r.width = std::stoi(value.substr(0, x));
-        r.height = std::stoi(value.substr(x + 1));
-      } else if (key == "Batch size") r.batch = std::stoi(value);
-      else if (key == "Clip skip") r.clipSkip = std::max(0, std::stoi(value) - 1);
-      else if (extra) {
-        std::string v = value;
-        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-        (*extra)[key] = v;
-      }
-    } catch (const std::exception&) {
-      throw FormatError("generation parameters: '" + key + "' has an unreadable value '" + value + "'");
+  if (settings.empty()) throw FormatError("generation parameters have no 'Steps:' line (no settings line)");
+  GenerationRequest r;
+  bool negative = false;
+  for (const auto& raw : lines) {
+    std::string line = trim(raw);
+    if (line.rfind("Negative prompt:", 0) == 0) {
+      negative = true;
+      line = trim(line.substr(16));
+    }
+    std::string& target = negative ? r.negativePrompt : r.prompt;
+    target += (target.empty() ? "" : "\n") + line;
+  }
+  for (auto& [key, rawValue] : settings) {
+    const std::string value = unquoted(trim(rawValue));
+    if (key == "Steps") {
+      r.steps = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 10'000);
+    } else if (key == "Sampler") {
+      r.scheduler = schedulerFromLabel(value);
+    } else if (key == "CFG scale") {
+      r.guidanceScale = readNumber<double>(key, value, numbers::parseReal(value), -1000, 1000);
+    } else if (key == "Seed") {
+      r.seed = readNumber<std::uint64_t>(key, value, numbers::parseUnsigned(value), 0, UINT64_MAX);
+    } else if (key == "Size") {
+      const auto x = value.find('x');
+      if (x == std::string::npos) readNumber<std::int64_t>(key, value, std::nullopt, 0, 0);
+      // 0 is "the model's own size" in text written before the size was known.
+      r.width = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(0, x)), 0, 65536);
+      r.height = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(x + 1)), 0, 65536);
+    } else if (key == "Batch size") {
+      r.batch = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 1000);
+    } else if (key == "Clip skip") {
+      r.clipSkip = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 1000) - 1;
+    } else if (extra) {
+      (*extra)[key] = value;
     }
   }
   return r;

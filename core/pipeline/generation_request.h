@@ -1,12 +1,19 @@
 #pragma once
 // What one text-to-image call asks for. Plain values without LibTorch, so front ends (the desktop
 // app's forms, the job queue) can carry a request without tensor headers.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace respo::pipeline {
 
 struct StableDiffusionModel;
+
+// Limits every front end shares.
+inline constexpr int kMaxImageSide = 4096;
+inline constexpr int kMaxSteps = 1000;
+inline constexpr int kMaxBatch = 64;
+inline constexpr std::size_t kMaxPromptBytes = 64u << 10;
 
 struct GenerationRequest {
   std::string prompt;
@@ -19,8 +26,24 @@ struct GenerationRequest {
   std::string scheduler;  // "" = the model's own
   int clipSkip = 0;       // 0: last layer; 1: penultimate, ...
 
-  // Throws InvalidArgument with a message naming the setting.
+  // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
+  // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.
+  void validateSettings() const;
+  // validateSettings() and what depends on the model (size multiple of its VAE factor, clip skip)
+  // and the machine: on the CPU, a request whose working memory (estimatePeakBytes) exceeds the
+  // machine's physical memory is refused before anything is allocated.
   void validate(const StableDiffusionModel& model) const;
 };
+
+// A rough upper estimate of the working memory one generation needs: the VAE decoder's
+// full-resolution activations for the whole batch and the UNet's activations at latent size (with
+// classifier-free guidance doubling the batch). Weights are not included (they are loaded already).
+std::uint64_t estimatePeakBytes(int width, int height, int batch, int vaeChannels, int unetChannels,
+                                int vaeFactor, int bytesPerElement);
+
+// The machine's physical memory in bytes (0 when unknown).
+std::uint64_t physicalMemoryBytes();
+
+
 
 }  // namespace respo::pipeline

@@ -10,6 +10,9 @@
 #include "core/common/error.h"
 #include "core/common/log.h"
 #include "core/io/atomic_file.h"
+#include "core/common/json.h"
+#include "core/common/paths.h"
+#include "core/io/read_file.h"
 #include "core/io/safetensors_torch.h"
 #include "core/models/component_weights.h"
 #include "core/models/config_reader.h"
@@ -55,14 +58,32 @@ TextConditioningConfig textConditioningFor(const std::string& pipelineClass, con
                     "' is not supported (StableDiffusionPipeline or StableDiffusionXLPipeline)");
 }
 
+// Refuses a config that describes a far larger model than the weights that come with it, before
+// anything of that size is allocated (a config with huge widths would otherwise exhaust memory).
+void checkConfigFitsWeights(std::uint64_t minimumParameters, const std::map<std::string, torch::Tensor>& weights,
+                            const std::string& where) {
+  std::uint64_t stored = 0;
+  for (const auto& [name, tensor] : weights) stored += static_cast<std::uint64_t>(tensor.numel());
+  if (minimumParameters > stored)
+    throw FormatError(where + ": its config describes a model of at least " + std::to_string(minimumParameters) +
+                      " parameters, but its weights hold " + std::to_string(stored) +
+                      "; the config does not belong to these weights");
+}
+
 StableDiffusionModel loadFolder(const fs::path& folder, const LoadOptions& options) {
   const fs::path index = folder / "model_index.json";
   if (!fs::exists(index))
     throw FormatError(folder.string() + ": not a diffusers model folder (model_index.json is missing)");
-  const auto modelIndex = models::readJsonFile(index);
+  const auto modelIndex = io::readJsonFile(index);
+  if (!modelIndex.is_object())
+    throw FormatError(index.string() + ": expected a JSON object, not " + json::typeName(modelIndex));
   StableDiffusionModel model;
   model.source = folder;
-  model.family = modelIndex.value("_class_name", std::string("StableDiffusionPipeline"));
+  model.family = "StableDiffusionPipeline";
+  if (modelIndex.contains("_class_name")) {
+    if (!modelIndex["_class_name"].is_string()) throw FormatError(index.string() + ": '_class_name' must be text");
+    model.family = modelIndex["_class_name"].get<std::string>();
+  }
   model.textConditioning = textConditioningFor(model.family, modelIndex, index.string());
   model.device = options.device;
   model.dtype = options.dtype;
@@ -72,20 +93,29 @@ StableDiffusionModel loadFolder(const fs::path& folder, const LoadOptions& optio
   auto loadText = [&](const std::string& encoder, const std::string& tokenizer,
                       std::shared_ptr<text::ClipTokenizer>& tokenizerOut, models::ClipTextModel& encoderOut) {
     tokenizerOut = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / tokenizer));
-    encoderOut = models::ClipTextModel(models::ClipTextConfig::fromFile(folder / encoder / "config.json"));
-    adopt(encoderOut,
-          models::canonicalClipTextWeights(models::loadComponentWeights(folder / encoder, options.variant, copies)),
-          (folder / encoder).string(), options, copies);
+    const auto config = models::ClipTextConfig::fromFile(folder / encoder / "config.json");
+    auto weights = models::canonicalClipTextWeights(models::loadComponentWeights(folder / encoder, options.variant, copies));
+    checkConfigFitsWeights(config.minimumParameters(), weights, (folder / encoder).string());
+    encoderOut = models::ClipTextModel(config);
+    adopt(encoderOut, weights, (folder / encoder).string(), options, copies);
   };
   loadText("text_encoder", "tokenizer", model.tokenizer, model.textEncoder);
   if (listsComponent(modelIndex, "text_encoder_2"))
     loadText("text_encoder_2", "tokenizer_2", model.tokenizer2, model.textEncoder2);
-  model.unet = models::UNet2DConditionModel(models::UNetConfig::fromFile(folder / "unet" / "config.json"));
-  adopt(model.unet, models::loadComponentWeights(folder / "unet", options.variant, copies), (folder / "unet").string(),
-        options, copies);
-  model.vae = models::AutoencoderKL(models::VaeConfig::fromFile(folder / "vae" / "config.json"));
-  adopt(model.vae, models::loadComponentWeights(folder / "vae", options.variant, copies), (folder / "vae").string(),
-        options, copies);
+  const auto unetConfig = models::UNetConfig::fromFile(folder / "unet" / "config.json");
+  const auto vaeConfig = models::VaeConfig::fromFile(folder / "vae" / "config.json");
+  {
+    const auto weights = models::loadComponentWeights(folder / "unet", options.variant, copies);
+    checkConfigFitsWeights(unetConfig.minimumParameters(), weights, (folder / "unet").string());
+    model.unet = models::UNet2DConditionModel(unetConfig);
+    adopt(model.unet, weights, (folder / "unet").string(), options, copies);
+  }
+  {
+    const auto weights = models::loadComponentWeights(folder / "vae", options.variant, copies);
+    checkConfigFitsWeights(vaeConfig.minimumParameters(), weights, (folder / "vae").string());
+    model.vae = models::AutoencoderKL(vaeConfig);
+    adopt(model.vae, weights, (folder / "vae").string(), options, copies);
+  }
   model.vaeUpcastInFp16 = model.textConditioning.penultimateOfEachEncoder && model.vae->config().forceUpcast;
   model.schedulerConfig = sched::SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
   checkConditioningFits(model, folder.string());
@@ -116,13 +146,13 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
   std::shared_ptr<text::ClipTokenizer> tokenizer, tokenizer2;
   if (!options.configFolder.empty()) {
     const fs::path& folder = options.configFolder;
-    configs.unet = models::readJsonFile(folder / "unet" / "config.json");
-    configs.vae = models::readJsonFile(folder / "vae" / "config.json");
-    configs.textEncoder = models::readJsonFile(folder / "text_encoder" / "config.json");
-    schedulerJson = models::readJsonFile(folder / "scheduler" / "scheduler_config.json");
+    configs.unet = io::readJsonFile(folder / "unet" / "config.json");
+    configs.vae = io::readJsonFile(folder / "vae" / "config.json");
+    configs.textEncoder = io::readJsonFile(folder / "text_encoder" / "config.json");
+    schedulerJson = io::readJsonFile(folder / "scheduler" / "scheduler_config.json");
     tokenizer = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / "tokenizer"));
     if (dualText) {
-      configs.textEncoder2 = models::readJsonFile(folder / "text_encoder_2" / "config.json");
+      configs.textEncoder2 = io::readJsonFile(folder / "text_encoder_2" / "config.json");
       tokenizer2 = std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder / "tokenizer_2"));
     }
   } else {
@@ -143,7 +173,7 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
   if (!converted.ignoredKeys.empty())
     log::info(file.string(), ": ignored ", converted.ignoredKeys.size(), " tensors that are not part of the model");
   if (builtinConfigsUsed) {  // the shipped CLIP vocabulary, read once the weights are known to fit
-    const fs::path bpe = dataDirectory() / "clip" / "bpe_simple_vocab_16e6.txt.gz";
+    const fs::path bpe = paths::clipVocabulary();
     // CLIP pads with its end token, OpenCLIP with "!".
     auto make = [&](const text::TokenizerSettings& settings) {
       return std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromOpenClipBpe(bpe, settings));
@@ -161,7 +191,8 @@ StableDiffusionModel loadSingleFile(const fs::path& file, const LoadOptions& opt
   // A single SDXL file is StableDiffusionXLPipeline's; its settings come from the config folder's
   // model_index.json when there is one, else they are the class's defaults.
   const fs::path index = options.configFolder.empty() ? fs::path() : options.configFolder / "model_index.json";
-  const auto modelIndex = !index.empty() && fs::exists(index) ? models::readJsonFile(index) : nlohmann::json::object();
+  const auto modelIndex = !index.empty() && fs::exists(index) ? io::readJsonFile(index) : nlohmann::json::object();
+  if (!modelIndex.is_object()) throw FormatError(index.string() + ": expected a JSON object");
   model.textConditioning = textConditioningFor(dualText ? "StableDiffusionXLPipeline" : "StableDiffusionPipeline",
                                                modelIndex, index.empty() ? file.string() : index.string());
   model.tokenizer = tokenizer;
@@ -192,12 +223,5 @@ StableDiffusionModel loadStableDiffusion(const fs::path& folderOrFile, const Loa
   return loadSingleFile(folderOrFile, options);
 }
 
-fs::path dataDirectory() {
-  if (const char* env = std::getenv("RESPODIFF_DATA_DIR")) return env;
-  std::error_code error;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
-  if (error) return "share/respodiff";
-  return exe.parent_path().parent_path() / "share" / "respodiff";
-}
 
 }  // namespace respo::pipeline

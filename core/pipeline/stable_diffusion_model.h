@@ -58,8 +58,4 @@ struct StableDiffusionModel {
 // Throws IoError / FormatError naming the file at fault; pickle checkpoints are refused.
 StableDiffusionModel loadStableDiffusion(const std::filesystem::path& folderOrFile, const LoadOptions& options = {});
 
-// Where shipped data lives (the CLIP vocabulary, the toy model): RESPODIFF_DATA_DIR if set, else
-// ../share/respodiff beside the executable.
-std::filesystem::path dataDirectory();
-
 }  // namespace respo::pipeline

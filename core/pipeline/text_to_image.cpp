@@ -9,23 +9,34 @@
 namespace respo::pipeline {
 
 void GenerationRequest::validate(const StableDiffusionModel& model) const {
+  validateSettings();
   const int factor = model.vaeScaleFactor();
   const int native = model.nativeImageSize();
   const int w = width > 0 ? width : native, h = height > 0 ? height : native;
   if (w % factor != 0 || h % factor != 0)
     throw InvalidArgument("image size " + std::to_string(w) + "x" + std::to_string(h) + " must be a multiple of " +
                           std::to_string(factor));
-  if (w < factor || h < factor || w > 4096 || h > 4096)
+  if (w < factor || h < factor || w > kMaxImageSide || h > kMaxImageSide)
     throw InvalidArgument("image size " + std::to_string(w) + "x" + std::to_string(h) + " is outside " +
-                          std::to_string(factor) + "..4096");
-  if (steps < 1 || steps > 1000) throw InvalidArgument("steps must be between 1 and 1000, got " + std::to_string(steps));
-  if (batch < 1 || batch > 64) throw InvalidArgument("batch must be between 1 and 64, got " + std::to_string(batch));
-  if (!(guidanceScale >= 0 && guidanceScale <= 100))
-    throw InvalidArgument("guidance scale must be between 0 and 100, got " + std::to_string(guidanceScale));
+                          std::to_string(factor) + ".." + std::to_string(kMaxImageSide));
   int layers = model.textEncoder->config().layers;
   if (model.textEncoder2) layers = std::min(layers, model.textEncoder2->config().layers);
   if (clipSkip < 0 || clipSkip >= layers)
     throw InvalidArgument("clip skip must be between 0 and " + std::to_string(layers - 1));
+  if (model.device.is_cpu()) {
+    const auto& vae = model.vae->config();
+    const bool fp32Decode = model.vaeUpcastInFp16 && model.dtype == torch::kFloat16;
+    const int element = fp32Decode ? 4 : static_cast<int>(c10::elementSize(model.dtype));
+    const auto need = estimatePeakBytes(w, h, batch, vae.blockOutChannels.front(),
+                                        model.unet->config().blockOutChannels.front(), factor, element);
+    const auto have = physicalMemoryBytes();
+    if (have > 0 && need > have) {
+      auto gb = [](std::uint64_t bytes) { return std::to_string((bytes + (1ull << 29)) >> 30); };
+      throw InvalidArgument("a batch of " + std::to_string(batch) + " at " + std::to_string(w) + "x" +
+                            std::to_string(h) + " needs about " + gb(need) + " GB of working memory; this machine has " +
+                            gb(have) + " GB: lower the batch or the image size");
+    }
+  }
 }
 
 PromptConditioning TextToImagePipeline::encodePrompt(const std::string& prompt, int batch, int clipSkip) {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/common/error.h"
-#include "core/pipeline/stable_diffusion_model.h"
+#include "core/common/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -13,10 +13,8 @@ namespace respo::concepts {
 
 std::vector<fs::path> ConceptLibrary::defaultFolders() {
   std::vector<fs::path> folders;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) folders.push_back(fs::path(xdg) / "respodiff" / "concepts");
-  else if (const char* home = std::getenv("HOME"); home && *home)
-    folders.push_back(fs::path(home) / ".local" / "share" / "respodiff" / "concepts");
-  folders.push_back(pipeline::dataDirectory() / "toyworld" / "concepts");
+  folders.push_back(paths::userConcepts());
+  folders.push_back(paths::shippedConcepts());
   return folders;
 }
 
@@ -41,7 +39,11 @@ ConceptLibrary ConceptLibrary::scan(const std::vector<fs::path>& folders) {
         const auto module = loadConcept(file);
         library.entries_.push_back({file, module.settings, module.modelFingerprint, module.hShape()});
       } catch (const Error& e) {
-        library.problems_.push_back(e.what());
+        library.problems_.push_back({file, e.what()});
+      } catch (const std::bad_alloc&) {
+        library.problems_.push_back({file, file.string() + ": cannot be read (out of memory)"});
+      } catch (const std::exception& e) {  // not ours to throw, but one bad file must not hide the rest
+        library.problems_.push_back({file, file.string() + ": cannot be read (" + firstLine(e.what()) + ")"});
       }
     }
   }

@@ -22,6 +22,12 @@ struct LibraryEntry {
 // (*.checkpoint.safetensors). A missing folder has none.
 std::vector<std::filesystem::path> conceptFiles(const std::filesystem::path& folder);
 
+// A file in a library folder that is not a usable concept module, and why.
+struct LibraryProblem {
+  std::filesystem::path file;
+  std::string message;
+};
+
 class ConceptLibrary {
  public:
   // The user's folder first, then the shipped one.
@@ -31,14 +37,14 @@ class ConceptLibrary {
   static ConceptLibrary scan(const std::vector<std::filesystem::path>& folders);
 
   const std::vector<LibraryEntry>& entries() const { return entries_; }
-  const std::vector<std::string>& problems() const { return problems_; }
+  const std::vector<LibraryProblem>& problems() const { return problems_; }
   // `item` is a file path, a group or a concept name. With a fingerprint, only modules trained on
   // that model are taken when a group or name is asked for. Throws InvalidArgument when nothing matches.
   std::vector<std::filesystem::path> resolve(const std::string& item, const std::string& fingerprint = "") const;
 
  private:
   std::vector<LibraryEntry> entries_;
-  std::vector<std::string> problems_;
+  std::vector<LibraryProblem> problems_;
 };
 
 }  // namespace respo::concepts

@@ -12,6 +12,7 @@
 #include <torch/types.h>
 
 #include "core/io/safetensors.h"
+#include "core/respo/concept_metadata.h"
 #include "core/respo/concept_settings.h"
 
 namespace respo::concepts {
@@ -25,13 +26,15 @@ struct ConceptModule {
   std::string moduleType = "constant";
 
   std::vector<int64_t> hShape() const { return {ram.size(1), ram.size(2), ram.size(3)}; }
+  ConceptRecord record() const;  // everything but the tensors
 };
 
 // Written atomically. Throws InvalidArgument when ram/sam are missing or differ in shape.
 // `extra` tensors ride along (the trainer's optimiser and RNG state in a checkpoint).
 void saveConcept(const std::filesystem::path& path, const ConceptModule& module,
                  const std::map<std::string, torch::Tensor>& extra = {});
-// Throws FormatError naming the file for a foreign or damaged file.
+// Throws FormatError naming the file for a foreign or damaged file: metadata that does not read
+// strictly, tensors of another shape or type than [1, C, H, W] float32, non-finite values.
 ConceptModule loadConcept(const std::filesystem::path& path);
 
 }  // namespace respo::concepts

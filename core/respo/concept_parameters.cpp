@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/numbers.h"
 
 namespace respo::concepts {
 namespace {
@@ -11,18 +12,58 @@ namespace {
 constexpr const char* kConceptsKey = "RespoDiff";
 constexpr const char* kGroupsKey = "RespoDiff groups";
 
-std::string percent(double strength) { return std::to_string(std::lround(strength * 100)) + "%"; }
-
-std::string number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
+std::string percent(double strength) {
+  if (!std::isfinite(strength)) throw InvalidArgument("a concept strength is not a finite number");
+  return std::to_string(std::lround(strength * 100)) + "%";
 }
+
+// Names are free text; the characters that structure these entries are written as %XX.
+std::string escaped(const std::string& name) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : name) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '%' || ch == ';' || ch == '[' || ch == ']' || ch == '=' || ch == ':' || ch == '(' || ch == ')' ||
+        ch == ',' || ch == '"' || ch == '\\' || u < 0x20 || u == 0x7f) {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string unescaped(const std::string& text) {
+  auto digit = [](char ch) -> int {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && digit(text[i + 1]) >= 0 && digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(digit(text[i + 1]) * 16 + digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// More entries than any composition has: a longer list is not ours.
+constexpr std::size_t kMaxEntries = 256;
+
+std::string number(double value) { return numbers::formatReal(value); }
 
 std::vector<std::string> splitEntries(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= text.size()) {
+    if (out.size() == kMaxEntries) throw FormatError("concept settings: more than " + std::to_string(kMaxEntries) + " entries");
     const auto end = text.find("; ", start);
     out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
     if (end == std::string::npos) break;
@@ -39,16 +80,12 @@ std::string trimmed(const std::string& s) {
 
 // "100%" -> 1.0
 double readPercent(const std::string& text, const std::string& entry) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || text.substr(used) != "%" || value < 0 || value > 1000)
-    throw FormatError("concept settings: cannot read the strength '" + text + "' in '" + entry + "'");
-  return value / 100;
+  const auto value = text.size() > 1 && text.back() == '%' ? numbers::parseReal(text.substr(0, text.size() - 1))
+                                                          : std::nullopt;
+  if (!value || *value < 0 || *value > 1000)
+    throw FormatError("concept settings: cannot read the strength '" + text.substr(0, 40) + "' in '" +
+                      entry.substr(0, 200) + "'");
+  return *value / 100;
 }
 
 }  // namespace
@@ -74,12 +111,13 @@ std::map<std::string, std::string> formatConceptParameters(const ConceptParamete
   if (parameters.concepts.empty()) return out;
   std::string names;
   for (const auto& c : parameters.concepts)
-    names += (names.empty() ? "" : "; ") + c.name + " [RAM " + percent(c.ramStrength) + " SAM " + percent(c.samStrength) + "]";
+    names += (names.empty() ? "" : "; ") + escaped(c.name) + " [RAM " + percent(c.ramStrength) + " SAM " + percent(c.samStrength) + "]";
   out[kConceptsKey] = names;
   std::string groups;
   for (const auto& [name, g] : parameters.groups) {
-    groups += (groups.empty() ? "" : "; ") + name + "=" + policyName(g.policy);
-    if (g.policy == FairnessPolicy::Fixed) groups += ":" + g.fixedMember;
+    if (!std::isfinite(g.weight)) throw InvalidArgument("the weight of group '" + name + "' is not a finite number");
+    groups += (groups.empty() ? "" : "; ") + escaped(name) + "=" + policyName(g.policy);
+    if (g.policy == FairnessPolicy::Fixed) groups += ":" + escaped(g.fixedMember);
     if (g.weight != 1.0) groups += " (weight " + number(g.weight) + ")";
   }
   if (!groups.empty()) out[kGroupsKey] = groups;
@@ -93,41 +131,40 @@ ConceptParameters parseConceptParameters(const std::map<std::string, std::string
       // name [RAM 100% SAM 100%]
       const auto open = entry.rfind(" [");
       if (open == std::string::npos || entry.back() != ']')
-        throw FormatError("concept settings: expected 'name [RAM n% SAM n%]', got '" + entry + "'");
+        throw FormatError("concept settings: expected 'name [RAM n% SAM n%]', got '" + entry.substr(0, 200) + "'");
       std::istringstream fields(entry.substr(open + 2, entry.size() - open - 3));
       std::string ramLabel, ram, samLabel, sam, rest;
       fields >> ramLabel >> ram >> samLabel >> sam;
       if (ramLabel != "RAM" || samLabel != "SAM" || (fields >> rest))
-        throw FormatError("concept settings: expected 'name [RAM n% SAM n%]', got '" + entry + "'");
-      out.concepts.push_back({trimmed(entry.substr(0, open)), readPercent(ram, entry), readPercent(sam, entry)});
+        throw FormatError("concept settings: expected 'name [RAM n% SAM n%]', got '" + entry.substr(0, 200) + "'");
+      out.concepts.push_back({unescaped(trimmed(entry.substr(0, open))), readPercent(ram, entry), readPercent(sam, entry)});
     }
   }
   if (auto it = extra.find(kGroupsKey); it != extra.end()) {
     for (const auto& entry : splitEntries(it->second)) {
       // group=policy[:member][ (weight w)]
       const auto eq = entry.find('=');
-      if (eq == std::string::npos || eq == 0) throw FormatError("concept settings: expected 'group=policy', got '" + entry + "'");
+      if (eq == std::string::npos || eq == 0) throw FormatError("concept settings: expected 'group=policy', got '" + entry.substr(0, 200) + "'");
       std::string value = entry.substr(eq + 1);
       GroupOptions g;
       if (const auto w = value.rfind(" (weight "); w != std::string::npos && value.back() == ')') {
-        try {
-          g.weight = std::stod(value.substr(w + 9, value.size() - w - 10));
-        } catch (const std::exception&) {
-          throw FormatError("concept settings: cannot read the weight in '" + entry + "'");
-        }
+        const auto weight = numbers::parseReal(value.substr(w + 9, value.size() - w - 10));
+        if (!weight || *weight < 0 || *weight > 100)
+          throw FormatError("concept settings: cannot read the weight in '" + entry.substr(0, 200) + "'");
+        g.weight = *weight;
         value.resize(w);
       }
       const auto colon = value.find(':');
       try {
         g.policy = parsePolicy(value.substr(0, colon));
       } catch (const InvalidArgument& e) {
-        throw FormatError("concept settings: " + std::string(e.what()) + " in '" + entry + "'");
+        throw FormatError("concept settings: " + std::string(e.what()) + " in '" + entry.substr(0, 200) + "'");
       }
       if (g.policy == FairnessPolicy::Fixed) {
-        if (colon == std::string::npos) throw FormatError("concept settings: a fixed policy names its member: '" + entry + "'");
-        g.fixedMember = value.substr(colon + 1);
+        if (colon == std::string::npos) throw FormatError("concept settings: a fixed policy names its member: '" + entry.substr(0, 200) + "'");
+        g.fixedMember = unescaped(value.substr(colon + 1));
       }
-      out.groups[trimmed(entry.substr(0, eq))] = g;
+      out.groups[unescaped(trimmed(entry.substr(0, eq)))] = g;
     }
   }
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 // A concept module's training settings and kind: plain values without LibTorch, so the desktop
 // app can list and describe modules without tensor headers.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@ enum class ConceptKind { Fairness, Safety };
 // Which timestep the trainer's loss uses: the reference code's t = 1000 - 20k, or the timestep the
 // DDIM trajectory latent actually sits at (981 - 20k for SD1's leading spacing).
 enum class TimestepConvention { Reference, Trajectory };
+
+// Names and groups are labels (file names, menus, parameters text); prompts are CLIP input, of which
+// only 77 tokens count.
+inline constexpr std::size_t kMaxLabelBytes = 200;
+inline constexpr std::size_t kMaxPromptBytes = 4096;
 
 struct ConceptSettings {
   std::string name;            // "a woman"

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/utf8.h"
+#include "core/io/read_file.h"
 
 namespace respo::concepts {
 namespace {
@@ -24,35 +25,43 @@ std::string lower(std::string s) {
 
 // RFC 4180 records: fields separated by commas, records by line breaks, quotes around fields that
 // hold either (a quote inside is doubled).
+// One pass, constant work per character (a field's "only blanks so far" is tracked, not re-scanned).
 std::vector<std::vector<std::string>> csvRecords(const std::string& text) {
   std::vector<std::vector<std::string>> records(1);
   std::string field;
-  bool quoted = false, wasQuoted = false;
+  bool quoted = false, wasQuoted = false, blank = true;
+  auto endField = [&] {
+    records.back().push_back(wasQuoted ? field : trimmed(field));
+    field.clear();
+    wasQuoted = false;
+    blank = true;
+  };
+  auto append = [&](char c) {
+    if (!std::isspace(static_cast<unsigned char>(c))) blank = false;
+    field += c;
+  };
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') append('"'), ++i;
       else if (c == '"') quoted = false;
-      else field += c;
-    } else if (c == '"' && trimmed(field).empty()) {
+      else append(c);
+    } else if (c == '"' && blank) {  // a quote that opens the field (only blanks before it)
       quoted = wasQuoted = true;
       field.clear();
     } else if (c == ',') {
-      records.back().push_back(wasQuoted ? field : trimmed(field));
-      field.clear();
-      wasQuoted = false;
+      endField();
     } else if (c == '\n' || c == '\r') {
       if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      records.back().push_back(wasQuoted ? field : trimmed(field));
-      field.clear();
-      wasQuoted = false;
+      endField();
       records.emplace_back();
+      if (records.size() > kMaxPrompts + 1) throw FormatError("the CSV text has more than " + std::to_string(kMaxPrompts) + " rows");
     } else {
-      field += c;
+      append(c);
     }
   }
   if (quoted) throw FormatError("the CSV text ends inside a quoted field");
-  if (!field.empty() || wasQuoted || !records.back().empty()) records.back().push_back(wasQuoted ? field : trimmed(field));
+  if (!field.empty() || wasQuoted || !records.back().empty()) endField();
   if (records.back().empty()) records.pop_back();
   return records;
 }
@@ -60,12 +69,16 @@ std::vector<std::vector<std::string>> csvRecords(const std::string& text) {
 }  // namespace
 
 std::vector<std::string> parsePromptList(const std::string& text, PromptListFormat format) {
+  // A prompt list is text: a NUL byte or invalid UTF-8 means a binary (or wrongly encoded) file.
+  if (text.find('\0') != std::string::npos) throw FormatError("the prompt list is not a text file (it holds NUL bytes)");
+  if (!isValidUtf8(text)) throw FormatError("the prompt list is not UTF-8 text (save it as UTF-8)");
   std::vector<std::string> prompts;
   if (format == PromptListFormat::Lines) {
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
       line = trimmed(line);
       if (!line.empty() && line.front() != '#') prompts.push_back(line);
+      if (prompts.size() > kMaxPrompts) throw FormatError("the list has more than " + std::to_string(kMaxPrompts) + " prompts");
     }
     return prompts;
   }
@@ -84,13 +97,18 @@ std::vector<std::string> parsePromptList(const std::string& text, PromptListForm
 }
 
 std::vector<std::string> readPromptList(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read the prompt list " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw IoError("cannot read the prompt list " + path);
+  std::string text;
+  try {
+    text = io::readFile(path, kMaxPromptListBytes);
+  } catch (const IoError& e) {
+    throw IoError(std::string("cannot read the prompt list: ") + e.what());
+  }
   const bool csv = path.size() >= 4 && lower(path.substr(path.size() - 4)) == ".csv";
-  return parsePromptList(text.str(), csv ? PromptListFormat::Csv : PromptListFormat::Lines);
+  try {
+    return parsePromptList(text, csv ? PromptListFormat::Csv : PromptListFormat::Lines);
+  } catch (const FormatError& e) {
+    throw FormatError(path + ": " + e.what());
+  }
 }
 
 }  // namespace respo::concepts

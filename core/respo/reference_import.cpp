@@ -4,15 +4,23 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <set>
 
 #include "core/common/error.h"
-#include "core/respo/pickle_reader.h"
-#include "core/respo/zip_reader.h"
+#include "core/io/pickle_reader.h"
+#include "core/io/read_file.h"
+#include "core/io/zip_reader.h"
 
 namespace respo::concepts {
 namespace {
+
+using io::describe;
+using io::Pickle;
+using io::PickleValue;
+using io::readTorchPickle;
+using io::TensorRecord;
+using io::ZipArchive;
+using io::ZipEntry;
 
 struct StorageType {
   const char* name;
@@ -34,9 +42,9 @@ const StorageType* storageType(const std::string& name) {
 // torch.save before 1.6 (or with _use_new_zipfile_serialization=False) wrote a bare pickle stream
 // starting with PROTO 2 and a LONG1 magic number.
 void refuseLegacyFormat(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  unsigned char head[3] = {};
-  if (in.read(reinterpret_cast<char*>(head), 3) && head[0] == 0x80 && head[2] == 0x8a)
+  // Read through the regular-file check: a FIFO or a device is refused, never waited on.
+  const std::string head = io::readHead(file, 3);
+  if (head.size() == 3 && static_cast<unsigned char>(head[0]) == 0x80 && static_cast<unsigned char>(head[2]) == 0x8a)
     throw FormatError(file.string() + ": this is the legacy torch.save format (torch < 1.6 or "
                       "_use_new_zipfile_serialization=False), which this importer does not read; "
                       "load it in Python only if you trust it and re-save it with a current torch.save");
@@ -55,29 +63,34 @@ class TensorBuilder {
     if (fresh) {
       const ZipEntry* entry = zip_.find(record);
       if (!entry) throw FormatError(where + ": its storage record '" + record + "' is missing from the archive");
-      cached->second = {type, zip_.read(*entry)};
-      const auto bytes = cached->second.second.size();
+      const auto data = zip_.read(*entry);
+      const auto bytes = data.size();
       const auto element = static_cast<std::uint64_t>(type->elementSize);
       if (bytes % element != 0 || bytes / element != static_cast<std::uint64_t>(r.storage.numel))
         throw FormatError(where + ": storage record '" + record + "' holds " + std::to_string(bytes) + " bytes, but " +
                           std::to_string(r.storage.numel) + " elements of " + type->name + " need " +
                           std::to_string(static_cast<std::uint64_t>(r.storage.numel) * element));
+      // One owned copy per storage, shared by every tensor that views it: a file whose entries all
+      // alias one storage costs that storage once, not once per entry.
+      auto storage = torch::empty({r.storage.numel}, torch::TensorOptions().dtype(type->dtype).device(torch::kCPU));
+      if (bytes) std::memcpy(storage.data_ptr(), data.data(), bytes);
+      cached->second = {type, storage};
+      storageBytes_ += bytes;
     } else if (cached->second.first != type) {
       throw FormatError(where + ": storage '" + r.storage.key + "' is read both as " + cached->second.first->name +
                         " and as " + type->name);
     }
     checkView(where, r);
-    const auto options = torch::TensorOptions().dtype(type->dtype).device(torch::kCPU);
-    if (std::find(r.size.begin(), r.size.end(), 0) != r.size.end()) return torch::empty(r.size, options);
-    const std::span<const std::byte> data = cached->second.second;
-    torch::Tensor storage;
-    if (reinterpret_cast<std::uintptr_t>(data.data()) % static_cast<std::uintptr_t>(type->elementSize) == 0) {
-      storage = torch::from_blob(const_cast<std::byte*>(data.data()), {r.storage.numel}, options);
-    } else {  // torch aligns storages to 64 bytes; other writers may not
-      storage = torch::empty({r.storage.numel}, options);
-      std::memcpy(storage.data_ptr(), data.data(), data.size());
-    }
-    return storage.as_strided(r.size, r.stride, r.offset).clone(torch::MemoryFormat::Contiguous);
+    if (std::find(r.size.begin(), r.size.end(), 0) != r.size.end())
+      return torch::empty(r.size, torch::TensorOptions().dtype(type->dtype).device(torch::kCPU));
+    auto view = cached->second.second.as_strided(r.size, r.stride, r.offset);
+    if (view.is_contiguous()) return view;
+    // A strided view becomes its own copy; all such copies together may not outgrow the file's data.
+    copiedBytes_ += static_cast<std::uint64_t>(view.numel()) * static_cast<std::uint64_t>(type->elementSize);
+    if (copiedBytes_ > storageBytes_ + (std::uint64_t{64} << 20))
+      throw FormatError(where + ": the file's tensors view their storages in ways that would need " +
+                        std::to_string(copiedBytes_ >> 20) + " MB of copies; a torch.save state dict does not");
+    return view.contiguous();
   }
 
  private:
@@ -110,7 +123,8 @@ class TensorBuilder {
 
   const ZipArchive& zip_;
   std::string prefix_;
-  std::map<std::string, std::pair<const StorageType*, std::span<const std::byte>>> storages_;
+  std::map<std::string, std::pair<const StorageType*, torch::Tensor>> storages_;
+  std::uint64_t storageBytes_ = 0, copiedBytes_ = 0;
 };
 
 std::string listNames(const std::map<std::string, torch::Tensor>& tensors) {

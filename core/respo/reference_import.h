@@ -1,7 +1,7 @@
 #pragma once
 // Imports concept modules trained with the public RespoDiff reference implementation, whose
 // checkpoints are torch.save files (a zip archive holding a pickle). The pickle is never executed:
-// core/respo/zip_reader.h reads the container and core/respo/pickle_reader.h interprets only what
+// core/io/zip_reader.h reads the container and core/io/pickle_reader.h interprets only what
 // torch.save writes for a dict of tensors; anything else is refused with a FormatError.
 //
 // The reference layout: `controlnet.fc1.weight` (RAM) and `controlnet_residual.fc2.weight` (SAM),
@@ -34,7 +34,8 @@ std::vector<std::pair<std::string, int>> referenceColumns(bool ageNaming = false
 
 // Reads every tensor of a torch.save zip file whose pickle only rebuilds tensors (a dict or
 // OrderedDict of tensors and parameters, as written by torch.save(state_dict)). Tensors come back as
-// contiguous CPU copies in their stored dtype. Throws IoError (cannot read) or FormatError (anything
+// contiguous CPU tensors in their stored dtype; tensors that viewed one storage in the file share one
+// copy of it here too. Throws IoError (cannot read) or FormatError (anything
 // else: compressed or damaged archive, a pickle that could run code, a value that is not a tensor).
 std::map<std::string, torch::Tensor> readTorchZipTensors(const std::filesystem::path& file);
 

@@ -44,6 +44,12 @@ ConceptTrainer::ConceptTrainer(pipeline::StableDiffusionModel& model, const Conc
   const int factor = model.vaeScaleFactor();
   const int size = settings.resolution > 0 ? settings.resolution : model.nativeImageSize();
   if (size % factor != 0) throw InvalidArgument("training resolution must be a multiple of " + std::to_string(factor));
+  // The bottleneck must keep at least one position: the image is downsampled by the VAE and then by
+  // each of the UNet's down blocks.
+  const int smallest = factor * config.downsamplingFactor();
+  if (size < smallest)
+    throw InvalidArgument("training resolution " + std::to_string(size) + " is too small for this model (at least " +
+                          std::to_string(smallest) + ")");
   module_.settings.resolution = size;
   latentShape_ = {config.inChannels, size / factor, size / factor};
   const auto h = model.unet->bottleneckShape(latentShape_[1], latentShape_[2]);
@@ -221,28 +227,54 @@ void ConceptTrainer::resumeFrom(const std::filesystem::path& checkpoint) {
   if (saved.modelFingerprint != module_.modelFingerprint)
     throw InvalidArgument(checkpoint.string() + ": checkpoint was trained on another model");
   const auto file = io::SafetensorsFile::open(checkpoint);
+  const std::string where = checkpoint.string();
+  // Everything a checkpoint holds is checked before any of it is used: a damaged or foreign file is
+  // a clear error, never a crash inside LibTorch.
+  auto tensor = [&](const char* name, io::DType dtype, const std::vector<int64_t>& shape) {
+    if (!file.contains(name)) throw FormatError(where + ": the checkpoint lacks '" + name + "'");
+    const auto& info = file.tensor(name);
+    if (info.dtype != dtype || (!shape.empty() && info.shape != shape))
+      throw FormatError(where + ": the checkpoint's '" + name + "' has another type or shape than a checkpoint of this module");
+    auto t = io::copyTensor(file, info);
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>())
+      throw FormatError(where + ": the checkpoint's '" + name + "' holds values that are not finite; it is damaged");
+    return t;
+  };
+  const std::vector<int64_t> moduleShape = saved.ram.sizes().vec();
+  const auto rng = tensor("rng_state", io::DType::U8, {});
+  if (rng.dim() != 1 || rng.numel() != generator_.get_state().numel())
+    throw FormatError(where + ": the checkpoint's random state has the wrong size");
+  std::vector<StepLosses> history;
+  if (file.contains("loss_history")) {
+    const auto losses = tensor("loss_history", io::DType::F64, {}).contiguous();
+    // A history that does not match the steps done is left out rather than shown wrong.
+    if (losses.dim() == 2 && losses.size(0) == saved.stepsDone && losses.size(1) == 2) {
+      const auto view = losses.accessor<double, 2>();
+      for (int64_t i = 0; i < losses.size(0); ++i) history.push_back({view[i][0], view[i][1]});
+    }
+  }
+  AdamState ram = ramAdam_, sam = samAdam_;
+  if (file.contains("adam.steps")) {
+    const auto steps = tensor("adam.steps", io::DType::I64, {2});
+    const auto ramSteps = steps[0].item<int64_t>(), samSteps = steps[1].item<int64_t>();
+    if (ramSteps < 0 || samSteps < 0 || ramSteps > 100'000'000 || samSteps > 100'000'000)
+      throw FormatError(where + ": the checkpoint's optimiser step counts are out of range");
+    ram = {tensor("adam.ram.exp", io::DType::F32, moduleShape).to(model_.device),
+           tensor("adam.ram.exp_sq", io::DType::F32, moduleShape).to(model_.device), ramSteps};
+    sam = {tensor("adam.sam.exp", io::DType::F32, moduleShape).to(model_.device),
+           tensor("adam.sam.exp_sq", io::DType::F32, moduleShape).to(model_.device), samSteps};
+    if ((ram.expSq < 0).any().item<bool>() || (sam.expSq < 0).any().item<bool>())
+      throw FormatError(where + ": the checkpoint's optimiser state is damaged (negative second moments)");
+  }
   module_.ram = saved.ram.to(model_.device);
   module_.sam = saved.sam.to(model_.device);
   module_.stepsDone = saved.stepsDone;
   module_.lastResponsibleLoss = saved.lastResponsibleLoss;
   module_.lastSemanticLoss = saved.lastSemanticLoss;
-  generator_.set_state(io::loadTensor(file, "rng_state").clone());
-  history_.clear();
-  if (file.contains("loss_history")) {
-    const auto losses = io::loadTensor(file, "loss_history").to(torch::kFloat64).contiguous();
-    // A history that does not match the steps done is left out rather than shown wrong.
-    if (losses.dim() == 2 && losses.size(0) == module_.stepsDone && losses.size(1) == 2) {
-      const auto view = losses.accessor<double, 2>();
-      for (int64_t i = 0; i < losses.size(0); ++i) history_.push_back({view[i][0], view[i][1]});
-    }
-  }
-  if (file.contains("adam.steps")) {
-    const auto steps = io::loadTensor(file, "adam.steps");
-    ramAdam_ = {io::loadTensor(file, "adam.ram.exp").clone().to(model_.device),
-                io::loadTensor(file, "adam.ram.exp_sq").clone().to(model_.device), steps[0].item<int64_t>()};
-    samAdam_ = {io::loadTensor(file, "adam.sam.exp").clone().to(model_.device),
-                io::loadTensor(file, "adam.sam.exp_sq").clone().to(model_.device), steps[1].item<int64_t>()};
-  }
+  generator_.set_state(rng);
+  history_ = std::move(history);
+  ramAdam_ = std::move(ram);
+  samAdam_ = std::move(sam);
 }
 
 std::vector<std::string> presetNames() {

@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
+#include <queue>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/read_file.h"
 #include "core/text/unicode.h"
-#include "core/text/utf8.h"
+#include "core/common/utf8.h"
 
 namespace respo::text {
 namespace {
@@ -52,51 +55,42 @@ std::vector<int> byteOrder() {
   return order;
 }
 
-std::string readGzip(const std::filesystem::path& path) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) throw IoError(path.string() + ": cannot open");
-  std::string content;
-  char buffer[1 << 16];
-  int n;
-  while ((n = gzread(file, buffer, sizeof buffer)) > 0) content.append(buffer, static_cast<std::size_t>(n));
-  int error = 0;
-  const char* message = gzerror(file, &error);
-  const bool failed = n < 0 || (error != Z_OK && error != Z_STREAM_END);
-  const std::string reason = failed ? std::string(message) : "";
-  gzclose(file);
-  if (failed) throw FormatError(path.string() + ": not a readable gzip file (" + reason + ")");
-  return content;
-}
+// The CLIP merge list is 1.6 MB of text; anything that expands much further is not one.
+constexpr std::size_t kMaxBpeBytes = 32u << 20;
 
-std::vector<std::string> splitLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  std::string line;
-  while (std::getline(stream, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+// CLIP has 48,894 merges; a list of many more lines is not a CLIP merge list.
+constexpr std::size_t kMaxMergeLines = 1'000'000;
+
+// At most `maxLines` lines (the rest is not read); more than kMaxMergeLines is a FormatError.
+std::vector<std::string_view> splitLines(const std::filesystem::path& path, std::string_view text,
+                                         std::size_t maxLines = kMaxMergeLines + 1) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < text.size() && lines.size() < maxLines) {
+    if (lines.size() == kMaxMergeLines + 1)
+      throw FormatError(path.string() + ": has more than " + std::to_string(kMaxMergeLines) +
+                        " lines, far more than a merge list");
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     lines.push_back(line);
+    start = end + 1;
   }
   return lines;
 }
 
-std::pair<std::string, std::string> parseMerge(const std::filesystem::path& path, const std::string& line,
+std::pair<std::string, std::string> parseMerge(const std::filesystem::path& path, std::string_view line,
                                                std::size_t lineNumber) {
   const auto space = line.find(' ');
   if (space == std::string::npos || space == 0 || space + 1 >= line.size() ||
       line.find(' ', space + 1) != std::string::npos)
-    throw FormatError(path.string() + ": line " + std::to_string(lineNumber) +
-                      " is not a merge of two symbols: '" + line + "'");
-  return {line.substr(0, space), line.substr(space + 1)};
+    throw FormatError(path.string() + ": line " + std::to_string(lineNumber) + " is not a merge of two symbols: '" +
+                      std::string(line.substr(0, 60)) + (line.size() > 60 ? "...'" : "'"));
+  return {std::string(line.substr(0, space)), std::string(line.substr(space + 1))};
 }
 
-json parseJsonFile(const std::filesystem::path& path) {
-  const std::string text = io::readTextFile(path);
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
+json parseJsonFile(const std::filesystem::path& path) { return io::readJsonFile(path); }
 
 // A special token in a transformers config is either a string or {"content": "..."}.
 std::optional<std::string> tokenContent(const json& value) {
@@ -127,9 +121,13 @@ ClipTokenizer::ClipTokenizer(std::unordered_map<std::string, std::int64_t> vocab
                           std::to_string(settings_.maxLength));
   std::int64_t maxId = -1;
   for (const auto& [token, id] : vocab_) {
-    if (id < 0) throw FormatError("tokenizer vocabulary: token '" + token + "' has a negative id");
+    if (id < 0) throw FormatError("tokenizer vocabulary: a token has a negative id (" + std::to_string(id) + ")");
     maxId = std::max(maxId, id);
   }
+  // Ids index a table; a vocabulary whose ids run far past its size is damaged, not sparse.
+  if (maxId >= static_cast<std::int64_t>(4 * vocab_.size() + 1024))
+    throw FormatError("tokenizer vocabulary: id " + std::to_string(maxId) + " is far beyond its " +
+                      std::to_string(vocab_.size()) + " tokens");
   idToToken_.assign(static_cast<std::size_t>(maxId + 1), std::string());
   for (const auto& [token, id] : vocab_) idToToken_[static_cast<std::size_t>(id)] = token;
   for (std::size_t i = 0; i < merges_.size(); ++i)
@@ -173,7 +171,8 @@ ClipTokenizer ClipTokenizer::fromFolder(const std::filesystem::path& folder) {
     vocab.emplace(token, id.get<std::int64_t>());
   }
   MergeList merges;
-  const auto lines = splitLines(io::readTextFile(mergesPath));
+  const std::string mergesText = io::readTextFile(mergesPath);
+  const auto lines = splitLines(mergesPath, mergesText);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty() || (i == 0 && lines[i].rfind("#version", 0) == 0)) continue;
     merges.push_back(parseMerge(mergesPath, lines[i], i + 1));
@@ -188,14 +187,15 @@ ClipTokenizer ClipTokenizer::fromFolder(const std::filesystem::path& folder) {
     if (config.is_object() && config.contains("model_max_length") && config["model_max_length"].is_number()) {
       const double length = config["model_max_length"].get<double>();
       // transformers writes a huge sentinel when a config has no real limit; CLIP reads 77.
-      settings.maxLength = length >= 2 && length <= 1e6 ? static_cast<int>(length) : 77;
+      settings.maxLength = length >= 2 && length <= 4096 ? static_cast<int>(length) : 77;
     }
   }
   return ClipTokenizer(std::move(vocab), std::move(merges), std::move(settings));
 }
 
 ClipTokenizer ClipTokenizer::fromOpenClipBpe(const std::filesystem::path& gzFile, TokenizerSettings settings) {
-  const auto lines = splitLines(readGzip(gzFile));
+  const std::string text = io::readGzipFile(gzFile, kMaxBpeBytes);
+  const auto lines = splitLines(gzFile, text, kOpenClipMerges + 1);
   // Line 0 is a version comment; open_clip reads exactly the next kOpenClipMerges lines.
   if (lines.size() < kOpenClipMerges + 1)
     throw FormatError(gzFile.string() + ": has " + std::to_string(lines.size()) + " lines, expected at least " +
@@ -251,8 +251,13 @@ std::optional<std::int64_t> ClipTokenizer::tokenId(const std::string& token) con
 }
 
 std::vector<std::int64_t> ClipTokenizer::encodeWithoutSpecialTokens(std::string_view utf8) const {
-  const std::u32string text = decodeUtf8(utf8);
   std::vector<std::int64_t> ids;
+  encode(utf8, ids, SIZE_MAX);
+  return ids;
+}
+
+void ClipTokenizer::encode(std::string_view utf8, std::vector<std::int64_t>& ids, std::size_t limit) const {
+  const std::u32string text = decodeUtf8(utf8);
   // Special tokens are recognised in the raw text, before normalization (leftmost, then longest).
   std::size_t segmentStart = 0;
   std::size_t i = 0;
@@ -267,17 +272,18 @@ std::vector<std::int64_t> ClipTokenizer::encodeWithoutSpecialTokens(std::string_
       ++i;
       continue;
     }
-    encodeSegment(std::u32string_view(text).substr(segmentStart, i - segmentStart), ids);
+    encodeSegment(std::u32string_view(text).substr(segmentStart, i - segmentStart), ids, limit);
+    if (ids.size() >= limit) return;
     ids.push_back(vocab_.at(encodeUtf8(*match)));
     i += match->size();
     segmentStart = i;
   }
-  encodeSegment(std::u32string_view(text).substr(segmentStart), ids);
-  return ids;
+  encodeSegment(std::u32string_view(text).substr(segmentStart), ids, limit);
 }
 
-void ClipTokenizer::encodeSegment(std::u32string_view segment, std::vector<std::int64_t>& out) const {
-  if (segment.empty()) return;
+void ClipTokenizer::encodeSegment(std::u32string_view segment, std::vector<std::int64_t>& out,
+                                  std::size_t limit) const {
+  if (segment.empty() || out.size() >= limit) return;
   // Normalizer: NFC, whitespace runs -> one space, lower case.
   const std::u32string composed = unicode::nfc(std::u32string(segment));
   std::u32string text;
@@ -310,7 +316,7 @@ void ClipTokenizer::encodeSegment(std::u32string_view segment, std::vector<std::
     bpe(word, out);
   };
   std::size_t i = 0;
-  while (i < text.size()) {
+  while (i < text.size() && out.size() < limit) {
     bool tag = false;
     for (const auto& literal : kTags)
       if (text.compare(i, literal.size(), literal) == 0) {
@@ -347,7 +353,10 @@ void ClipTokenizer::encodeSegment(std::u32string_view segment, std::vector<std::
 }
 
 void ClipTokenizer::bpe(const std::string& word, std::vector<std::int64_t>& out) const {
-  {
+  // Only short words are cached: a cache of long hostile words would be a memory leak.
+  constexpr std::size_t kCachedWordBytes = 96;
+  const bool cacheable = word.size() <= kCachedWordBytes;
+  if (cacheable) {
     std::lock_guard lock(cache_->mutex);
     const auto cached = cache_->words.find(word);
     if (cached != cache_->words.end()) {
@@ -356,50 +365,74 @@ void ClipTokenizer::bpe(const std::string& word, std::vector<std::int64_t>& out)
     }
   }
   // Symbols: one per code point of the byte-mapped word; the last carries the end-of-word suffix.
-  std::vector<std::string> symbols;
+  // They form a linked list; candidate merges wait in a heap ordered by rank, then position, so
+  // each step merges the leftmost occurrence of the lowest-ranked pair, as the reference's repeated
+  // scans do, in O(n log n) rather than O(n^2).
+  struct Symbol {
+    std::string text;
+    int prev = -1, next = -1;
+    unsigned version = 0;  // bumped whenever the symbol changes or dies
+    bool alive = true;
+  };
+  std::vector<Symbol> symbols;
   const std::u32string chars = decodeUtf8(word);
+  symbols.reserve(chars.size());
   for (std::size_t k = 0; k < chars.size(); ++k) {
-    std::string symbol = encodeUtf8(std::u32string(1, chars[k]));
-    if (k + 1 == chars.size()) symbol += kEndOfWord;
-    symbols.push_back(std::move(symbol));
+    Symbol s;
+    s.text = encodeUtf8(std::u32string(1, chars[k]));
+    if (k + 1 == chars.size()) s.text += kEndOfWord;
+    s.prev = static_cast<int>(k) - 1;
+    s.next = k + 1 < chars.size() ? static_cast<int>(k) + 1 : -1;
+    symbols.push_back(std::move(s));
   }
-  // Repeatedly merge the adjacent pair with the lowest rank (leftmost first).
-  while (symbols.size() > 1) {
-    int bestRank = INT_MAX;
-    std::size_t bestAt = 0;
-    for (std::size_t k = 0; k + 1 < symbols.size(); ++k) {
-      const auto found = mergeRanks_.find(symbols[k] + ' ' + symbols[k + 1]);
-      if (found != mergeRanks_.end() && found->second < bestRank) bestRank = found->second, bestAt = k;
-    }
-    if (bestRank == INT_MAX) break;
-    const std::string left = symbols[bestAt], right = symbols[bestAt + 1];
-    std::vector<std::string> merged;
-    merged.reserve(symbols.size());
-    for (std::size_t k = 0; k < symbols.size();) {
-      if (k + 1 < symbols.size() && symbols[k] == left && symbols[k + 1] == right) {
-        merged.push_back(left + right);
-        k += 2;
-      } else {
-        merged.push_back(symbols[k++]);
-      }
-    }
-    symbols = std::move(merged);
+  struct Candidate {
+    int rank, left, right;
+    unsigned leftVersion, rightVersion;
+    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
+  std::string pair;
+  auto consider = [&](int left, int right) {
+    if (left < 0 || right < 0) return;
+    pair.assign(symbols[left].text).append(1, ' ').append(symbols[right].text);
+    const auto found = mergeRanks_.find(pair);
+    if (found != mergeRanks_.end())
+      heap.push({found->second, left, right, symbols[left].version, symbols[right].version});
+  };
+  for (std::size_t k = 0; k + 1 < symbols.size(); ++k) consider(static_cast<int>(k), static_cast<int>(k) + 1);
+  while (!heap.empty()) {
+    const Candidate c = heap.top();
+    heap.pop();
+    Symbol& left = symbols[c.left];
+    Symbol& right = symbols[c.right];
+    if (!left.alive || !right.alive || left.next != c.right || left.version != c.leftVersion ||
+        right.version != c.rightVersion)
+      continue;  // stale: one side was merged away or changed since
+    left.text += right.text;
+    ++left.version;
+    right.alive = false;
+    ++right.version;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = c.left;
+    consider(left.prev, c.left);
+    consider(c.left, left.next);
   }
   std::vector<std::int64_t> ids;
-  ids.reserve(symbols.size());
-  for (const auto& symbol : symbols) {
-    const auto found = vocab_.find(symbol);
+  for (int k = symbols.empty() ? -1 : 0; k >= 0; k = symbols[k].next) {
+    const auto found = vocab_.find(symbols[k].text);
     ids.push_back(found == vocab_.end() ? unkId_ : found->second);
   }
   out.insert(out.end(), ids.begin(), ids.end());
+  if (!cacheable) return;
   std::lock_guard lock(cache_->mutex);
   if (cache_->words.size() > 100'000) cache_->words.clear();
   cache_->words.emplace(word, std::move(ids));
 }
 
 TokenizedText ClipTokenizer::operator()(std::string_view utf8) const {
-  const auto content = encodeWithoutSpecialTokens(utf8);
   const std::size_t room = static_cast<std::size_t>(settings_.maxLength) - 2;
+  std::vector<std::int64_t> content;
+  encode(utf8, content, room + 1);  // one more than fits tells whether the prompt was truncated
   TokenizedText result;
   result.truncated = content.size() > room;
   const std::size_t kept = std::min(content.size(), room);

@@ -70,7 +70,10 @@ class ClipTokenizer {
   const TokenizerSettings& settings() const { return settings_; }
 
  private:
-  void encodeSegment(std::u32string_view segment, std::vector<std::int64_t>& out) const;
+  // Appends the tokens of `utf8`, stopping once `out` holds `limit` tokens (the pipeline reads only
+  // the first maxLength of them, so a huge prompt costs no more than a long one).
+  void encode(std::string_view utf8, std::vector<std::int64_t>& out, std::size_t limit) const;
+  void encodeSegment(std::u32string_view segment, std::vector<std::int64_t>& out, std::size_t limit) const;
   void bpe(const std::string& word, std::vector<std::int64_t>& out) const;
   std::int64_t requireId(const std::string& token, const char* role) const;
 

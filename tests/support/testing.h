@@ -33,6 +33,9 @@ struct AbortTest {};
 void recordFailure(const char* file, int line, const std::string& message);
 // Value of --name on the command line; empty if absent.
 std::string option(const std::string& name);
+// An empty folder of this test process's own under the system's temporary folder ("<tag>-<pid>",
+// emptied on first use), for files a test writes.
+std::string scratchFolder(const std::string& tag);
 
 template <typename T>
 std::string show(const T& value) {

@@ -1,4 +1,7 @@
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <exception>
 #include <map>
 
@@ -21,6 +24,18 @@ std::vector<Case>& registry() {
 void recordFailure(const char* file, int line, const std::string& message) {
   ++failuresInCase;
   std::cout << "  " << file << ":" << line << ": " << message << "\n";
+}
+
+std::string scratchFolder(const std::string& tag) {
+  static std::map<std::string, std::string> made;
+  auto& folder = made[tag];
+  if (folder.empty()) {
+    const auto path = std::filesystem::temp_directory_path() / (tag + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+    folder = path.string();
+  }
+  return folder;
 }
 
 std::string option(const std::string& name) {

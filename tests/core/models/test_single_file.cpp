@@ -322,11 +322,11 @@ RESPO_TEST(config_errors_name_the_file_and_the_key) {
   unet = r.unetConfig;
   unet["down_block_types"][0] = "AttnDownBlock2D";
   EXPECT_THROWS(convertSingleFile(r.single, unet, r.vaeConfig, r.textConfig), respo::FormatError,
-                "unet/config.json: unsupported block type 'AttnDownBlock2D'");
+                "unet/config.json: down block type 'AttnDownBlock2D' is not supported");
   unet = r.unetConfig;
   unet["class_embed_type"] = "projection";
   EXPECT_THROWS(convertSingleFile(r.single, unet, r.vaeConfig, r.textConfig), respo::FormatError,
-                "unet/config.json: 'class_embed_type' is set");
+                "unet/config.json: 'class_embed_type' is not supported");
   unet = r.unetConfig;
   unet["layers_per_block"] = nlohmann::json::array({2, 2, 2});
   EXPECT_THROWS(convertSingleFile(r.single, unet, r.vaeConfig, r.textConfig), respo::FormatError,
@@ -334,11 +334,11 @@ RESPO_TEST(config_errors_name_the_file_and_the_key) {
   auto vae = r.vaeConfig;
   vae["layers_per_block"] = "two";
   EXPECT_THROWS(convertSingleFile(r.single, r.unetConfig, vae, r.textConfig), respo::FormatError,
-                "vae/config.json: 'layers_per_block' must be an integer, not \"two\"");
+                "vae/config.json: 'layers_per_block' has the wrong type (it must be a whole number, not text \"two\")");
   auto text = r.textConfig;
   text["hidden_size"] = -1;
   EXPECT_THROWS(convertSingleFile(r.single, r.unetConfig, r.vaeConfig, text), respo::FormatError,
-                "text_encoder/config.json: 'hidden_size' must be positive");
+                "text_encoder/config.json: 'hidden_size' must be a whole number from 1 to 16384, not a whole number -1");
   EXPECT_THROWS(convertSingleFile(r.single, nlohmann::json::array(), r.vaeConfig, r.textConfig), respo::FormatError,
                 "unet/config.json: expected a JSON object");
 }

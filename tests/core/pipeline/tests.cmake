@@ -2,9 +2,6 @@
 respodiff_add_test(NAME test_pipeline_parity SOURCES core/pipeline/test_pipeline_parity.cpp
                    LIBS respodiff_core LABELS "parity;pipeline" ARGS --dir ${REF_OUT}/sd FIXTURES_REQUIRED sd_models)
 target_precompile_headers(test_pipeline_parity REUSE_FROM respodiff_core)
-respodiff_add_test(NAME test_generation_parameters SOURCES core/pipeline/test_generation_parameters.cpp
-                   LIBS respodiff_core LABELS pipeline)
-target_precompile_headers(test_generation_parameters REUSE_FROM respodiff_core)
 add_test(NAME cli_generate_writes_png_with_parameters
          COMMAND respodiff generate --model ${REF_OUT}/sd/sd1 --prompt "a photo of a doctor" --seed 1 --steps 3
                  --out ${CMAKE_BINARY_DIR}/cli-generate.png --quiet)

@@ -15,13 +15,14 @@
 
 #include "core/common/error.h"
 #include "core/io/safetensors_torch.h"
-#include "core/respo/pickle_reader.h"
+#include "core/io/pickle_reader.h"
 #include "core/respo/reference_import.h"
-#include "core/respo/zip_reader.h"
+#include "core/io/zip_reader.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
 using namespace respo::concepts;
+using namespace respo::io;
 using TensorMap = std::map<std::string, torch::Tensor>;
 
 namespace {

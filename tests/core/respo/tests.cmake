@@ -39,3 +39,8 @@ add_test(NAME cli_train_concept_on_sdxl_then_compare
          "$<TARGET_FILE:respodiff> train-concept --model ${REF_OUT}/sdxl/sdxl --preset gender-woman --steps 2 --trajectory-steps 6 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-woman.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a chef' --steps 2 --concept ${CMAKE_BINARY_DIR}/cli-sdxl-woman.safetensors --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-compare.png")
 set_tests_properties(cli_train_concept_on_sdxl_then_compare PROPERTIES LABELS "respo;cli;sdxl" FIXTURES_REQUIRED sdxl_models
                      PASS_REGULAR_EXPRESSION "wrote .*cli-sdxl-compare.png \\(baseline \\| responsible\\)")
+# A training run killed (SIGKILL) three times while checkpointing every step resumes and finishes.
+add_test(NAME training_killed_mid_checkpoint_resumes
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/faults/kill_and_resume.sh $<TARGET_FILE:respodiff>
+                 ${PROJECT_SOURCE_DIR}/resources/toyworld/model ${CMAKE_BINARY_DIR}/kill-and-resume)
+set_tests_properties(training_killed_mid_checkpoint_resumes PROPERTIES LABELS "respo;cli;faults" TIMEOUT 600)

@@ -262,7 +262,7 @@ RESPO_TEST(contract_config_type_errors_name_the_key_and_file) {
   EXPECT_EQ(SchedulerConfig::fromJson(json::parse(R"({"num_train_timesteps": 1000.0})")).numTrainTimesteps, 1000);
   EXPECT_EQ(SchedulerConfig::fromJson(json::parse(R"({"use_karras_sigmas": null})")).useKarrasSigmas, false);
   EXPECT_THROWS(SchedulerConfig::fromJson(json::parse(R"({"beta_start": "small"})")), respo::FormatError,
-                "'beta_start' must be a number");
+                "'beta_start' must be a finite number");
   EXPECT_THROWS(SchedulerConfig::fromJson(json::parse(R"({"use_karras_sigmas": 1})")), respo::FormatError,
                 "'use_karras_sigmas' must be true or false");
   EXPECT_THROWS(SchedulerConfig::fromJson(json::parse(R"({"timestep_spacing": 3})")), respo::FormatError,

@@ -6,11 +6,12 @@
 
 #include "core/common/error.h"
 #include "core/text/clip_tokenizer.h"
-#include "core/text/utf8.h"
+#include "core/common/utf8.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
 using namespace respo::text;
+using namespace respo;
 
 namespace {
 const ClipTokenizer& sd1() {

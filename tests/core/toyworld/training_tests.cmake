@@ -33,7 +33,7 @@ set_tests_properties(cli_report_on_the_default_model PROPERTIES LABELS "toyworld
 # The paper's table at CI size: loose bounds on the direction of every effect.
 add_test(NAME eval_toyworld_quick
          COMMAND respodiff eval toyworld --quick --quiet --json ${CMAKE_BINARY_DIR}/eval-quick.json)
-set_tests_properties(eval_toyworld_quick PROPERTIES LABELS toyworld TIMEOUT 600 FIXTURES_SETUP eval_quick)
+set_tests_properties(eval_toyworld_quick PROPERTIES LABELS toyworld TIMEOUT 1500 FIXTURES_SETUP eval_quick)
 respodiff_add_reference(NAME eval_toyworld_quick_bounds SCRIPT check_eval.py
                         ARGS ${CMAKE_BINARY_DIR}/eval-quick.json LABELS toyworld FIXTURES_REQUIRED eval_quick)
 

@@ -1,8 +1,8 @@
-#include "core/text/utf8.h"
+#include "core/common/utf8.h"
 
 #include "core/common/error.h"
 
-namespace respo::text {
+namespace respo {
 namespace {
 
 // Decodes one code point at `i`; returns false (and leaves `i`) on malformed input.
@@ -85,4 +85,4 @@ std::string encodeUtf8(std::u32string_view codePoints) {
   return out;
 }
 
-}  // namespace respo::text
+}  // namespace respo

@@ -1,4 +1,4 @@
-#include "core/respo/pickle_reader.h"
+#include "core/io/pickle_reader.h"
 
 #include <bit>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include "core/common/error.h"
 
-namespace respo::concepts {
+namespace respo::io {
 namespace {
 
 using Kind = PickleValue::Kind;
@@ -236,6 +236,8 @@ class Interpreter {
           a[4]->kind != Kind::Bool || a[5]->kind != Kind::Dict)
         fail("_rebuild_tensor_v2 with arguments other than (storage, offset, size, stride, requires_grad, hooks)");
       if (!a[5]->dict.empty()) fail("a tensor with backward hooks");
+      // torch tensors have at most 64 dimensions; more would let a small pickle describe huge records.
+      if (a[2]->items.size() > 64) fail("a tensor with " + std::to_string(a[2]->items.size()) + " dimensions");
       if (a.size() == 7 && (a[6]->kind != Kind::Dict || !a[6]->dict.empty()))
         fail("a tensor with extra metadata (" + describe(*a[6]) + "), which this reader does not support");
       auto v = make(Kind::Tensor);
@@ -297,4 +299,4 @@ Pickle readTorchPickle(std::span<const std::byte> bytes, const std::string& wher
   return Interpreter(bytes, where).run();
 }
 
-}  // namespace respo::concepts
+}  // namespace respo::io

@@ -1,18 +1,18 @@
 #pragma once
 // A read-only zip reader for the containers torch.save writes: STORED (uncompressed) entries, with
 // the zip64 records torch adds to large files. Compressed or encrypted entries are refused with a
-// FormatError, as are truncated or inconsistent archives. The file is memory-mapped; entry data are
-// views into the mapping (checked against their CRC-32 when read).
+// FormatError, as are truncated or inconsistent archives. The file is read into memory once (up to
+// kMaxZipBytes); entry data are views into that copy, checked against their CRC-32 when read.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "core/io/mapped_file.h"
 
-namespace respo::concepts {
+namespace respo::io {
 
 struct ZipEntry {
   std::string name;
@@ -26,21 +26,25 @@ struct ZipEntry {
 
 class ZipArchive {
  public:
+  // Reference checkpoints are megabytes; a larger file is refused before it is read.
+  static constexpr std::size_t kMaxZipBytes = std::size_t{1} << 30;
+
   // Maps the file and reads its central directory. Throws IoError (cannot read) or FormatError.
   static ZipArchive open(const std::filesystem::path& path);
 
-  const std::filesystem::path& path() const { return file_->path(); }
+  const std::filesystem::path& path() const { return path_; }
   const std::vector<ZipEntry>& entries() const { return entries_; }
   // nullptr when absent.
   const ZipEntry* find(const std::string& name) const;
-  // The bytes of a stored entry (a view into the mapping, valid while mapping() lives). Throws
+  // The bytes of a stored entry (a view into the archive's memory, valid while it lives). Throws
   // FormatError for compressed entries and for data whose CRC-32 does not match.
   std::span<const std::byte> read(const ZipEntry& entry) const;
-  const std::shared_ptr<io::MappedFile>& mapping() const { return file_; }
 
  private:
-  std::shared_ptr<io::MappedFile> file_;
+  std::filesystem::path path_;
+  std::shared_ptr<const std::string> bytes_;
   std::vector<ZipEntry> entries_;
+  std::map<std::string, std::size_t> index_;
 };
 
-}  // namespace respo::concepts
+}  // namespace respo::io

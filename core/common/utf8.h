@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace respo::text {
+namespace respo {
 
 bool isValidUtf8(std::string_view bytes);
 // Throws respo::InvalidArgument on malformed input.
@@ -12,4 +12,4 @@ std::u32string decodeUtf8(std::string_view bytes);
 void appendUtf8(std::string& out, char32_t codePoint);
 std::string encodeUtf8(std::u32string_view codePoints);
 
-}  // namespace respo::text
+}  // namespace respo

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace respo::concepts {
+namespace respo::io {
 
 // A storage named by a persistent id ('storage', <type>, key, location, numel).
 struct StorageRef {
@@ -58,4 +58,4 @@ struct Pickle {
 // Interprets `bytes`; `where` (e.g. "model.pt: archive/data.pkl") prefixes every error message.
 Pickle readTorchPickle(std::span<const std::byte> bytes, const std::string& where);
 
-}  // namespace respo::concepts
+}  // namespace respo::io

@@ -1,0 +1,54 @@
+#include "core/pipeline/generation_request.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <utility>
+
+#include "core/common/error.h"
+#include "core/common/utf8.h"
+
+namespace respo::pipeline {
+
+void GenerationRequest::validateSettings() const {
+  using Field = std::pair<const std::string*, const char*>;
+  for (const auto& [text, what] : {Field{&prompt, "the prompt"}, Field{&negativePrompt, "the negative prompt"}}) {
+    if (!isValidUtf8(*text)) throw InvalidArgument(std::string(what) + " is not valid UTF-8 text");
+    if (text->size() > kMaxPromptBytes)
+      throw InvalidArgument(std::string(what) + " is longer than " + std::to_string(kMaxPromptBytes / 1024) +
+                            " KB (only its first 77 tokens are read)");
+  }
+  if (width < 0 || height < 0 || width > kMaxImageSide || height > kMaxImageSide)
+    throw InvalidArgument("image size " + std::to_string(width) + "x" + std::to_string(height) + " is outside 8.." +
+                          std::to_string(kMaxImageSide) + " (0: the model's own size)");
+  if (steps < 1 || steps > kMaxSteps)
+    throw InvalidArgument("steps must be between 1 and " + std::to_string(kMaxSteps) + ", got " + std::to_string(steps));
+  if (batch < 1 || batch > kMaxBatch)
+    throw InvalidArgument("batch must be between 1 and " + std::to_string(kMaxBatch) + ", got " + std::to_string(batch));
+  if (!(std::isfinite(guidanceScale) && guidanceScale >= 0 && guidanceScale <= 100))
+    throw InvalidArgument("guidance scale must be between 0 and 100, got " + std::to_string(guidanceScale));
+  if (clipSkip < 0 || clipSkip > 64) throw InvalidArgument("clip skip must be between 0 and 64");
+}
+
+std::uint64_t estimatePeakBytes(int width, int height, int batch, int vaeChannels, int unetChannels, int vaeFactor,
+                                int bytesPerElement) {
+  const auto pixels = static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height);
+  const auto images = static_cast<std::uint64_t>(batch);
+  const auto element = static_cast<std::uint64_t>(bytesPerElement);
+  // The decoder keeps about four tensors of its widest full-resolution width alive at once (input,
+  // normalised, convolved, residual).
+  const std::uint64_t decoder = images * pixels * static_cast<std::uint64_t>(vaeChannels) * element * 4;
+  // The UNet runs prompt and negative prompt together; about eight tensors of its first width.
+  const auto factor = static_cast<std::uint64_t>(vaeFactor) * static_cast<std::uint64_t>(vaeFactor);
+  const std::uint64_t unet = 2 * images * (pixels / factor) * static_cast<std::uint64_t>(unetChannels) * element * 8;
+  return decoder + unet;
+}
+
+std::uint64_t physicalMemoryBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || size <= 0) return 0;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size);
+}
+
+}  // namespace respo::pipeline
