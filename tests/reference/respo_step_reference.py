@@ -9,7 +9,12 @@ the reference init of R and S,
 given noise and trajectory lengths k, k DDIM steps (50-step schedule, CFG 3, R+S on the conditional
 half), the CFG-guided target, L_resp with an Adam step on R, then L_sem with an Adam step on S.
 Cases: gender (both timestep conventions, batch 1 and 2) and a safety preset.
+
+Every case runs twice: in float32 (what the C++ trainer computes) and in float64 (".f64" entries).
+The distance between the two is the float32 computation's own rounding error on this CPU, from which
+the C++ test derives its bounds, so they hold on any x86-64 machine (AVX2 or AVX-512).
 """
+import os
 import argparse
 import json
 import pathlib
@@ -33,7 +38,7 @@ def main() -> None:
     ap.add_argument("--model", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))  # as the C++ side under CTest
     index = json.loads((pathlib.Path(args.model) / "model_index.json").read_text())
     xl = index["_class_name"] == "StableDiffusionXLPipeline"
     if xl:
@@ -79,14 +84,14 @@ def main() -> None:
         delta["value"] = d
         added = None
         if xl:
-            ids = torch.tensor([[pixels, pixels, 0, 0, pixels, pixels]], dtype=torch.float32).expand(z.shape[0], -1)
+            ids = torch.tensor([[pixels, pixels, 0, 0, pixels, pixels]], dtype=z.dtype).expand(z.shape[0], -1)
             added = {"text_embeds": cond.pooled, "time_ids": ids}
         out = unet(z, t, encoder_hidden_states=cond.context, added_cond_kwargs=added).sample
         delta["value"] = None
         return out
 
-    out = {}
-    for case in CASES:
+    def run_case(case, dtype, out):
+        suffix = "" if dtype == torch.float32 else ".f64"
         sched = DDIMScheduler.from_config(pipe.scheduler.config)
         sched.set_timesteps(50)
         # The bottleneck of the native latent: the last block's channels, halved len-1 times.
@@ -98,10 +103,14 @@ def main() -> None:
         ram = torch.empty(1, *h).uniform_(-bound, bound, generator=g)
         sam = torch.empty(1, *h).uniform_(-bound, bound, generator=g)
         noise = torch.randn(len(case["ks"]), 4, side, side, generator=torch.Generator().manual_seed(case["seed"] + 100))
+        if dtype == torch.float32:
+            out[f"{case['name']}.ram0"], out[f"{case['name']}.sam0"] = ram.clone(), sam.clone()
+            out[f"{case['name']}.noise"] = noise
+        # The same float32 inputs, widened for the float64 run.
+        ram, sam, noise = ram.to(dtype), sam.to(dtype), noise.to(dtype)
         e_neu, e_tar = embed(case["neutral"]), embed(case["target"])
         e_empty, e_neg = embed_negative("", e_neu), embed_negative(case["negative"], e_neu)
         prefix = case["name"]
-        out[f"{prefix}.ram0"], out[f"{prefix}.sam0"], out[f"{prefix}.noise"] = ram.clone(), sam.clone(), noise
 
         zs, ts = [], []
         with torch.no_grad():
@@ -115,7 +124,7 @@ def main() -> None:
                 zs.append(z)
                 ts.append(float(1000 - 20 * k) if case["convention"] == "reference" else float(sched.timesteps[k]))
         z = torch.cat(zs)
-        t = torch.tensor(ts)
+        t = torch.tensor(ts, dtype=dtype)
         n = len(ts)
         with torch.no_grad():
             e = eps(torch.cat([z, z]), torch.cat([t, t]), e_neg.rows(n).cat(e_tar.rows(n))).chunk(2)
@@ -132,11 +141,17 @@ def main() -> None:
         loss_sem = case["lam"] * (eps(z, t, e_neu.rows(n), r.detach() + s) - original).pow(2).mean()
         loss_sem.backward()
         opt_s.step()
-        out[f"{prefix}.ram1"], out[f"{prefix}.sam1"] = r.detach().clone(), s.detach().clone()
-        out[f"{prefix}.losses"] = torch.tensor([loss_resp.item(), loss_sem.item()], dtype=torch.float64)
+        out[f"{prefix}.ram1{suffix}"], out[f"{prefix}.sam1{suffix}"] = r.detach().clone(), s.detach().clone()
+        out[f"{prefix}.losses{suffix}"] = torch.tensor([loss_resp.item(), loss_sem.item()], dtype=torch.float64)
         out[f"{prefix}.ks"] = torch.tensor(case["ks"], dtype=torch.int64)
+
+    out = {}
+    for dtype in (torch.float32, torch.float64):
+        pipe.to(dtype=dtype)
+        for case in CASES:
+            run_case(case, dtype, out)
     save_file(out, args.out, metadata={"cases": json.dumps(CASES)})
-    print(f"wrote {len(CASES)} training-step cases")
+    print(f"wrote {len(CASES)} training-step cases, in float32 and float64")
 
 
 if __name__ == "__main__":

@@ -308,11 +308,16 @@ RESPO_TEST(bad_settings_are_clear_errors) {
 
 namespace {
 
+// Relative errors against the float64 reference: ours (the C++ trainer in float32) and the float32
+// reference's (diffusers in float32), which measures float32 rounding for this computation on this CPU.
+struct StepError {
+  double ours = 0, python = 0;
+};
 struct StepErrors {
-  double responsible = 0, semantic = 0, ram = 0, sam = 0;
+  StepError responsible, semantic, ram, sam;
 };
 
-// Runs the reference cases of one model and returns the worst relative error of each quantity.
+// Runs the reference cases of one model and returns each quantity's errors.
 std::map<std::string, StepErrors> compareTrainingSteps(pipeline::StableDiffusionModel& m, const std::string& expectedFile) {
   const auto file = io::SafetensorsFile::open(expectedFile);
   const auto expected = io::loadAll(file);
@@ -332,33 +337,52 @@ std::map<std::string, StepErrors> compareTrainingSteps(pipeline::StableDiffusion
     ConceptTrainer trainer(m, settings);
     const std::string p = c.name;
     auto relative = [](const torch::Tensor& a, const torch::Tensor& b) {
-      return (a - b).abs().max().item<double>() / std::max(b.abs().max().item<double>(), 1e-12);
+      const auto truth = b.to(torch::kFloat64);
+      return (a.to(torch::kFloat64) - truth).abs().max().item<double>() / std::max(truth.abs().max().item<double>(), 1e-30);
     };
+    auto relativeScalar = [](double a, double truth) { return std::abs(a - truth) / std::max(std::abs(truth), 1e-30); };
     EXPECT(relative(trainer.module().ram, expected.at(p + ".ram0")) == 0.0);
     EXPECT(relative(trainer.module().sam, expected.at(p + ".sam0")) == 0.0);
     const auto ksTensor = expected.at(p + ".ks");
     std::vector<int> ks(ksTensor.data_ptr<int64_t>(), ksTensor.data_ptr<int64_t>() + ksTensor.numel());
     const auto losses = trainer.step(ks, expected.at(p + ".noise"));
     const auto reference = expected.at(p + ".losses");
+    const auto truth = expected.at(p + ".losses.f64");
     StepErrors e;
-    e.responsible = std::abs(losses.responsible - reference[0].item<double>()) / reference[0].item<double>();
-    e.semantic = std::abs(losses.semantic - reference[1].item<double>()) / std::max(reference[1].item<double>(), 1e-30);
-    e.ram = relative(trainer.module().ram, expected.at(p + ".ram1"));
-    e.sam = relative(trainer.module().sam, expected.at(p + ".sam1"));
-    std::cout << "  " << p << ": L_resp " << e.responsible << " (" << losses.responsible << "), L_sem " << e.semantic
-              << " (" << losses.semantic << "), R " << e.ram << ", S " << e.sam << " (relative errors)\n";
+    e.responsible = {relativeScalar(losses.responsible, truth[0].item<double>()),
+                     relativeScalar(reference[0].item<double>(), truth[0].item<double>())};
+    e.semantic = {relativeScalar(losses.semantic, truth[1].item<double>()),
+                  relativeScalar(reference[1].item<double>(), truth[1].item<double>())};
+    e.ram = {relative(trainer.module().ram, expected.at(p + ".ram1.f64")),
+             relative(expected.at(p + ".ram1"), expected.at(p + ".ram1.f64"))};
+    e.sam = {relative(trainer.module().sam, expected.at(p + ".sam1.f64")),
+             relative(expected.at(p + ".sam1"), expected.at(p + ".sam1.f64"))};
+    std::cout << "  " << p << " (relative to float64; ours / diffusers in float32): L_resp " << e.responsible.ours
+              << " / " << e.responsible.python << ", L_sem " << e.semantic.ours << " / " << e.semantic.python << ", R "
+              << e.ram.ours << " / " << e.ram.python << ", S " << e.sam.ours << " / " << e.sam.python << "\n";
     errors[p] = e;
   }
   return errors;
 }
 
-// Losses and updated R, S within 1e-4 of the reference; L_sem within `semanticTolerance`.
-void expectStepsMatch(pipeline::StableDiffusionModel& m, const std::string& expectedFile, double semanticTolerance) {
-  for (const auto& [name, e] : compareTrainingSteps(m, expectedFile)) {
-    EXPECT(e.responsible <= 1e-4);
-    EXPECT(e.semantic <= semanticTolerance);
-    EXPECT(e.ram <= 1e-4);
-    EXPECT(e.sam <= 1e-4);
+// Each quantity within ten times the float32 reference's own error, the largest over the cases of
+// the model (never tighter than 1e-6 relative): two float32 implementations of the same sums differ by
+// a small multiple of their rounding, whichever vector unit the CPU has.
+void expectStepsMatch(pipeline::StableDiffusionModel& m, const std::string& expectedFile) {
+  const auto errors = compareTrainingSteps(m, expectedFile);
+  StepErrors rounding;
+  for (const auto& [name, e] : errors) {
+    rounding.responsible.python = std::max(rounding.responsible.python, e.responsible.python);
+    rounding.semantic.python = std::max(rounding.semantic.python, e.semantic.python);
+    rounding.ram.python = std::max(rounding.ram.python, e.ram.python);
+    rounding.sam.python = std::max(rounding.sam.python, e.sam.python);
+  }
+  auto within = [](const StepError& e, const StepError& r) { return e.ours <= std::max(10 * r.python, 1e-6); };
+  for (const auto& [name, e] : errors) {
+    EXPECT(within(e.responsible, rounding.responsible));
+    EXPECT(within(e.semantic, rounding.semantic));
+    EXPECT(within(e.ram, rounding.ram));
+    EXPECT(within(e.sam, rounding.sam));
   }
 }
 
@@ -366,19 +390,18 @@ void expectStepsMatch(pipeline::StableDiffusionModel& m, const std::string& expe
 
 RESPO_TEST(training_step_matches_the_python_reference) {
   // One step re-implemented with diffusers on the same weights, init, noise and k (gender with both
-  // timestep conventions and a batch of two; a safety preset): losses and updated R, S within 1e-4.
-  // On this random-weight model the bottleneck barely moves the output, so L_sem is ~6e-11: the
-  // mean square of differences between two UNet outputs at float32 resolution, and its relative
-  // error is ~1e-3 with the reference convention. The same check on the trained toy model (next
-  // test), where L_sem is well above rounding, holds to 1e-4; the S it drives matches here too.
-  expectStepsMatch(model(), respo::testing::option("step"), 5e-3);
+  // timestep conventions and a batch of two; a safety preset): losses and updated R, S against the
+  // reference computed in float64, within a bound derived from the float32 reference's own error.
+  // On this random-weight model L_sem is ~6e-11, near float32 rounding, so its bound is loose by
+  // construction; on the trained toy model (next test) it is well above rounding.
+  expectStepsMatch(model(), respo::testing::option("step"));
 }
 
 RESPO_TEST(training_step_matches_the_python_reference_on_the_toy_model) {
   const auto toy = respo::testing::option("toy-model");
   REQUIRE(!toy.empty());
   auto m = pipeline::loadStableDiffusion(toy);
-  expectStepsMatch(m, respo::testing::option("toy-step"), 1e-4);
+  expectStepsMatch(m, respo::testing::option("toy-step"));
 }
 
 RESPO_TEST(training_step_matches_the_python_reference_on_sdxl) {
@@ -387,8 +410,7 @@ RESPO_TEST(training_step_matches_the_python_reference_on_sdxl) {
   const auto dir = respo::testing::option("sdxl-model");
   REQUIRE(!dir.empty());
   auto m = pipeline::loadStableDiffusion(dir);
-  // As on the random SD1 model, L_sem (~1e-9 here) sits near float32 rounding: ~1e-3 relative.
-  expectStepsMatch(m, respo::testing::option("sdxl-step"), 5e-3);
+  expectStepsMatch(m, respo::testing::option("sdxl-step"));
 }
 
 RESPO_TEST(an_sdxl_module_records_its_resolution_and_is_refused_at_another_size) {
@@ -417,7 +439,26 @@ RESPO_TEST(a_diverging_run_stops_and_keeps_the_last_good_checkpoint) {
   const auto checkpoint = scratch() / "diverge.safetensors";
   ConceptTrainer first(model(), settings);
   EXPECT_THROWS(first.train([](const TrainingProgress&) { return false; }, {checkpoint, 100}), Cancelled, "step 1");
-  // Poison the module so the next step's loss is NaN.
+  const auto before = fs::file_size(checkpoint);
+  // A private copy of the model, poisoned after the resume, so the next step's loss is NaN.
+  auto poisoned = pipeline::loadStableDiffusion(fs::path(respo::testing::option("dir")) / "sd1");
+  ConceptTrainer second(poisoned, settings);
+  second.resumeFrom(checkpoint);
+  {
+    torch::NoGradGuard noGrad;
+    for (auto& p : poisoned.unet->parameters()) p.fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  EXPECT_THROWS(second.train({}, {checkpoint, 1}), Error, "the last good checkpoint");
+  EXPECT_EQ(second.module().stepsDone, 1);  // the failed step was rolled back
+  EXPECT_EQ(fs::file_size(checkpoint), before);
+  EXPECT_EQ(loadConcept(checkpoint).stepsDone, 1);
+}
+
+RESPO_TEST(a_checkpoint_with_non_finite_values_is_refused_on_resume_and_load) {
+  const auto settings = quick("gender-man", 3);
+  const auto checkpoint = scratch() / "nan-checkpoint.safetensors";
+  ConceptTrainer first(model(), settings);
+  EXPECT_THROWS(first.train([](const TrainingProgress&) { return false; }, {checkpoint, 100}), Cancelled, "step 1");
   std::map<std::string, torch::Tensor> tensors;
   io::Metadata metadata;
   {
@@ -425,13 +466,10 @@ RESPO_TEST(a_diverging_run_stops_and_keeps_the_last_good_checkpoint) {
     for (auto& [name, t] : io::loadAll(file)) tensors[name] = t.clone();
     metadata = file.metadata();
   }
-  tensors["ram"].fill_(std::numeric_limits<float>::quiet_NaN());
+  tensors["ram"].view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
   io::saveTensors(checkpoint, tensors, metadata);
-  const auto before = fs::file_size(checkpoint);
   ConceptTrainer second(model(), settings);
-  second.resumeFrom(checkpoint);
-  EXPECT_THROWS(second.train({}, {checkpoint, 1}), Error, "the last good checkpoint");
-  EXPECT_EQ(second.module().stepsDone, 1);  // the failed step was rolled back
-  EXPECT_EQ(fs::file_size(checkpoint), before);
-  EXPECT_EQ(loadConcept(checkpoint).stepsDone, 1);
+  EXPECT_THROWS(second.resumeFrom(checkpoint), FormatError, "not finite");
+  EXPECT_EQ(second.module().stepsDone, 0);  // nothing of the bad file was taken
+  EXPECT_THROWS(loadConcept(checkpoint), FormatError, "not finite");
 }
