@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test command: sets up, builds and runs every test, then the io and text tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Extra arguments go to ctest (e.g. -L parity).
+# The test command: sets up, builds and runs every test, then the torch-free readers and writers
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target for a short
+# fixed budget (FUZZ_SECONDS, default 20 each). Extra arguments go to ctest (e.g. -L parity) and
+# skip the sanitizer and fuzz stages.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -9,4 +11,5 @@ ctest --preset default "$@"
 if [ $# -eq 0 ]; then
   scripts/build.sh asan
   ctest --preset asan
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
