@@ -10,6 +10,7 @@ output, and the output when a constant is added to the mid-block output of the c
 VAE decode and VAE encode mean. With --full-size-unet it also writes the full SD1.5 UNet config with
 random weights and one call on a 64x64 latent (OUT/sd15_unet/).
 """
+import os
 import argparse
 import json
 import pathlib
@@ -212,7 +213,7 @@ def main() -> None:
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))  # as the C++ side under CTest
     if args.only_full_size_model:
         full_size_model(out, args.bpe)
         print("sd15_full: wrote a complete SD1.5-shaped model")

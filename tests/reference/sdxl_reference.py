@@ -22,6 +22,7 @@ writes OUT/sdxl_unet/unet/: SDXL base's UNet config with random fp16 weights (5.
 speed figures (`respodiff benchmark --model OUT/sdxl_unet --unet-only --width 1024 --height 1024`);
 not part of the test suite.
 """
+import os
 import argparse
 import json
 import pathlib
@@ -246,7 +247,7 @@ def main() -> None:
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))  # as the C++ side under CTest
     if args.only_full_size_unet:
         full_size_unet(out)
         return
