@@ -1,12 +1,22 @@
 #pragma once
 // Helpers for driving the studio's main window in GUI tests.
+#include <QCoreApplication>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
 
 #include "ui/main_window.h"
 
 namespace respo::testing {
+
+// Gives a GUI test its own user data, settings and settings organisation under `home`, so it
+// never reads or writes the user's (or another test's) library and preferences.
+inline void isolateUserFolders(const QTemporaryDir& home, const char* organization) {
+  qputenv("XDG_DATA_HOME", home.filePath("data").toUtf8());
+  qputenv("XDG_CONFIG_HOME", home.filePath("config").toUtf8());
+  QCoreApplication::setOrganizationName(organization);
+}
 
 // Clicks Generate and waits until the window shows the job's result (an empty result on timeout).
 // (The worker's own signals reach a QSignalSpy directly on the worker thread, before the window

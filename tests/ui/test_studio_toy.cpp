@@ -66,9 +66,7 @@ class TestStudioToy : public QObject {
   void initTestCase() {
     QVERIFY(home_.isValid());
     // Own settings and user library; the shipped toy-world data stays visible.
-    qputenv("XDG_DATA_HOME", home_.filePath("data").toUtf8());
-    qputenv("XDG_CONFIG_HOME", home_.filePath("config").toUtf8());
-    QCoreApplication::setOrganizationName("RespoDiffToyTests");
+    respo::testing::isolateUserFolders(home_, "RespoDiffToyTests");
     openWindow(pictures());
     // Concept edits below are followed by explicit clicks on Generate (no live re-renders).
     window_->findChild<QCheckBox*>("liveUpdateCheck")->setChecked(false);

@@ -89,9 +89,7 @@ class TestWizard : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     QVERIFY(home_.isValid());
-    qputenv("XDG_DATA_HOME", home_.filePath("data").toUtf8());
-    qputenv("XDG_CONFIG_HOME", home_.filePath("config").toUtf8());
-    QCoreApplication::setOrganizationName("RespoDiffWizardTests");
+    respo::testing::isolateUserFolders(home_, "RespoDiffWizardTests");
     respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, home_.filePath("pictures")};
     window_ = std::make_unique<MainWindow>(info);
     QSignalSpy ready(window_.get(), &MainWindow::modelReady);
