@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <memory>
 #include <QTest>
 #include <QTreeWidget>
 
@@ -16,6 +17,17 @@ inline void isolateUserFolders(const QTemporaryDir& home, const char* organizati
   qputenv("XDG_DATA_HOME", home.filePath("data").toUtf8());
   qputenv("XDG_CONFIG_HOME", home.filePath("config").toUtf8());
   QCoreApplication::setOrganizationName(organization);
+}
+
+// Opens the main window (on the embedded model, saving to `outputFolder`), shows it and waits until
+// the model is ready; null when that did not happen within `timeoutMs`.
+inline std::unique_ptr<respo::ui::MainWindow> openStudio(const QString& outputFolder, int timeoutMs) {
+  respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, outputFolder};
+  auto window = std::make_unique<respo::ui::MainWindow>(info);
+  QSignalSpy ready(window.get(), &respo::ui::MainWindow::modelReady);
+  window->show();
+  if (!QTest::qWaitForWindowExposed(window.get()) || !ready.wait(timeoutMs)) return nullptr;
+  return window;
 }
 
 // Clicks Generate and waits until the window shows the job's result (an empty result on timeout).

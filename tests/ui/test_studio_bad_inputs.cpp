@@ -107,12 +107,8 @@ class TestStudioBadInputs : public QObject {
     QVERIFY(home_.isValid());
     respo::testing::isolateUserFolders(home_, "RespoDiffBadInputTests");
     QDir().mkpath(userConcepts());
-    respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, home_.filePath("pictures")};
-    window_ = std::make_unique<MainWindow>(info);
-    QSignalSpy ready(window_.get(), &MainWindow::modelReady);
-    window_->show();
-    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-    QVERIFY(ready.wait(kTimeoutMs));
+    window_ = respo::testing::openStudio(home_.filePath("pictures"), kTimeoutMs);
+    QVERIFY(window_);
     QCOMPARE(window_->conceptPanel()->conceptCount(), 7);
   }
 

@@ -41,12 +41,8 @@ class TestStudioToy : public QObject {
   QString pictures() const { return home_.filePath("pictures"); }
 
   void openWindow(const QString& outputFolder) {
-    respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, outputFolder};
-    window_ = std::make_unique<MainWindow>(info);
-    QSignalSpy ready(window_.get(), &MainWindow::modelReady);
-    window_->show();
-    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-    QVERIFY(ready.wait(kTimeoutMs));
+    window_ = respo::testing::openStudio(outputFolder, kTimeoutMs);
+    QVERIFY(window_);
   }
   QTreeWidgetItem* conceptItem(const QString& name) { return respo::testing::conceptItem(*window_, name); }
   JobResult generateByClick() { return respo::testing::generateByClick(*window_, kTimeoutMs); }

@@ -90,12 +90,8 @@ class TestWizard : public QObject {
   void initTestCase() {
     QVERIFY(home_.isValid());
     respo::testing::isolateUserFolders(home_, "RespoDiffWizardTests");
-    respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, home_.filePath("pictures")};
-    window_ = std::make_unique<MainWindow>(info);
-    QSignalSpy ready(window_.get(), &MainWindow::modelReady);
-    window_->show();
-    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-    QVERIFY(ready.wait(kTimeoutMs));
+    window_ = respo::testing::openStudio(home_.filePath("pictures"), kTimeoutMs);
+    QVERIFY(window_);
   }
 
   void cleanupTestCase() { window_.reset(); }
