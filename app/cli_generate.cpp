@@ -16,12 +16,13 @@
 #include "app/command_line.h"
 #include "core/common/error.h"
 #include "core/io/image.h"
+#include "core/io/picture_files.h"
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
-#include "core/respo/concept_parameters.h"
+#include "core/respo/responsible_generation.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/reference_import.h"
 #include "core/respo/trainer.h"
@@ -35,54 +36,60 @@
 
 namespace respo::app {
 
-respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint,
-                                                     std::uint64_t seed) {
-  respo::concepts::Composition composition;
-  composition.seed = seed;
+respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo::responsible::ModuleSource& source,
+                                                    const std::string& fingerprint) {
+  respo::concepts::Selection selection;
   const auto list = cl.value("concept");
-  if (!list) return composition;
-  const double ram = cl.real("ram-strength", 1, 0, 10), sam = cl.real("sam-strength", 1, 0, 10);
+  if (!list) return selection;
+  const double ram = cl.real("ram-strength", 1, 0, respo::concepts::kMaxStrength);
+  const double sam = cl.real("sam-strength", 1, 0, respo::concepts::kMaxStrength);
+  const bool anyModel = cl.has("ignore-fingerprint");
   // Each item is a file, or a group or concept name looked up in the concept library.
-  std::vector<std::string> files;
+  std::vector<std::filesystem::path> files;
   std::stringstream items(*list);
   std::optional<respo::concepts::ConceptLibrary> library;
   for (std::string item; std::getline(items, item, ',');) {
     if (std::filesystem::is_regular_file(item)) {
-      files.push_back(item);
+      files.emplace_back(item);
       continue;
     }
     if (!library) library = respo::concepts::ConceptLibrary::scan(respo::concepts::ConceptLibrary::defaultFolders());
-    for (const auto& file : library->resolve(item, cl.has("ignore-fingerprint") ? "" : fingerprint))
-      files.push_back(file.string());
+    for (const auto& file : library->resolve(item, anyModel ? "" : fingerprint)) files.push_back(file);
   }
-  std::vector<respo::concepts::ConceptUse> uses;
-  for (const std::string& file : files) {
-    auto loaded = std::make_shared<respo::concepts::ConceptModule>(respo::concepts::loadConcept(file));
-    if (loaded->modelFingerprint != fingerprint && !cl.has("ignore-fingerprint"))
-      throw respo::InvalidArgument(file + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
-                                   ", this model " + fingerprint + "); pass --ignore-fingerprint to apply it anyway");
-    uses.push_back({loaded, ram, sam});
+  std::vector<std::string> fairnessGroups;
+  for (const auto& file : files) {
+    const auto loaded = source.load(file);
+    if (loaded->modelFingerprint != fingerprint && !anyModel)
+      throw respo::InvalidArgument(file.string() + ": was trained on another model (fingerprint " +
+                                   loaded->modelFingerprint + ", this model " + fingerprint +
+                                   "); pass --ignore-fingerprint to apply it anyway");
+    selection.modules.push_back({loaded->identity(), file, ram, sam});
+    if (loaded->settings.kind != respo::concepts::ConceptKind::Safety) fairnessGroups.push_back(loaded->settings.group);
   }
-  respo::concepts::GroupOptions defaults;
-  defaults.policy = respo::concepts::parsePolicy(cl.value("policy").value_or("random"));
-  defaults.fixedMember = cl.value("fixed-member").value_or("");
-  composition = respo::concepts::groupConcepts(uses, seed, {}, defaults);
+  selection.defaults.policy = respo::concepts::parsePolicy(cl.value("policy").value_or("random"));
+  selection.defaults.fixedMember = cl.value("fixed-member").value_or("");
   // --group-weight gender=0.6,race=0.4 (intersectional use; 1 by default)
   if (auto weights = cl.value("group-weight")) {
     std::stringstream entries(*weights);
     for (std::string entry; std::getline(entries, entry, ',');) {
       const auto eq = entry.find('=');
-      auto group = std::find_if(composition.fairness.begin(), composition.fairness.end(),
-                                [&](const auto& g) { return eq != std::string::npos && g.name == entry.substr(0, eq); });
-      if (group == composition.fairness.end())
+      const std::string group = eq == std::string::npos ? "" : entry.substr(0, eq);
+      if (std::find(fairnessGroups.begin(), fairnessGroups.end(), group) == fairnessGroups.end())
         throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
       const auto weight = respo::numbers::parseReal(entry.substr(eq + 1));
       if (!weight || *weight < 0 || *weight > 10)
         throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number from 0 to 10 after '='");
-      group->weight = *weight;
+      auto options = selection.defaults;
+      options.weight = *weight;
+      selection.groups[group] = options;
     }
   }
-  return composition;
+  return selection;
+}
+
+respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint) {
+  respo::responsible::ModuleSource source;
+  return source.resolve(selectionFromCommandLine(cl, source, fingerprint), fingerprint, cl.has("ignore-fingerprint"));
 }
 
 int generate(const std::vector<std::string>& args) {
@@ -128,41 +135,33 @@ int generate(const std::vector<std::string>& args) {
   const int native = model.nativeImageSize();
   if (request.width == 0) request.width = native;
   if (request.height == 0) request.height = native;
-  request.validate(model);
+  request = respo::responsible::completeRequest(model, request);
 
   const bool quiet = cl.has("quiet");
-  auto progress = [&](const respo::pipeline::StepProgress& p) {
-    if (!quiet) std::fprintf(stderr, "\rstep %d/%d", p.step, p.total);
+  const bool compare = cl.has("compare");
+  // The same use case as the app: baseline and responsible from one seed and noise (core/respo).
+  respo::responsible::PairRequest pair;
+  pair.request = request;
+  pair.modelName = modelPath.filename().string();
+  pair.wantBaseline = compare;
+  if (cl.value("concept")) {
+    const auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
+    pair.interventions.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
+  }
+  auto progress = [&](respo::responsible::Side side, const respo::pipeline::StepProgress& p) {
+    if (!quiet) {
+      std::fprintf(stderr, "\r%s step %d/%d", side == respo::responsible::Side::Baseline ? "baseline" : "responsible",
+                   p.step, p.total);
+      if (p.step == p.total) std::fprintf(stderr, "\n");
+    }
     return true;
   };
-
-  // Concept modules: fairness modules grouped by their group (one member per image), safety summed.
-  std::map<std::string, std::string> extra;
-  respo::models::BottleneckHook hook;
-  if (cl.value("concept")) {
-    const auto composition =
-        conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet), request.seed);
-    const auto h = model.bottleneckShape(request.width, request.height);
-    hook = respo::concepts::makeConceptHook(respo::concepts::composeDeltas(composition, request.batch, h).perImage);
-    extra = respo::concepts::formatConceptParameters(respo::concepts::describeComposition(composition));
-  }
-
-  respo::pipeline::TextToImagePipeline pipeline(model);
-  const auto result = pipeline.generate(request, progress, hook);
-  if (!quiet) std::fprintf(stderr, "\n");
-  std::vector<respo::io::RgbImage> baseline;
-  if (cl.has("compare")) {
-    baseline = pipeline.generate(request, progress).rgb;  // same seed, same noise, no modules
-    if (!quiet) std::fprintf(stderr, "\n");
-  }
-  const auto parameters = respo::pipeline::formatParameters(request, modelPath.filename().string(), extra);
-  for (std::size_t i = 0; i < result.rgb.size(); ++i) {
-    fs::path target = out;
-    if (result.rgb.size() > 1)
-      target = out.parent_path() / (out.stem().string() + "-" + std::to_string(i) + out.extension().string());
-    const auto image = baseline.empty() ? result.rgb[i] : respo::io::sideBySide({baseline[i], result.rgb[i]});
-    respo::io::writePng(target, image, {{"parameters", parameters}});
-    std::cout << "wrote " << target.string() << (baseline.empty() ? "" : " (baseline | responsible)") << "\n";
+  const auto result = respo::responsible::generatePair(model, pair, progress);
+  for (std::size_t i = 0; i < result.responsible.size(); ++i) {
+    const fs::path target = respo::io::batchImagePath(out, i, result.responsible.size());
+    const auto image = compare ? respo::io::sideBySide({result.baseline[i], result.responsible[i]}) : result.responsible[i];
+    respo::io::writePng(target, image, {{"parameters", result.parameters}});
+    std::cout << "wrote " << target.string() << (compare ? " (baseline | responsible)" : "") << "\n";
   }
   return 0;
 }

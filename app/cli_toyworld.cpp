@@ -250,7 +250,7 @@ int report(const std::vector<std::string>& args) {
   // model by the toy world's classifier.
   const auto reader = toyworld::attributeReaderFor(model, cl.value("clip").value_or(""),
                                                    cl.value("classifier").value_or((data / "classifier.safetensors").string()));
-  const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet), settings.seed);
+  const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet));
   const bool quiet = cl.has("quiet");
   const auto result = report::fairnessReport(model, *reader, composition, settings, [&](int done, int total) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);

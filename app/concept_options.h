@@ -1,19 +1,23 @@
 #pragma once
-// The command line's concept options, shared by `generate` and `report`:
+// The command line's concept options, shared by `generate`, `report` and `eval`:
 //   --concept FILE_OR_GROUP_OR_NAME[,...] --ram-strength X --sam-strength Y
 //   --policy random|balanced|fixed --fixed-member NAME --group-weight gender=0.6,skin tone=0.4
 //   --ignore-fingerprint
-#include <cstdint>
 #include <string>
 
 #include "app/command_line.h"
 #include "core/respo/composition.h"
+#include "core/respo/responsible_generation.h"
+#include "core/respo/selection.h"
 
 namespace respo::app {
 
-// An empty composition without --concept. Throws InvalidArgument for modules of another model
-// (unless --ignore-fingerprint), unknown names and malformed weights.
-respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint,
-                                                     std::uint64_t seed);
+// The selection the options name (empty without --concept), each module known by file and identity.
+// Throws InvalidArgument for modules of another model (unless --ignore-fingerprint), unknown names
+// and malformed weights.
+respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo::responsible::ModuleSource& source,
+                                                    const std::string& fingerprint);
+// The same, resolved into loaded modules.
+respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint);
 
 }  // namespace respo::app

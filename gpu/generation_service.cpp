@@ -14,9 +14,9 @@
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
 #include "core/respo/concept_library.h"
-#include "core/respo/concept_parameters.h"
 #include "core/respo/clip_attribute_reader.h"
 #include "core/respo/fairness_report.h"
+#include "core/respo/responsible_generation.h"
 #include "core/respo/trainer.h"
 #include "core/io/safetensors.h"
 #include "core/schedulers/scheduler.h"
@@ -62,7 +62,7 @@ struct GenerationService::State {
   int modelGeneration = 0;  // bumps on every load, so caches never outlive their model
   std::string cachedKey;
   std::vector<io::RgbImage> cachedBaseline;
-  std::map<fs::path, std::pair<fs::file_time_type, std::shared_ptr<const concepts::ConceptModule>>> modules;
+  responsible::ModuleSource modules;
 
   pipeline::StableDiffusionModel& requireModel() {
     if (!model) throw InvalidArgument("no model is loaded");
@@ -73,37 +73,18 @@ struct GenerationService::State {
     return *model;
   }
 
-  std::shared_ptr<const concepts::ConceptModule> module(const fs::path& file) {
-    std::error_code error;
-    const auto stamp = fs::last_write_time(file, error);
-    if (error) throw IoError(file.string() + ": cannot read the concept module (" + error.message() + ")");
-    auto found = modules.find(file);
-    if (found != modules.end() && found->second.first == stamp) return found->second.second;
-    auto loaded = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(file));
-    modules[file] = {stamp, loaded};
-    return loaded;
-  }
-
   std::vector<std::int64_t> bottleneck(int width, int height) const { return requireModel().bottleneckShape(width, height); }
 
-  // The enabled modules, checked against the model and grouped (fairness groups draw per image).
-  concepts::Composition composition(const std::vector<ConceptChoice>& choices, std::uint64_t seed,
-                                    const std::map<std::string, concepts::GroupOptions>& groups) {
-    std::vector<concepts::ConceptUse> uses;
-    for (const auto& choice : choices) {
-      auto loaded = module(choice.file);
-      if (loaded->modelFingerprint != info.fingerprint)
-        throw InvalidArgument(choice.file.string() + ": was trained on another model (fingerprint " +
-                              loaded->modelFingerprint + ", this model " + info.fingerprint + ")");
-      uses.push_back({loaded, choice.ramStrength, choice.samStrength});
-    }
-    return concepts::groupConcepts(uses, seed, groups);
+  // The selected modules, checked against the model and grouped (fairness groups draw per image).
+  concepts::Composition composition(const concepts::Selection& selection) {
+    return modules.resolve(selection, info.fingerprint);
   }
 };
 
 GenerationService::GenerationService(std::vector<fs::path> conceptFolders) : state_(std::make_unique<State>()) {
   state_->compute = chooseDevice();
   state_->conceptFolders = resolveConceptFolders(conceptFolders);
+  state_->modules = responsible::ModuleSource(state_->conceptFolders);
 }
 
 GenerationService::~GenerationService() = default;
@@ -164,7 +145,7 @@ std::vector<ConceptInfo> GenerationService::concepts(int width, int height) {
   }
   std::vector<ConceptInfo> out;
   for (const auto& entry : library.entries()) {
-    ConceptInfo info{entry.file, entry.settings, entry.modelFingerprint, entry.hShape, false, {}};
+    ConceptInfo info{entry.file, entry.settings, entry.modelFingerprint, entry.fileHash, entry.hShape, false, {}};
     if (!hasModel())
       info.reason = "no model is loaded";
     else if (entry.modelFingerprint != state_->info.fingerprint)
@@ -191,59 +172,48 @@ std::vector<ConceptInfo> GenerationService::concepts(int width, int height) {
 
 GenerationOutcome GenerationService::generate(const GenerationJob& job, const StepObserver& onStep) {
   auto& model = state_->requireModel();
-  GenerationOutcome outcome;
-  auto& request = outcome.request;
-  request = job.request;
-  if (request.width <= 0) request.width = state_->info.nativeSize;
-  if (request.height <= 0) request.height = state_->info.nativeSize;
-  request.validate(model);
+  responsible::PairRequest pair;
+  pair.request = job.request;
+  pair.modelName = state_->info.name;
+  if (!job.selection.empty())
+    pair.interventions.push_back(std::make_shared<responsible::ConceptModules>(state_->composition(job.selection)));
 
-  // The responsible side: enabled modules, grouped and composed into one bottleneck hook.
-  models::BottleneckHook hook;
-  if (!job.concepts.empty()) {
-    const auto composition = state_->composition(job.concepts, request.seed, job.groups);
-    const auto deltas = concepts::composeDeltas(composition, request.batch, state_->bottleneck(request.width, request.height));
-    hook = concepts::makeConceptHook(deltas.perImage);
-    outcome.members = deltas.members;
-    outcome.conceptSettings = concepts::formatConceptParameters(concepts::describeComposition(composition));
-  }
-
+  // The baseline of the last request is reused when everything that decides its pixels is the same.
+  const auto request = responsible::completeRequest(model, pair.request);
   const std::string key = baselineKey(request, state_->modelGeneration);
   const bool needBaseline = key != state_->cachedKey;
-  const bool needResponsible = static_cast<bool>(hook);
+  const bool needResponsible = !pair.interventions.empty();
   const int phases = (needBaseline ? 1 : 0) + (needResponsible ? 1 : 0);
-  int done = 0;
-  pipeline::TextToImagePipeline pipeline(model);
-  auto observer = [&](GenerationPhase phase) -> pipeline::StepCallback {
-    if (!onStep) return {};
-    return [&, phase](const pipeline::StepProgress& p) {
-      StepUpdate update;
-      update.phase = phase;
-      update.step = p.step;
-      update.total = p.total;
-      update.overallStep = done * p.total + p.step;
-      update.overallTotal = phases * p.total;
-      update.preview = [&p] { return pipeline::latentPreview(*p.latents); };
-      return onStep(update);
-    };
+  auto observer = [&](responsible::Side side, const pipeline::StepProgress& p) {
+    if (!onStep) return true;
+    StepUpdate update;
+    update.phase = side == responsible::Side::Baseline ? GenerationPhase::Baseline : GenerationPhase::Responsible;
+    update.step = p.step;
+    update.total = p.total;
+    const int done = side == responsible::Side::Responsible && needBaseline ? 1 : 0;
+    update.overallStep = done * p.total + p.step;
+    update.overallTotal = phases * p.total;
+    update.preview = [&p] { return pipeline::latentPreview(*p.latents); };
+    return onStep(update);
   };
-
-  if (needBaseline) {
-    state_->cachedKey.clear();  // a cancelled run leaves no stale cache behind
-    state_->cachedBaseline = pipeline.generate(request, observer(GenerationPhase::Baseline)).rgb;
+  if (needBaseline) state_->cachedKey.clear();  // a cancelled run leaves no stale cache behind
+  responsible::BaselineCache cache;
+  cache.find = [&](const pipeline::GenerationRequest&) { return needBaseline ? nullptr : &state_->cachedBaseline; };
+  cache.store = [&](const pipeline::GenerationRequest&, const std::vector<io::RgbImage>& images) {
+    state_->cachedBaseline = images;  // kept even if the responsible side is then cancelled
     state_->cachedKey = key;
-    ++done;
-  }
+  };
+  auto result = responsible::generatePair(model, pair, observer, cache);
+  GenerationOutcome outcome;
+  outcome.request = result.request;
+  outcome.baseline = std::move(result.baseline);
+  outcome.responsible = std::move(result.responsible);
+  outcome.members = std::move(result.members);
   outcome.baselineFromCache = !needBaseline;
-  outcome.baseline = state_->cachedBaseline;
-  if (needResponsible) {
-    outcome.responsible = pipeline.generate(request, observer(GenerationPhase::Responsible), hook).rgb;
-  } else {
-    outcome.responsible = outcome.baseline;
-    outcome.responsibleIsBaseline = true;
-  }
-  outcome.baselineParameters = pipeline::formatParameters(request, state_->info.name);
-  outcome.parameters = pipeline::formatParameters(request, state_->info.name, outcome.conceptSettings);
+  outcome.responsibleIsBaseline = result.responsibleIsBaseline;
+  outcome.conceptSettings = std::move(result.interventionParameters);
+  outcome.parameters = std::move(result.parameters);
+  outcome.baselineParameters = std::move(result.baselineParameters);
   return outcome;
 }
 
@@ -305,23 +275,23 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
   const int resumedFrom = trainer.module().stepsDone;
 
   // Previews: the same prompt, seeds and noise without and with the module as trained so far.
-  pipeline::TextToImagePipeline pipe(model);
   pipeline::GenerationRequest preview;
   preview.prompt = job.previewPrompt.empty() ? job.settings.neutralPrompt : job.previewPrompt;
   preview.steps = job.previewSteps;
   preview.width = preview.height = trainer.module().settings.resolution;
   auto render = [&](bool withModule) {
     // One module alone is one member of its group: every image gets it, whatever the seed.
-    models::BottleneckHook hook;
+    responsible::Interventions interventions;
     if (withModule) {
       auto current = std::make_shared<const concepts::ConceptModule>(trainer.module());
-      const auto composition = concepts::groupConcepts({{current, 1.0, 1.0}}, 0, {});
-      hook = concepts::makeConceptHook(concepts::composeDeltas(composition, 1, current->hShape()).perImage);
+      interventions.push_back(
+          std::make_shared<responsible::ConceptModules>(concepts::groupConcepts({{current, 1.0, 1.0}}, 0, {})));
     }
     std::vector<io::RgbImage> images;
     for (const auto seed : job.previewSeeds) {
       preview.seed = seed;
-      auto rgb = pipe.generate(preview, {}, hook).rgb;
+      const auto request = responsible::completeRequest(model, preview);
+      auto rgb = responsible::generateSide(model, request, responsible::prepareEdits(model, request, interventions)).rgb;
       images.push_back(std::move(rgb.front()));
     }
     return images;
@@ -355,7 +325,7 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
       {checkpoint, std::max(1, job.checkpointEvery)});
   concepts::saveConcept(job.output, module);
   fs::remove(checkpoint, error);  // the run is complete; nothing is left to resume
-  state_->modules.erase(job.output);
+  state_->modules.forget(job.output);
   return {job.output, module.stepsDone, resumedFrom, elapsed(), module.lastResponsibleLoss, module.lastSemanticLoss};
 }
 
@@ -369,8 +339,7 @@ report::FairnessReport GenerationService::report(const ReportJob& job, const Rep
     throw InvalidArgument("reading attributes off generated images needs a CLIP model folder in this build");
   reader = report::loadClipReader(job.clipFolder);
 #endif
-  const auto composition = state_->composition(job.concepts, job.settings.seed, job.groups);
-  return report::fairnessReport(model, *reader, composition, job.settings, onProgress);
+  return report::fairnessReport(model, *reader, state_->composition(job.selection), job.settings, onProgress);
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService::builtInPromptSets() {

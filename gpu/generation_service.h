@@ -18,20 +18,13 @@
 #include "core/respo/concept_settings.h"
 #include "core/respo/fairness_policy.h"
 #include "core/respo/fairness_summary.h"
+#include "core/respo/selection.h"
 
 namespace respo::gpu {
 
-// One enabled concept module and how strongly it acts (0 = off, 1 = as trained, up to 1.5).
-struct ConceptChoice {
-  std::filesystem::path file;
-  double ramStrength = 1.0;
-  double samStrength = 1.0;
-};
-
 struct GenerationJob {
   pipeline::GenerationRequest request;  // width/height 0: the model's native size
-  std::vector<ConceptChoice> concepts;   // empty: the responsible side is the baseline
-  std::map<std::string, concepts::GroupOptions> groups;  // by fairness group; absent: random, weight 1
+  concepts::Selection selection;        // empty: the responsible side is the baseline
 };
 
 struct GenerationOutcome {
@@ -75,12 +68,15 @@ struct ConceptInfo {
   std::filesystem::path file;
   concepts::ConceptSettings settings;
   std::string fingerprint;
+  std::string fileHash;  // SHA-256 of the file (empty when unreadable)
   std::vector<std::int64_t> hShape;
   bool fits = false;
   std::string reason;  // why it does not fit (empty when it does)
   // The file is in a library folder but is not a readable concept module (damaged, foreign,
   // invalid values): `reason` says why, `settings.name` is the file's name. Listed, never usable.
   bool unreadable = false;
+
+  concepts::ModuleIdentity identity() const { return {settings.name, fingerprint, fileHash}; }
 };
 
 // Training a concept module on the loaded model (the wizard's job).
@@ -129,8 +125,7 @@ struct UnfinishedTraining {
 // The fairness report on the loaded model.
 struct ReportJob {
   report::ReportSettings settings;
-  std::vector<ConceptChoice> concepts;
-  std::map<std::string, concepts::GroupOptions> groups;
+  concepts::Selection selection;
   // A transformers CLIP folder for zero-shot reading; empty: the toy world's classifier, which
   // reads only the embedded toy model's images.
   std::filesystem::path clipFolder;

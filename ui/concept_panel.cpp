@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/common/sha256.h"
+
 namespace respo::ui {
 namespace {
 
@@ -198,11 +200,12 @@ void ConceptPanel::setConcepts(const std::vector<respo::gpu::ConceptInfo>& conce
   empty_->setVisible(concepts.empty());
 }
 
-std::vector<respo::gpu::ConceptChoice> ConceptPanel::enabledConcepts() const {
-  std::vector<respo::gpu::ConceptChoice> out;
+respo::concepts::Selection ConceptPanel::selection() const {
+  respo::concepts::Selection out;
   for (const auto& r : rows_)
     if (r.info.fits && r.item->checkState(0) == Qt::Checked)
-      out.push_back({r.info.file, r.ram->value() / 100.0, r.sam->value() / 100.0});
+      out.modules.push_back({r.info.identity(), r.info.file, r.ram->value() / 100.0, r.sam->value() / 100.0});
+  out.groups = groupOptions();
   return out;
 }
 
@@ -225,19 +228,29 @@ std::map<std::string, respo::concepts::GroupOptions> ConceptPanel::groupOptions(
 
 int ConceptPanel::conceptCount() const { return static_cast<int>(rows_.size()); }
 
-QStringList ConceptPanel::applyParameters(const respo::concepts::ConceptParameters& parameters) {
+QStringList ConceptPanel::applySelection(const respo::concepts::Selection& selection) {
   const QSignalBlocker block(tree_);
   QStringList missing;
   for (auto& r : rows_) r.item->setCheckState(0, Qt::Unchecked);
-  for (const auto& c : parameters.concepts) {
-    const QString name = QString::fromStdString(c.name);
-    auto row = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) {
-      return r.info.fits && QString::fromStdString(r.info.settings.name) == name && r.item->checkState(0) == Qt::Unchecked;
-    });
+  for (const auto& c : selection.modules) {
+    const QString name = QString::fromStdString(c.id.name);
+    auto free = [&](const Row& r) { return r.info.fits && r.item->checkState(0) == Qt::Unchecked; };
+    auto row = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) { return free(r) && r.info.identity().matches(c.id); });
     if (row == rows_.end()) {
-      missing << name;
+      const QString hash = QString::fromStdString(respo::hashing::shortHash(c.id.fileHash));
+      auto sameName = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) { return r.info.fits && r.info.settings.name == c.id.name; });
+      if (c.id.hasHash() && sameName != rows_.end())
+        missing << tr("'%1' (hash %2): a different module of that name is installed (hash %3), left off")
+                       .arg(name, hash, QString::fromStdString(respo::hashing::shortHash(sameName->info.fileHash)));
+      else if (c.id.hasHash())
+        missing << tr("'%1' (hash %2) is not installed for this model").arg(name, hash);
+      else
+        missing << tr("'%1' is not installed for this model").arg(name);
       continue;
     }
+    if (!c.id.hasHash() && std::count_if(rows_.begin(), rows_.end(), [&](const Row& r) { return free(r) && r.info.identity().matches(c.id); }) > 1)
+      missing << tr("'%1': the picture records no hash and several modules have that name; took %2")
+                     .arg(name, QString::fromStdString(row->info.file.string()));
     const QSignalBlocker blockRam(row->ram), blockSam(row->sam);
     row->item->setCheckState(0, Qt::Checked);
     row->ram->setValue(static_cast<int>(std::lround(c.ramStrength * 100)));
@@ -246,7 +259,7 @@ QStringList ConceptPanel::applyParameters(const respo::concepts::ConceptParamete
     for (auto* slider : {row->ram, row->sam})
       if (auto* label = slider->parentWidget()->findChild<QLabel*>()) label->setText(QString("%1%").arg(slider->value()));
   }
-  for (const auto& [name, options] : parameters.groups) {
+  for (const auto& [name, options] : selection.groups) {
     auto group = groups_.find(QString::fromStdString(name));
     if (group == groups_.end()) continue;
     const QSignalBlocker blockPolicy(group->policy), blockWeight(group->weight);
@@ -254,7 +267,7 @@ QStringList ConceptPanel::applyParameters(const respo::concepts::ConceptParamete
     if (options.policy == respo::concepts::FairnessPolicy::Fixed) key = "fixed:" + QString::fromStdString(options.fixedMember);
     const int index = group->policy->findData(key);
     if (index >= 0) group->policy->setCurrentIndex(index);
-    else missing << QString::fromStdString(options.fixedMember);
+    else missing << tr("the member '%1' of group '%2' is not installed").arg(QString::fromStdString(options.fixedMember), QString::fromStdString(name));
     group->weight->setValue(options.weight);
   }
   return missing;

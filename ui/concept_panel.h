@@ -8,7 +8,7 @@
 #include <map>
 #include <vector>
 
-#include "core/respo/concept_parameters.h"
+#include "core/respo/selection.h"
 #include "gpu/generation_service.h"
 
 class QComboBox;
@@ -27,12 +27,15 @@ class ConceptPanel : public QWidget {
 
   // Keeps the checks and strengths of modules listed before (matched by file).
   void setConcepts(const std::vector<respo::gpu::ConceptInfo>& concepts);
-  std::vector<respo::gpu::ConceptChoice> enabledConcepts() const;
+  // The enabled modules (by file and identity, strengths as fractions) and the group options.
+  respo::concepts::Selection selection() const;
   std::map<std::string, respo::concepts::GroupOptions> groupOptions() const;
   int conceptCount() const;
-  // Sets checks, strengths and group policies as a saved picture records them (matched by module
-  // name; every other module is switched off). Emits no edit. Returns the names it could not match.
-  QStringList applyParameters(const respo::concepts::ConceptParameters& parameters);
+  // Sets checks, strengths and group policies as a saved picture records them. A module is matched
+  // by identity (name, base model and file hash); a picture without hashes matches by name, the
+  // user's folder first. Every other module is switched off. Emits no edit. Returns one note per
+  // module or member it could not match, saying why.
+  QStringList applySelection(const respo::concepts::Selection& selection);
   // Switches one module on or off by name; false when no usable module has that name.
   bool setConceptEnabled(const QString& name, bool enabled);
 

@@ -9,6 +9,8 @@
 #include <QPainter>
 #include <QVBoxLayout>
 
+#include "core/io/picture_files.h"
+
 namespace respo::ui {
 namespace {
 
@@ -92,7 +94,7 @@ int HistoryPanel::addFolder(const QString& folder, int limit) {
   int added = 0;
   for (const auto& info : files) {
     if (added >= limit) break;
-    if (info.completeBaseName().endsWith("-baseline") || listed.contains(info.absoluteFilePath())) continue;
+    if (respo::io::isBaselineCompanion(info.fileName().toStdString()) || listed.contains(info.absoluteFilePath())) continue;
     // The whole file is read: QImageReader::text() before read() flattens the text's line breaks.
     const QImage image(info.absoluteFilePath());
     const QString parameters = image.text("parameters");
@@ -141,8 +143,7 @@ HistoryEntry HistoryPanel::readFile(const QString& path) {
 }
 
 QString HistoryPanel::baselineCompanion(const QString& path) {
-  const QFileInfo info(path);
-  return info.dir().filePath(info.completeBaseName() + "-baseline." + info.suffix());
+  return QString::fromStdString(respo::io::baselineCompanion(path.toStdString()).string());
 }
 
 void HistoryPanel::addQueued(int jobId, const QString& prompt) {

@@ -29,8 +29,9 @@
 
 #include "core/common/error.h"
 #include "core/io/image.h"
+#include "core/io/picture_files.h"
 #include "core/pipeline/generation_parameters.h"
-#include "core/respo/concept_parameters.h"
+#include "core/respo/selection.h"
 #include "ui/comparison_view.h"
 #include "ui/concept_panel.h"
 #include "ui/model_picker.h"
@@ -271,7 +272,7 @@ void MainWindow::openTrainingWizard() {
 void MainWindow::openReport() {
   if (!report_) report_ = new ReportDialog(worker_, this);
   if (!report_->isRunning()) {
-    report_->setConcepts(conceptList_, concepts_->enabledConcepts());
+    report_->setConcepts(conceptList_, concepts_->selection());
     report_->setGroups(concepts_->groupOptions());
   }
   report_->show();
@@ -307,255 +308,6 @@ void MainWindow::onModelLoadFailed(const QString& path, const QString& message) 
   showError(tr("Cannot open the model"), tr("%1\n\n%2").arg(message, kept));
 }
 
-void MainWindow::generate() {
-  if (model_.isEmpty()) {
-    statusBar()->showMessage(tr("Open a model first (\"Open model...\")."), 5000);
-    return;
-  }
-  form_->advanceSeed();
-  enqueue(currentJob(), false);
-}
-
-respo::gpu::GenerationJob MainWindow::currentJob() const {
-  respo::gpu::GenerationJob job;
-  job.request = form_->request();
-  job.concepts = concepts_->enabledConcepts();
-  job.groups = concepts_->groupOptions();
-  return job;
-}
-
-int MainWindow::enqueue(const respo::gpu::GenerationJob& job, bool live) {
-  const int id = worker_->enqueue(job);
-  if (live) liveJobs_.insert(id);
-  const QString prompt = QString::fromStdString(job.request.prompt);
-  history_->addQueued(id, live ? tr("re-render of %1").arg(prompt) : prompt);
-  return id;
-}
-
-void MainWindow::cancel() {
-  if (!isBusy() && queuedJobs_ == 0) return;
-  progressLabel_->setText(tr("Cancelling..."));
-  liveUpdatePending_ = false;
-  worker_->cancelAll();
-}
-
-void MainWindow::onConceptsEdited() {
-  // Only the responsible side changes, so a re-render is cheap: the worker reuses the baseline.
-  if (!liveUpdate_->isChecked() || !lastResult_ || model_.isEmpty()) return;
-  if (isBusy() || queuedJobs_ > 0) {
-    liveUpdatePending_ = true;  // rendered when the running job ends, with the settings of then
-    return;
-  }
-  liveUpdatePending_ = false;
-  enqueue(currentJob(), true);
-}
-
-void MainWindow::onStepProgressed(int id, int step, int total, const QImage& preview, double iterationsPerSecond) {
-  if (id != runningJob_) return;
-  progress_->setRange(0, total);
-  progress_->setValue(step);
-  QString text = tr("Step %1/%2").arg(step).arg(total);
-  if (iterationsPerSecond > 0) {
-    const double eta = (total - step) / iterationsPerSecond;
-    text += tr(" · %1 it/s · ETA %2 s").arg(iterationsPerSecond, 0, 'f', 1).arg(eta, 0, 'f', eta < 10 ? 1 : 0);
-  }
-  progressLabel_->setText(text);
-  if (!preview.isNull()) comparison_->setPreview(preview, previewOnResponsibleSide_);
-}
-
-void MainWindow::onJobFinished(int id, const JobResult& result) {
-  comparison_->setImages(result.baseline, result.responsible);
-  lastResult_ = result;
-  HistoryEntry entry{result.parameters, {}, result.baseline, result.responsible};
-  if (autosave() && !liveJobs_.contains(id)) {
-    try {
-      const QStringList files = writeResult(result, nextAutosavePath(result));
-      entry.file = files.value(0);
-      Q_EMIT imagesSaved(files);
-    } catch (const std::exception& e) {
-      showError(tr("Cannot save the images"), tr("%1\n\nSaving every generation is now off; choose another output "
-                                                 "folder in the File menu.").arg(QString::fromUtf8(e.what())));
-      setAutosave(false);
-    }
-  }
-  history_->addEntry(entry);
-  QString status = tr("Done in %1 s").arg(result.seconds, 0, 'f', 1);
-  if (result.baselineFromCache) status += tr(" (baseline reused)");
-  if (result.responsibleIsBaseline) status += tr(" (no concept enabled: both sides are the baseline)");
-  if (!result.members.isEmpty() && !result.members.front().isEmpty())
-    status += tr(" · members: %1").arg(result.members.join(" | "));
-  onJobEnded(id, status);
-  Q_EMIT resultShown(result);
-  if (liveUpdatePending_ && !isBusy() && queuedJobs_ == 0) onConceptsEdited();
-}
-
-void MainWindow::onJobEnded(int id, const QString& status) {
-  if (id == runningJob_) runningJob_ = 0;
-  history_->removeJob(id);
-  liveJobs_.remove(id);
-  progress_->setRange(0, 1);
-  progress_->setValue(status == tr("Cancelled") ? 0 : 1);
-  progressLabel_->setText(status);  // (the status bar's message area stays free for other notes)
-  updateBusyState();
-}
-
-void MainWindow::updateBusyState() {
-  const bool busy = isBusy() || queuedJobs_ > 0;
-  cancelButton_->setEnabled(busy);
-  cancelAction_->setEnabled(busy);
-  generateButton_->setText(busy ? tr("Queue another") : tr("Generate"));
-  saveAction_->setEnabled(lastResult_.has_value());
-  exportSheetAction_->setEnabled(lastResult_.has_value());
-  if (busy != wasBusy_) {
-    wasBusy_ = busy;
-    Q_EMIT busyChanged(busy);
-  }
-}
-
-bool MainWindow::saveImages(const QString& path) {
-  if (!lastResult_) {
-    showError(tr("Nothing to save"), tr("Generate an image first."));
-    return false;
-  }
-  try {
-    writeResult(*lastResult_, path);
-  } catch (const std::exception& e) {
-    showError(tr("Cannot save the images"), QString::fromUtf8(e.what()));
-    return false;
-  }
-  statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 5000);
-  return true;
-}
-
-QStringList MainWindow::writeResult(const JobResult& r, const QString& path) const {
-  namespace fs = std::filesystem;
-  const fs::path target = path.toStdString();
-  QStringList written;
-  for (int i = 0; i < r.responsible.size(); ++i) {
-    fs::path file = target;
-    if (r.responsible.size() > 1)
-      file = target.parent_path() / (target.stem().string() + "-" + std::to_string(i) + target.extension().string());
-    respo::io::writePng(file, fromQImage(r.responsible[i]), {{"parameters", r.parameters.toStdString()}});
-    if (!r.responsibleIsBaseline) {
-      const fs::path baseline = file.parent_path() / (file.stem().string() + "-baseline" + file.extension().string());
-      respo::io::writePng(baseline, fromQImage(r.baseline[i]), {{"parameters", r.baselineParameters.toStdString()}});
-    }
-    written << QString::fromStdString(file.string());
-  }
-  return written;
-}
-
-QString MainWindow::nextAutosavePath(const JobResult& result) const {
-  QDir().mkpath(outputFolder_);
-  const QString stem = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + "-" + QString::number(result.request.seed);
-  QString path = QDir(outputFolder_).filePath(stem + ".png");
-  for (int n = 2; QFileInfo::exists(path) || QFileInfo::exists(QDir(outputFolder_).filePath(QFileInfo(path).completeBaseName() + "-0.png")); ++n)
-    path = QDir(outputFolder_).filePath(stem + "-" + QString::number(n) + ".png");
-  return path;
-}
-
-bool MainWindow::autosave() const { return autosaveAction_->isChecked(); }
-
-void MainWindow::setAutosave(bool on) { autosaveAction_->setChecked(on); }
-
-QString MainWindow::defaultOutputFolder() {
-  QString pictures = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
-  if (pictures.isEmpty()) pictures = QDir::homePath();
-  return QDir(pictures).filePath("RespoDiff");
-}
-
-void MainWindow::setOutputFolder(const QString& folder) {
-  if (folder.isEmpty() || QDir::cleanPath(folder) == QDir::cleanPath(outputFolder_)) return;
-  outputFolder_ = folder;
-  history_->addFolder(folder);
-  statusBar()->showMessage(tr("Saving to %1").arg(QDir::toNativeSeparators(folder)), 5000);
-}
-
-void MainWindow::chooseOutputFolder() {
-  const QString folder = QFileDialog::getExistingDirectory(this, tr("Output folder"), outputFolder_);
-  if (!folder.isEmpty()) setOutputFolder(folder);
-}
-
-bool MainWindow::restoreFromFile(const QString& path) {
-  const HistoryEntry entry = HistoryPanel::readFile(path);
-  if (entry.responsible.isEmpty()) {
-    showError(tr("Cannot restore the settings"), tr("%1 is not a readable PNG image.").arg(QDir::toNativeSeparators(path)));
-    return false;
-  }
-  if (entry.parameters.isEmpty()) {
-    showError(tr("Cannot restore the settings"),
-              tr("%1 carries no generation parameters (it was not saved by RespoDiff Studio or another Stable "
-                 "Diffusion front end).").arg(QDir::toNativeSeparators(path)));
-    return false;
-  }
-  return restoreEntry(entry);
-}
-
-bool MainWindow::restoreEntry(const HistoryEntry& entry) {
-  std::map<std::string, std::string> extra;
-  respo::pipeline::GenerationRequest request;
-  respo::concepts::ConceptParameters concepts;
-  try {
-    request = respo::pipeline::parseParameters(entry.parameters.toStdString(), &extra);
-    concepts = respo::concepts::parseConceptParameters(extra);
-  } catch (const std::exception& e) {
-    showError(tr("Cannot restore the settings"), QString::fromUtf8(e.what()));
-    return false;
-  }
-  form_->setRequest(request);
-  const QStringList missing = concepts_->applyParameters(concepts);
-  QStringList notes;
-  if (!missing.isEmpty()) notes << tr("not installed for this model: %1").arg(missing.join(", "));
-  if (const auto model = extra.find("Model"); model != extra.end() && !model_.isEmpty() &&
-                                              QString::fromStdString(model->second) != QFileInfo(model_).fileName())
-    notes << tr("made with the model %1").arg(QString::fromStdString(model->second));
-  if (!entry.responsible.isEmpty()) {
-    comparison_->setImages(entry.baseline.isEmpty() ? entry.responsible : entry.baseline, entry.responsible);
-    JobResult shown;
-    shown.baseline = entry.baseline.isEmpty() ? entry.responsible : entry.baseline;
-    shown.responsible = entry.responsible;
-    shown.request = request;
-    shown.parameters = entry.parameters;
-    shown.responsibleIsBaseline = entry.baseline.isEmpty();
-    lastResult_ = shown;
-    updateBusyState();
-  }
-  statusBar()->showMessage(notes.isEmpty() ? tr("Settings restored") : tr("Settings restored; %1").arg(notes.join("; ")), 8000);
-  return true;
-}
-
-void MainWindow::restoreFromFileDialog() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Restore settings from an image"), outputFolder_,
-                                                    tr("PNG images (*.png)"));
-  if (!path.isEmpty()) restoreFromFile(path);
-}
-
-bool MainWindow::exportComparisonSheet(const QString& path) {
-  if (!lastResult_) {
-    showError(tr("Nothing to export"), tr("Generate an image first."));
-    return false;
-  }
-  const auto& r = *lastResult_;
-  const QImage sheet = ComparisonView::comparisonSheet(r.baseline, r.responsible, r.parameters, r.members);
-  try {
-    respo::io::writePng(path.toStdString(), fromQImage(sheet), {{"parameters", r.parameters.toStdString()}});
-  } catch (const std::exception& e) {
-    showError(tr("Cannot export the comparison sheet"), QString::fromUtf8(e.what()));
-    return false;
-  }
-  statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 5000);
-  return true;
-}
-
-void MainWindow::exportComparisonSheetDialog() {
-  if (!lastResult_) return;
-  QString path = QFileDialog::getSaveFileName(this, tr("Export comparison sheet"),
-                                              QDir(outputFolder_).filePath("comparison.png"), tr("PNG images (*.png)"));
-  if (path.isEmpty()) return;
-  if (!path.endsWith(".png", Qt::CaseInsensitive)) path += ".png";
-  exportComparisonSheet(path);
-}
-
 void MainWindow::loadSettings() {
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -579,35 +331,6 @@ void MainWindow::saveSettings() const {
 void MainWindow::closeEvent(QCloseEvent* event) {
   saveSettings();
   QMainWindow::closeEvent(event);
-}
-
-namespace {
-QString droppedPng(const QMimeData* mime) {
-  if (!mime || !mime->hasUrls()) return {};
-  for (const auto& url : mime->urls())
-    if (url.isLocalFile() && url.toLocalFile().endsWith(".png", Qt::CaseInsensitive)) return url.toLocalFile();
-  return {};
-}
-}  // namespace
-
-void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-  if (!droppedPng(event->mimeData()).isEmpty()) event->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent* event) {
-  const QString path = droppedPng(event->mimeData());
-  if (path.isEmpty()) return;
-  event->acceptProposedAction();
-  restoreFromFile(path);
-}
-
-void MainWindow::save() {
-  if (!lastResult_) return;
-  QString path = QFileDialog::getSaveFileName(this, tr("Save images"), QStringLiteral("respodiff.png"),
-                                              tr("PNG images (*.png)"));
-  if (path.isEmpty()) return;
-  if (!path.endsWith(".png", Qt::CaseInsensitive)) path += ".png";
-  saveImages(path);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {

@@ -19,74 +19,14 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtCharts/QBarCategoryAxis>
-#include <QtCharts/QBarSeries>
-#include <QtCharts/QBarSet>
-#include <QtCharts/QChart>
-#include <QtCharts/QChartView>
-#include <QtCharts/QValueAxis>
 #include <algorithm>
 
 #include "core/io/atomic_file.h"
 #include "core/respo/prompt_list.h"
+#include "ui/histogram_chart.h"
 #include "ui/prompt_import.h"
 
 namespace respo::ui {
-
-// One prompt's class counts of one attribute, before and after, as grouped bars.
-class HistogramChart : public QChartView {
- public:
-  explicit HistogramChart(QWidget* parent) : QChartView(parent) {
-    setObjectName("histogramChart");
-    setChart(new QChart);
-    chart()->legend()->setAlignment(Qt::AlignBottom);
-    setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(240);
-  }
-  void show(const QString& title, const respo::report::AttributeCounts& counts) {
-    auto* chart = new QChart;
-    chart->setTitle(title);
-    auto* before = new QBarSet(QObject::tr("without concepts"));
-    auto* after = new QBarSet(QObject::tr("with concepts"));
-    QStringList classes;
-    int top = 1;
-    for (std::size_t i = 0; i < counts.classes.size(); ++i) {
-      classes << QString::fromStdString(counts.classes[i]);
-      *before << counts.before[i];
-      *after << counts.after[i];
-      top = std::max({top, counts.before[i], counts.after[i]});
-    }
-    auto* series = new QBarSeries(chart);
-    series->append(before);
-    series->append(after);
-    chart->addSeries(series);
-    auto* x = new QBarCategoryAxis(chart);
-    x->append(classes);
-    auto* y = new QValueAxis(chart);
-    // Whole-number ticks: one per image for small counts, else nice round steps.
-    y->setRange(0, top);
-    if (top <= 10) y->setTickCount(top + 1);
-    else y->applyNiceNumbers();
-    y->setLabelFormat("%d");
-    y->setTitleText(QObject::tr("images"));
-    chart->addAxis(x, Qt::AlignBottom);
-    chart->addAxis(y, Qt::AlignLeft);
-    series->attachAxis(x);
-    series->attachAxis(y);
-    chart->legend()->setAlignment(Qt::AlignBottom);
-    QChart* old = this->chart();
-    setChart(chart);
-    delete old;
-    before_ = counts.before;
-    after_ = counts.after;
-  }
-  // What the bars show now (for tests and the export).
-  const std::vector<int>& before() const { return before_; }
-  const std::vector<int>& after() const { return after_; }
-
- private:
-  std::vector<int> before_, after_;
-};
 
 namespace {
 
@@ -258,20 +198,22 @@ ReportDialog::~ReportDialog() {
   if (taskId_ != 0) worker_->cancel(taskId_);
 }
 
-void ReportDialog::setConcepts(const ConceptList& concepts, const std::vector<respo::gpu::ConceptChoice>& enabled) {
+void ReportDialog::setConcepts(const ConceptList& concepts, const respo::concepts::Selection& enabled) {
   // Without a choice from the main window, the boxes checked here stay checked.
   std::vector<std::filesystem::path> checked;
   if (!enabled.empty()) {
     strengths_.clear();
-    for (const auto& choice : enabled) checked.push_back(choice.file), strengths_[choice.file] = choice;
+    for (const auto& choice : enabled.modules) checked.push_back(choice.file), strengths_[choice.file] = choice;
   } else {
     for (int i = 0; i < concepts_->count(); ++i)
       if (concepts_->item(i)->checkState() == Qt::Checked)
         checked.push_back(concepts_->item(i)->data(Qt::UserRole).toString().toStdString());
   }
   concepts_->clear();
+  identities_.clear();
   for (const auto& c : concepts) {
     if (!c.fits) continue;
+    identities_[c.file] = c.identity();
     QString text = QString::fromStdString(c.settings.name + " (" + c.settings.group + ")");
     if (const auto found = strengths_.find(c.file);
         found != strengths_.end() && (found->second.ramStrength != 1.0 || found->second.samStrength != 1.0))
@@ -313,10 +255,14 @@ respo::gpu::ReportJob ReportDialog::reportJob() const {
     const std::filesystem::path file = item->data(Qt::UserRole).toString().toStdString();
     // The main window's strengths for its modules; as trained for the others.
     const auto found = strengths_.find(file);
-    job.concepts.push_back(found != strengths_.end() ? found->second : respo::gpu::ConceptChoice{file, 1.0, 1.0});
+    respo::concepts::SelectedModule module;
+    module.file = file;
+    module.id = identities_.count(file) ? identities_.at(file) : respo::concepts::ModuleIdentity{};
+    if (found != strengths_.end()) module.ramStrength = found->second.ramStrength, module.samStrength = found->second.samStrength;
+    job.selection.modules.push_back(module);
   }
   job.clipFolder = clipFolder_->text().trimmed().toStdString();
-  job.groups = groups_;
+  job.selection.groups = groups_;
   return job;
 }
 
@@ -325,7 +271,7 @@ void ReportDialog::run() {
   const auto job = reportJob();
   QString problem;
   if (job.settings.prompts.empty()) problem = tr("Enter at least one prompt.");
-  else if (job.concepts.empty()) problem = tr("Check at least one concept module: the report compares without and with them.");
+  else if (job.selection.empty()) problem = tr("Check at least one concept module: the report compares without and with them.");
   if (!problem.isEmpty()) {
     summary_->setText(problem.toHtmlEscaped());
     return;
@@ -335,7 +281,7 @@ void ReportDialog::run() {
   summary_->setText(tr("Generating %1 prompts x %2 images, without and with %3 module(s)...")
                         .arg(job.settings.prompts.size())
                         .arg(job.settings.imagesPerPrompt)
-                        .arg(job.concepts.size()));
+                        .arg(job.selection.modules.size()));
   taskId_ = worker_->enqueueReport(job);
   runButton_->setEnabled(false);
   cancelButton_->setEnabled(true);

@@ -32,7 +32,7 @@ class ReportDialog : public QDialog {
 
   // The modules the dialog offers (those that fit the loaded model), and which start checked with
   // which RAM/SAM strengths (the main window's; empty keeps the dialog's own choice).
-  void setConcepts(const ConceptList& concepts, const std::vector<respo::gpu::ConceptChoice>& enabled);
+  void setConcepts(const ConceptList& concepts, const respo::concepts::Selection& enabled);
   // How each fairness group picks its member per image (the main window's choice).
   void setGroups(const std::map<std::string, respo::concepts::GroupOptions>& groups);
   // The job Run starts.
@@ -63,7 +63,8 @@ class ReportDialog : public QDialog {
   int taskId_ = 0;
   std::optional<ReportResult> result_;
   std::map<std::string, respo::concepts::GroupOptions> groups_;
-  std::map<std::filesystem::path, respo::gpu::ConceptChoice> strengths_;  // by module file
+  std::map<std::filesystem::path, respo::concepts::SelectedModule> strengths_;  // by module file
+  std::map<std::filesystem::path, respo::concepts::ModuleIdentity> identities_;  // of the listed modules
   QLabel* groupsLabel_ = nullptr;
 
   QComboBox* promptSet_ = nullptr;

@@ -8,30 +8,18 @@
 //   4. Training: runs on the app's worker; live loss chart, previews, ETA; pause, resume, cancel.
 // The module is saved atomically into the user's concept library and the main window lists it at
 // once. The wizard computes nothing itself: it builds a TrainingJob and shows what comes back.
-#include <QImage>
-#include <QList>
+// Each page is its own class (ui/wizard_*_page.h); the wizard moves the settings between them.
 #include <QWizard>
 #include <optional>
 
 #include "ui/generation_worker.h"
 
-class QButtonGroup;
-class QCheckBox;
-class QComboBox;
-class QDoubleSpinBox;
-class QLabel;
-class QLineEdit;
-class QListWidget;
-class QPlainTextEdit;
-class QPushButton;
-class QRadioButton;
-class QSpinBox;
-class QGridLayout;
-class QProgressBar;
-
 namespace respo::ui {
 
-class LossChart;
+class ConceptDefinitionPage;
+class PromptListsPage;
+class TrainingSettingsPage;
+class TrainingRunPage;
 
 class TrainingWizard : public QWizard {
   Q_OBJECT
@@ -57,7 +45,6 @@ class TrainingWizard : public QWizard {
  public Q_SLOTS:
   void startTraining();  // also resumes a paused or earlier run from its checkpoint
   void pauseTraining();  // stops at the next step; the checkpoint keeps the run
-  void importPrompts(QPlainTextEdit* target);
   void refreshUnfinished();
   void resumeSelected();
   void discardSelected();  // deletes the selected unfinished run's checkpoint (after asking)
@@ -73,14 +60,7 @@ class TrainingWizard : public QWizard {
   // The base model differs from the main window's: it should load it (before the run starts).
   void modelRequested(const QString& path);
 
-
  private:
-  void buildConceptPage();
-  void buildPromptsPage();
-  void buildSettingsPage();
-  void buildTrainingPage();
-  void onKindChanged();
-  void onPresetChosen(int index);
   void onProgress(int id, const TrainingStatus& status);
   void onFinished(int id, const TrainingResult& result);
   void onEnded(int id, const QString& message, bool failed);
@@ -95,48 +75,10 @@ class TrainingWizard : public QWizard {
   QString savedModule_;
   std::optional<QString> resumeOutput_;  // a run resumed from the unfinished list keeps its file
 
-  // Concept page.
-  QComboBox* preset_ = nullptr;
-  QRadioButton* fairness_ = nullptr;
-  QRadioButton* safety_ = nullptr;
-  QLineEdit* name_ = nullptr;
-  QComboBox* group_ = nullptr;
-  QLineEdit* baseModel_ = nullptr;
-  QListWidget* unfinished_ = nullptr;
-  QPushButton* resumeButton_ = nullptr;
-  QPushButton* discardButton_ = nullptr;
-  // Prompts page.
-  QPlainTextEdit* neutral_ = nullptr;
-  QPlainTextEdit* target_ = nullptr;
-  QLineEdit* negative_ = nullptr;
-  QLabel* negativeLabel_ = nullptr;
-  QLabel* promptsHelp_ = nullptr;
-  // Settings page.
-  QSpinBox* steps_ = nullptr;
-  QSpinBox* batch_ = nullptr;
-  QDoubleSpinBox* ramLr_ = nullptr;
-  QDoubleSpinBox* samLr_ = nullptr;
-  QDoubleSpinBox* lambda_ = nullptr;
-  QDoubleSpinBox* targetGuidance_ = nullptr;
-  QDoubleSpinBox* trajectoryGuidance_ = nullptr;
-  QSpinBox* seed_ = nullptr;
-  QSpinBox* trajectorySteps_ = nullptr;
-  QSpinBox* maxTrajectoryStep_ = nullptr;
-  QComboBox* init_ = nullptr;
-  QComboBox* timestep_ = nullptr;
-  QSpinBox* resolution_ = nullptr;
-  QSpinBox* checkpointEvery_ = nullptr;
-  QSpinBox* previewEvery_ = nullptr;
-  QLineEdit* previewPrompt_ = nullptr;
-  // Training page.
-  QPushButton* trainButton_ = nullptr;
-  QPushButton* pauseButton_ = nullptr;
-  QProgressBar* progress_ = nullptr;
-  QLabel* stepLabel_ = nullptr;
-  QLabel* statusLabel_ = nullptr;
-  LossChart* chart_ = nullptr;
-  QGridLayout* previewGrid_ = nullptr;
-  QList<QLabel*> baselinePreviews_, currentPreviews_;
+  ConceptDefinitionPage* concept_ = nullptr;
+  PromptListsPage* prompts_ = nullptr;
+  TrainingSettingsPage* settings_ = nullptr;
+  TrainingRunPage* run_ = nullptr;
 };
 
 }  // namespace respo::ui

@@ -119,14 +119,28 @@ models::BottleneckHook makeConceptHook(const torch::Tensor& perImage) {
   };
 }
 
-ConceptParameters describeComposition(const Composition& composition) {
-  ConceptParameters out;
+Selection describeComposition(const Composition& composition) {
+  Selection out;
+  auto add = [&](const ConceptUse& m) { out.modules.push_back({m.module->identity(), {}, m.ramStrength, m.samStrength}); };
   for (const auto& g : composition.fairness) {
-    for (const auto& m : g.members) out.concepts.push_back({m.module->settings.name, m.ramStrength, m.samStrength});
+    for (const auto& m : g.members) add(m);
     out.groups[g.name] = {g.policy, g.fixedMember, g.weight};
   }
-  for (const auto& m : composition.safety) out.concepts.push_back({m.module->settings.name, m.ramStrength, m.samStrength});
+  for (const auto& m : composition.safety) add(m);
   return out;
+}
+
+models::BottleneckHook conceptHook(const Composition& composition, std::uint64_t seed, int batch,
+                                   const std::vector<int64_t>& hShape, std::vector<std::vector<std::string>>* members) {
+  if (composition.empty()) {
+    if (members) members->clear();
+    return {};
+  }
+  auto drawn = composition;
+  drawn.seed = seed;
+  auto deltas = composeDeltas(drawn, batch, hShape);
+  if (members) *members = std::move(deltas.members);
+  return makeConceptHook(deltas.perImage);
 }
 
 }  // namespace respo::concepts

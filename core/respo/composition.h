@@ -14,8 +14,8 @@
 
 #include "core/models/unet.h"
 #include "core/respo/concept_module.h"
-#include "core/respo/concept_parameters.h"
 #include "core/respo/fairness_policy.h"
+#include "core/respo/selection.h"
 
 namespace respo::concepts {
 
@@ -57,8 +57,16 @@ models::BottleneckHook makeConceptHook(const torch::Tensor& perImage);
 Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t seed,
                           const std::map<std::string, GroupOptions>& groups = {}, const GroupOptions& defaults = {});
 
-// What a composition applies, as a picture's parameters record it: every module with its strengths
-// (fairness members group by group, then safety) and each fairness group's options.
-ConceptParameters describeComposition(const Composition& composition);
+// What a composition applies, as a picture's parameters record it: every module (its identity) with
+// its strengths (fairness members group by group, then safety) and each fairness group's options.
+Selection describeComposition(const Composition& composition);
+
+// The one way a composition becomes a bottleneck edit for a request of `batch` images at a bottleneck
+// of `hShape`: its members are drawn with `seed` (the request's), the deltas composed, and the hook
+// made. `members` (optional) receives, per image, the fairness members drawn. An empty composition
+// gives an empty hook.
+models::BottleneckHook conceptHook(const Composition& composition, std::uint64_t seed, int batch,
+                                   const std::vector<int64_t>& hShape,
+                                   std::vector<std::vector<std::string>>* members = nullptr);
 
 }  // namespace respo::concepts

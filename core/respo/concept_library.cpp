@@ -37,7 +37,7 @@ ConceptLibrary ConceptLibrary::scan(const std::vector<fs::path>& folders) {
     for (const auto& file : conceptFiles(folder)) {
       try {
         const auto module = loadConcept(file);
-        library.entries_.push_back({file, module.settings, module.modelFingerprint, module.hShape()});
+        library.entries_.push_back({file, module.settings, module.modelFingerprint, module.hShape(), module.fileHash});
       } catch (const Error& e) {
         library.problems_.push_back({file, e.what()});
       } catch (const std::bad_alloc&) {
@@ -68,6 +68,13 @@ std::vector<fs::path> ConceptLibrary::resolve(const std::string& item, const std
     throw InvalidArgument("'" + item + "' is neither a concept file nor a group or concept in the library" +
                           (otherModel ? " (modules of that name exist, but for another model)" : ""));
   return found;
+}
+
+std::vector<const LibraryEntry*> ConceptLibrary::find(const ModuleIdentity& identity) const {
+  std::vector<const LibraryEntry*> out;
+  for (const auto& e : entries_)
+    if (e.identity().matches(identity)) out.push_back(&e);
+  return out;
 }
 
 }  // namespace respo::concepts

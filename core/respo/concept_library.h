@@ -16,6 +16,9 @@ struct LibraryEntry {
   ConceptSettings settings;
   std::string modelFingerprint;
   std::vector<int64_t> hShape;
+  std::string fileHash;  // SHA-256 of the file
+
+  ModuleIdentity identity() const { return {settings.name, modelFingerprint, fileHash}; }
 };
 
 // The concept modules in one folder, sorted: every .safetensors except training checkpoints
@@ -41,6 +44,8 @@ class ConceptLibrary {
   // `item` is a file path, a group or a concept name. With a fingerprint, only modules trained on
   // that model are taken when a group or name is asked for. Throws InvalidArgument when nothing matches.
   std::vector<std::filesystem::path> resolve(const std::string& item, const std::string& fingerprint = "") const;
+  // The entries an identity matches (a picture's record of a module), the user's folder first.
+  std::vector<const LibraryEntry*> find(const ModuleIdentity& identity) const;
 
  private:
   std::vector<LibraryEntry> entries_;

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/common/sha256.h"
 #include "core/io/safetensors_torch.h"
 #include "core/respo/concept_metadata.h"
 
@@ -58,6 +59,7 @@ ConceptModule loadConcept(const std::filesystem::path& path) {
   m.lastSemanticLoss = record.lastSemanticLoss;
   m.modelFingerprint = record.modelFingerprint;
   m.moduleType = record.moduleType;
+  m.fileHash = hashing::fileSha256(path);
   return m;
 }
 

@@ -14,6 +14,7 @@
 #include "core/io/safetensors.h"
 #include "core/respo/concept_metadata.h"
 #include "core/respo/concept_settings.h"
+#include "core/respo/selection.h"
 
 namespace respo::concepts {
 
@@ -24,6 +25,9 @@ struct ConceptModule {
   double lastResponsibleLoss = 0, lastSemanticLoss = 0;
   std::string modelFingerprint;  // of the UNet the module was trained on
   std::string moduleType = "constant";
+  std::string fileHash;  // SHA-256 of the file it was loaded from (empty for a module not yet saved)
+
+  ModuleIdentity identity() const { return {settings.name, modelFingerprint, fileHash}; }
 
   std::vector<int64_t> hShape() const { return {ram.size(1), ram.size(2), ram.size(3)}; }
   ConceptRecord record() const;  // everything but the tensors

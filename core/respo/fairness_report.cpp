@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
-#include "core/pipeline/text_to_image.h"
+#include "core/respo/responsible_generation.h"
 
 namespace respo::report {
 
@@ -20,9 +20,10 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
   FairnessReport report;
   report.reader = reader.name();
   report.settings = settings;
-  for (const auto& c : concepts::describeComposition(composition).concepts) report.concepts.push_back(c.name);
+  for (const auto& m : concepts::describeComposition(composition).modules) report.concepts.push_back(m.id.name);
+  responsible::Interventions interventions;
+  if (!composition.empty()) interventions.push_back(std::make_shared<responsible::ConceptModules>(composition));
 
-  pipeline::TextToImagePipeline pipe(model);
   const int total = static_cast<int>(settings.prompts.size()) * 2;
   int done = 0;
   auto step = [&] {
@@ -40,16 +41,15 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
     request.batch = settings.imagesPerPrompt;
     request.width = settings.width > 0 ? settings.width : model.nativeImageSize();
     request.height = settings.height > 0 ? settings.height : model.nativeImageSize();
-    request.validate(model);
-    const auto before = pipe.generate(request).images;
-    step();
-    auto c = composition;
-    c.seed = request.seed;
-    const auto h = model.bottleneckShape(request.width, request.height);
-    const auto hook = composition.empty() ? models::BottleneckHook{}
-                                          : concepts::makeConceptHook(concepts::composeDeltas(c, request.batch, h).perImage);
-    const auto after = pipe.generate(request, {}, hook).images;
-    step();
+    // Baseline and responsible images of the same seeds: one step of progress per side.
+    const auto pair = responsible::generatePair(model, {request, interventions, {}, true},
+                                                [&](responsible::Side, const pipeline::StepProgress& p) {
+                                                  if (p.step == p.total) step();
+                                                  return true;
+                                                });
+    if (pair.responsibleIsBaseline) step();
+    const auto& before = pair.baselineImages;
+    const auto& after = pair.responsibleImages;
 
     PromptReport pr;
     pr.prompt = request.prompt;

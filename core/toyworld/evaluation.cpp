@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
-#include "core/pipeline/text_to_image.h"
+#include "core/respo/responsible_generation.h"
 #include "core/toyworld/model_training.h"
 
 namespace respo::toyworld {
@@ -62,12 +62,10 @@ class Evaluator {
   Evaluator(pipeline::StableDiffusionModel& model, AttributeClassifier& classifier, const EvaluationSettings& settings,
             const std::function<void(int, int)>& onProgress, int totalPrompts)
       : model_(model), classifier_(classifier), settings_(settings), onProgress_(onProgress), total_(totalPrompts) {
-    hShape_ = model.bottleneckShape(model.nativeImageSize(), model.nativeImageSize());
   }
 
   Batch run(const std::string& prompt, const std::string& negative, std::uint64_t seed, int images,
             const concepts::Composition* composition) {
-    pipeline::TextToImagePipeline pipe(model_);
     pipeline::GenerationRequest request;
     request.prompt = prompt;
     request.negativePrompt = negative;
@@ -76,13 +74,12 @@ class Evaluator {
     request.seed = seed;
     request.batch = images;
     request.scheduler = "ddim";
-    models::BottleneckHook hook;
-    if (composition && !composition->empty()) {
-      auto c = *composition;
-      c.seed = seed;
-      hook = concepts::makeConceptHook(concepts::composeDeltas(c, request.batch, hShape_).perImage);
-    }
-    const auto result = pipe.generate(request, {}, hook);
+    request = responsible::completeRequest(model_, request);
+    responsible::Interventions interventions;
+    if (composition && !composition->empty())
+      interventions.push_back(std::make_shared<responsible::ConceptModules>(*composition));
+    const auto result =
+        responsible::generateSide(model_, request, responsible::prepareEdits(model_, request, interventions));
     if (onProgress_) onProgress_(++done_, total_);
     return classify(result.images * 2 - 1);
   }
@@ -102,7 +99,6 @@ class Evaluator {
   const EvaluationSettings& settings_;
   std::function<void(int, int)> onProgress_;
   int done_ = 0, total_;
-  std::vector<int64_t> hShape_;
 };
 
 concepts::Composition fairnessComposition(const EvaluationConcepts& c, const EvaluationSettings& s, bool withSam) {

@@ -58,7 +58,7 @@ RESPO_TEST(a_concept_changes_only_the_responsible_side_and_reuses_the_baseline) 
   service.loadModel(modelDir());
   const auto plain = service.generate(smallJob());
   auto job = smallJob();
-  job.concepts.push_back({libraryDir() / "fits.safetensors", 1.0, 1.0});
+  job.selection.modules.push_back({{}, libraryDir() / "fits.safetensors", 1.0, 1.0});
   int steps = 0;
   const auto responsible = service.generate(job, [&](const respo::gpu::StepUpdate& u) {
     ++steps;
@@ -123,10 +123,10 @@ RESPO_TEST(the_library_says_which_modules_fit_and_why_not) {
   for (const auto& c : service.concepts(64, 64)) EXPECT(!c.fits);
   auto job = smallJob();
   job.request.width = job.request.height = 64;
-  job.concepts.push_back({libraryDir() / "fits.safetensors", 1.0, 1.0});
+  job.selection.modules.push_back({{}, libraryDir() / "fits.safetensors", 1.0, 1.0});
   EXPECT_THROWS(service.generate(job), respo::InvalidArgument, "bottleneck");
   job = smallJob();
-  job.concepts.push_back({libraryDir() / "foreign.safetensors", 1.0, 1.0});
+  job.selection.modules.push_back({{}, libraryDir() / "foreign.safetensors", 1.0, 1.0});
   EXPECT_THROWS(service.generate(job), respo::InvalidArgument, "another model");
 }
 

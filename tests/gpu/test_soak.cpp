@@ -88,7 +88,7 @@ RESPO_TEST(generations_with_concepts_toggling_keep_memory_and_files_flat) {
     job.request.seed = static_cast<std::uint64_t>(i % 7);
     job.request.batch = 1 + i % 2;
     for (std::size_t m = 0; m < modules.size(); ++m)
-      if ((i >> m) & 1) job.concepts.push_back({modules[m], 0.5 + 0.1 * (i % 6), 1.0});
+      if ((i >> m) & 1) job.selection.modules.push_back({{}, modules[m], 0.5 + 0.1 * (i % 6), 1.0});
     const auto outcome = service.generate(job);
     EXPECT_EQ(outcome.responsible.size(), static_cast<std::size_t>(job.request.batch));
     if (i % 10 == 5) (void)service.concepts();  // the panel's refresh, interleaved

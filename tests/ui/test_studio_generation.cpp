@@ -94,7 +94,7 @@ class TestStudioGeneration : public QObject {
     QVERIFY(item);
     QVERIFY(item->flags() & Qt::ItemIsEnabled);
     item->setCheckState(0, Qt::Checked);
-    QCOMPARE(window_->conceptPanel()->enabledConcepts().size(), std::size_t{1});
+    QCOMPARE(window_->conceptPanel()->selection().modules.size(), std::size_t{1});
 
     // Measure the UI thread's event-loop latency while the job runs: a 5 ms timer's worst gap.
     QElapsedTimer clock;

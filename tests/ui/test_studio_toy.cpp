@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QListWidget>
 #include <QMimeData>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -17,6 +18,8 @@
 #include <QWheelEvent>
 #include <memory>
 
+#include "core/pipeline/generation_parameters.h"
+#include "core/respo/selection.h"
 #include "tests/support/studio_testing.h"
 #include "ui/comparison_view.h"
 #include "ui/concept_panel.h"
@@ -103,19 +106,55 @@ class TestStudioToy : public QObject {
     QCOMPARE(window_->history()->queuedCount(), 0);
   }
 
+  void theCommandLineMakesTheSamePixelsFromTheSameSettings() {
+    // The settings exactly as the studio recorded them in the picture, passed to `respodiff generate`.
+    const QString text = QImage(savedPicture_).text("parameters");
+    std::map<std::string, std::string> extra;
+    const auto request = respo::pipeline::parseParameters(text.toStdString(), &extra);
+    const auto selection = respo::concepts::Selection::fromParameters(extra);
+    QCOMPARE(selection.modules.size(), std::size_t{1});
+    QVERIFY(QDir().mkpath(home_.filePath("cli")));
+    const QString out = home_.filePath("cli/firefighter.png");
+    QStringList args{"generate",
+                     "--model", QString::fromStdString(respo::gpu::GenerationService::defaultModelPath().string()),
+                     "--prompt", QString::fromStdString(request.prompt),
+                     "--seed", QString::number(request.seed),
+                     "--steps", QString::number(request.steps),
+                     "--cfg", QString::number(request.guidanceScale, 'g', 17),
+                     "--width", QString::number(request.width),
+                     "--height", QString::number(request.height),
+                     "--concept", QString::fromStdString(selection.modules[0].id.name),
+                     "--ram-strength", QString::number(selection.modules[0].ramStrength),
+                     "--sam-strength", QString::number(selection.modules[0].samStrength),
+                     "--out", out, "--quiet"};
+    if (!request.scheduler.empty()) args << "--scheduler" << QString::fromStdString(request.scheduler);
+    if (!request.negativePrompt.empty()) args << "--negative" << QString::fromStdString(request.negativePrompt);
+    QProcess cli;
+    cli.start(RESPODIFF_CLI, args);  // inherits this test's isolated user folders
+    QVERIFY(cli.waitForFinished(kTimeoutMs));
+    QVERIFY2(cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0, cli.readAllStandardError().constData());
+    const QImage made(out);
+    QVERIFY(!made.isNull());
+    QCOMPARE(made.convertToFormat(QImage::Format_RGB888), savedPixels_);
+    // ...and records the same module, by identity.
+    std::map<std::string, std::string> cliExtra;
+    respo::pipeline::parseParameters(made.text("parameters").toStdString(), &cliExtra);
+    QCOMPARE(respo::concepts::Selection::fromParameters(cliExtra).toParameters(), selection.toParameters());
+  }
+
   void droppingASavedPictureRestoresItAndRegeneratesTheSameImage() {
     setPrompt("something else");
     window_->parameterForm()->setSeed(77);
     window_->findChild<QSpinBox*>("stepsSpin")->setValue(9);
     conceptItem("a woman")->setCheckState(0, Qt::Unchecked);
-    QVERIFY(window_->conceptPanel()->enabledConcepts().empty());
+    QVERIFY(window_->conceptPanel()->selection().empty());
 
     dropFile(savedPicture_);
     QCOMPARE(window_->prompt(), QString("a photo of a firefighter"));
     QCOMPARE(window_->findChild<QSpinBox*>("seedSpin")->value(), 3);
     QCOMPARE(window_->findChild<QSpinBox*>("stepsSpin")->value(), 25);
     QCOMPARE(conceptItem("a woman")->checkState(0), Qt::Checked);
-    QCOMPARE(window_->conceptPanel()->enabledConcepts().size(), std::size_t{1});
+    QCOMPARE(window_->conceptPanel()->selection().modules.size(), std::size_t{1});
     QCOMPARE(window_->comparisonView()->responsible().convertToFormat(QImage::Format_RGB888), savedPixels_);
 
     const JobResult again = generateByClick();

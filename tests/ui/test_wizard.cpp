@@ -334,11 +334,13 @@ class TestWizard : public QObject {
     auto* dialog = window_->reportDialog();
     QVERIFY(dialog->findChild<QLabel*>("reportGroups")->text().contains("gender: balanced"));
     const auto job = dialog->reportJob();
-    QCOMPARE(int(job.concepts.size()), 2);
-    // The panel's strengths come along ("a man" at 110% RAM, "a woman" as trained).
-    for (const auto& choice : job.concepts)
+    QCOMPARE(int(job.selection.modules.size()), 2);
+    // The panel's strengths come along ("a man" at 110% RAM, "a woman" as trained), with identities.
+    for (const auto& choice : job.selection.modules) {
       QCOMPARE(choice.ramStrength, choice.file.filename() == "gender-man.safetensors" ? 1.1 : 1.0);
-    QVERIFY(job.groups.at("gender").policy == respo::concepts::FairnessPolicy::BalancedBatch);
+      QVERIFY(choice.id.hasHash());
+    }
+    QVERIFY(job.selection.groups.at("gender").policy == respo::concepts::FairnessPolicy::BalancedBatch);
     QSignalSpy shown(dialog, &ReportDialog::reportShown);
     QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
     QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));

@@ -10,6 +10,7 @@
 
 #include "core/common/error.h"
 #include "core/io/image.h"
+#include "core/io/picture_files.h"
 #include "core/io/pickle_reader.h"
 #include "core/io/read_file.h"
 #include "core/io/safetensors.h"
@@ -76,6 +77,36 @@ RESPO_TEST(png_round_trip_keeps_pixels_and_text) {
   EXPECT(back.pixels == img.pixels);
   EXPECT_EQ(text.at("Comment"), std::string("café ☕"));
   EXPECT(io::readPngText(p) == text);
+}
+
+RESPO_TEST(picture_files_name_a_batch_and_its_baseline_companions_one_way) {
+  EXPECT(io::batchImagePath("out/cat.png", 0, 1) == fs::path("out/cat.png"));
+  EXPECT(io::batchImagePath("out/cat.png", 1, 3) == fs::path("out/cat-1.png"));
+  EXPECT(io::baselineCompanion("out/cat-1.png") == fs::path("out/cat-1-baseline.png"));
+  EXPECT(io::isBaselineCompanion("out/cat-1-baseline.png"));
+  EXPECT(!io::isBaselineCompanion("out/cat.png"));
+  EXPECT(!io::isBaselineCompanion("out/-baseline.png"));  // nothing before the suffix: a picture's own name
+
+  const auto folder = scratch() / "pictures";
+  fs::create_directories(folder);
+  io::PictureSet set;
+  for (std::uint8_t v : {10, 20}) set.responsible.push_back({1, 1, {v, v, v}});
+  for (std::uint8_t v : {30, 40}) set.baseline.push_back({1, 1, {v, v, v}});
+  set.parameters = "a cat\nSteps: 4, Seed: 1, Size: 1x1, RespoDiff: blood [RAM 100% SAM 100%]";
+  set.baselineParameters = "a cat\nSteps: 4, Seed: 1, Size: 1x1";
+  const auto written = io::writePictures(folder / "cat.png", set);
+  EXPECT(written == (std::vector<fs::path>{folder / "cat-0.png", folder / "cat-1.png"}));
+  std::map<std::string, std::string> text;
+  EXPECT(io::readPng(folder / "cat-1.png", &text).pixels == set.responsible[1].pixels);
+  EXPECT_EQ(text.at("parameters"), set.parameters);
+  EXPECT(io::readPng(folder / "cat-1-baseline.png", &text).pixels == set.baseline[1].pixels);
+  EXPECT_EQ(text.at("parameters"), set.baselineParameters);
+
+  // A fresh name avoids the single picture and the batch written above.
+  EXPECT(io::freshPicturePath(folder, "cat") == folder / "cat-2.png");
+  EXPECT(io::freshPicturePath(folder, "dog") == folder / "dog.png");
+  set.baseline.pop_back();
+  EXPECT_THROWS(io::writePictures(folder / "x.png", set), InvalidArgument, "1 baseline images for 2");
 }
 
 RESPO_TEST(png_damage_is_a_format_error) {

@@ -1,8 +1,12 @@
 // The PNG "parameters" text: written in the format other SD front ends read, and read back.
+#include <cmath>
+#include <fstream>
+
 #include "core/common/error.h"
 #include "core/io/image.h"
 #include "core/pipeline/generation_parameters.h"
-#include "core/respo/concept_parameters.h"
+#include "core/common/sha256.h"
+#include "core/respo/selection.h"
 #include "tests/support/testing.h"
 
 using namespace respo::pipeline;
@@ -49,23 +53,35 @@ RESPO_TEST(reads_text_written_by_another_front_end) {
 
 RESPO_TEST(concept_settings_round_trip_through_the_parameters_text) {
   using namespace respo::concepts;
-  ConceptParameters c;
-  c.concepts = {{"a woman", 1.0, 1.0}, {"a dark-skinned person", 0.9, 1.2}, {"blood", 1.5, 0.0}};
+  const std::string fp = "0123456789abcdef";
+  Selection c;
+  c.modules = {{{"a woman", fp, respo::hashing::sha256Hex("woman")}, {}, 1.0, 1.0},
+               {{"a dark-skinned person", fp, respo::hashing::sha256Hex("dark")}, {}, 0.9, 1.2},
+               {{"blood, red: (wet)", fp, respo::hashing::sha256Hex("blood")}, {}, 1.5, 0.0}};
   c.groups["gender"] = {FairnessPolicy::BalancedBatch, "", 1.0};
   c.groups["skin tone"] = {FairnessPolicy::Fixed, "a dark-skinned person", 0.6};
   GenerationRequest r;
   r.prompt = "a photo of a firefighter";
-  const auto text = formatParameters(r, "toy", formatConceptParameters(c));
+  const auto text = formatParameters(r, "toy", c.toParameters());
   EXPECT(text.find("RespoDiff: a woman [RAM 100% SAM 100%]; a dark-skinned person [RAM 90% SAM 120%]; "
-                   "blood [RAM 150% SAM 0%]") != std::string::npos);
+                   "blood%2C red%3A %28wet%29 [RAM 150% SAM 0%]") != std::string::npos);
+  EXPECT(text.find("RespoDiff hashes: \"a woman: " + respo::hashing::sha256Hex("woman").substr(0, 10) + ", ") !=
+         std::string::npos);
+  EXPECT(text.find("RespoDiff base: " + fp) != std::string::npos);
   std::map<std::string, std::string> extra;
   parseParameters(text, &extra);
-  const auto back = parseConceptParameters(extra);
-  EXPECT_EQ(back.concepts.size(), std::size_t{3});
+  const auto back = Selection::fromParameters(extra);
+  EXPECT_EQ(back.modules.size(), std::size_t{3});
   for (std::size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(back.concepts[i].name, c.concepts[i].name);
-    EXPECT_NEAR(back.concepts[i].ramStrength, c.concepts[i].ramStrength, 1e-12);
-    EXPECT_NEAR(back.concepts[i].samStrength, c.concepts[i].samStrength, 1e-12);
+    EXPECT_EQ(back.modules[i].id.name, c.modules[i].id.name);
+    EXPECT_EQ(back.modules[i].id.fileHash, c.modules[i].id.fileHash.substr(0, 10));
+    EXPECT_EQ(back.modules[i].id.modelFingerprint, fp);
+    // The short hash written identifies the module whose full hash the library knows.
+    EXPECT(back.modules[i].id.matches(c.modules[i].id));
+    EXPECT(!back.modules[i].id.matches(c.modules[(i + 1) % 3].id));
+    EXPECT(back.modules[i].file.empty());
+    EXPECT_NEAR(back.modules[i].ramStrength, c.modules[i].ramStrength, 1e-12);
+    EXPECT_NEAR(back.modules[i].samStrength, c.modules[i].samStrength, 1e-12);
   }
   EXPECT_EQ(back.groups.size(), std::size_t{2});
   EXPECT(back.groups.at("gender").policy == FairnessPolicy::BalancedBatch);
@@ -73,17 +89,70 @@ RESPO_TEST(concept_settings_round_trip_through_the_parameters_text) {
   EXPECT_EQ(back.groups.at("skin tone").fixedMember, std::string("a dark-skinned person"));
   EXPECT_NEAR(back.groups.at("skin tone").weight, 0.6, 1e-12);
   // No concept: no entries, and nothing read back.
-  EXPECT(formatConceptParameters({}).empty());
-  EXPECT(parseConceptParameters({{"Model", "toy"}}).empty());
+  EXPECT(Selection{}.toParameters().empty());
+  EXPECT(Selection::fromParameters({{"Model", "toy"}}).empty());
+  // Pictures written before modules carried hashes restore by name.
+  const auto old = Selection::fromParameters({{"RespoDiff", "a woman [RAM 100% SAM 100%]"}});
+  EXPECT(!old.modules.front().id.hasHash());
+  EXPECT(old.modules.front().id.matches(c.modules[0].id));
+}
+
+RESPO_TEST(module_identity_matches_on_name_base_model_and_hash) {
+  using respo::concepts::ModuleIdentity;
+  const std::string h1 = respo::hashing::sha256Hex("one"), h2 = respo::hashing::sha256Hex("two");
+  const ModuleIdentity user{"a woman", "aa", h1}, shipped{"a woman", "aa", h2};
+  EXPECT(user.matches(user));
+  EXPECT(!user.matches(shipped));                           // same name, another file
+  EXPECT(user.matches({"a woman", "aa", h1.substr(0, 10)}));  // a picture's short hash
+  EXPECT(!user.matches({"a woman", "aa", h2.substr(0, 10)}));
+  EXPECT(!user.matches({"a woman", "bb", h1}));             // trained on another model
+  EXPECT(!user.matches({"a man", "aa", h1}));
+  EXPECT(user.matches({"a woman", "", ""}));                // name only: an older picture
+}
+
+RESPO_TEST(sha256_matches_the_standard_vectors) {
+  using respo::hashing::sha256Hex;
+  EXPECT_EQ(sha256Hex(""), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  EXPECT_EQ(sha256Hex("abc"), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_EQ(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+  // One million 'a' fed in uneven pieces crosses every buffering path.
+  respo::hashing::Sha256 hash;
+  const std::string a(1000, 'a');
+  for (int i = 0, piece = 1; i < 1000000;) {
+    const int n = std::min(piece, 1000000 - i);
+    hash.update(a.data(), static_cast<std::size_t>(std::min(n, 1000)));
+    i += std::min(n, 1000);
+    piece = piece * 7 % 997 + 1;
+  }
+  EXPECT_EQ(hash.hexDigest(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+  const auto file = std::filesystem::temp_directory_path() / "respodiff-sha256-test.bin";
+  { std::ofstream(file, std::ios::binary) << "abc"; }
+  EXPECT_EQ(respo::hashing::fileSha256(file), sha256Hex("abc"));
+  std::filesystem::remove(file);
+  EXPECT_THROWS(respo::hashing::fileSha256(file), respo::IoError, "cannot be read");
+  EXPECT_THROWS(respo::hashing::fileSha256(std::filesystem::temp_directory_path()), respo::IoError, "not a regular file");
 }
 
 RESPO_TEST(unreadable_concept_settings_are_reported) {
-  using respo::concepts::parseConceptParameters;
-  EXPECT_THROWS(parseConceptParameters({{"RespoDiff", "a woman"}}), respo::FormatError, "name [RAM n% SAM n%]");
-  EXPECT_THROWS(parseConceptParameters({{"RespoDiff", "a woman [RAM lots SAM 100%]"}}), respo::FormatError, "strength 'lots'");
-  EXPECT_THROWS(parseConceptParameters({{"RespoDiff groups", "gender=sometimes"}}), respo::FormatError, "unknown fairness policy");
-  EXPECT_THROWS(parseConceptParameters({{"RespoDiff groups", "gender=fixed"}}), respo::FormatError, "names its member");
-  EXPECT_THROWS(parseConceptParameters({{"RespoDiff groups", "gender"}}), respo::FormatError, "group=policy");
+  auto parse = [](std::map<std::string, std::string> extra) { return respo::concepts::Selection::fromParameters(extra); };
+  EXPECT_THROWS(parse({{"RespoDiff", "a woman"}}), respo::FormatError, "name [RAM n% SAM n%]");
+  EXPECT_THROWS(parse({{"RespoDiff", "a woman [RAM lots SAM 100%]"}}), respo::FormatError, "strength 'lots'");
+  EXPECT_THROWS(parse({{"RespoDiff groups", "gender=sometimes"}}), respo::FormatError, "unknown fairness policy");
+  EXPECT_THROWS(parse({{"RespoDiff groups", "gender=fixed"}}), respo::FormatError, "names its member");
+  EXPECT_THROWS(parse({{"RespoDiff groups", "gender"}}), respo::FormatError, "group=policy");
+  const std::string one = "a woman [RAM 100% SAM 100%]";
+  EXPECT_THROWS(parse({{"RespoDiff", one}, {"RespoDiff hashes", "a woman: 1a2b3c4d5e, a man: 1a2b3c4d5e"}}),
+                respo::FormatError, "lists 2 modules");
+  EXPECT_THROWS(parse({{"RespoDiff", one}, {"RespoDiff hashes", "a man: 1a2b3c4d5e"}}), respo::FormatError, "name: hash");
+  EXPECT_THROWS(parse({{"RespoDiff", one}, {"RespoDiff hashes", "a woman: xyz"}}), respo::FormatError, "name: hash");
+  EXPECT_THROWS(parse({{"RespoDiff", one}, {"RespoDiff base", "not hex!"}}), respo::FormatError, "fingerprint");
+  // Strengths the engine cannot use are refused before anything is written.
+  respo::concepts::Selection bad;
+  bad.modules.push_back({{"a woman", "", ""}, {}, std::nan(""), 1.0});
+  EXPECT_THROWS(bad.toParameters(), respo::InvalidArgument, "RAM strength of 'a woman'");
+  bad.modules.front().ramStrength = 11;
+  EXPECT_THROWS(bad.validate(), respo::InvalidArgument, "0-1000%");
 }
 
 RESPO_TEST(png_keeps_pixels_and_text) {

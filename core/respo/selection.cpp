@@ -1,5 +1,6 @@
-#include "core/respo/concept_parameters.h"
+#include "core/respo/selection.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -11,6 +12,8 @@ namespace {
 
 constexpr const char* kConceptsKey = "RespoDiff";
 constexpr const char* kGroupsKey = "RespoDiff groups";
+constexpr const char* kHashesKey = "RespoDiff hashes";
+constexpr const char* kBaseKey = "RespoDiff base";
 
 std::string percent(double strength) {
   if (!std::isfinite(strength)) throw InvalidArgument("a concept strength is not a finite number");
@@ -106,26 +109,63 @@ const char* policyName(FairnessPolicy policy) {
   return "random";
 }
 
-std::map<std::string, std::string> formatConceptParameters(const ConceptParameters& parameters) {
-  std::map<std::string, std::string> out;
-  if (parameters.concepts.empty()) return out;
-  std::string names;
-  for (const auto& c : parameters.concepts)
-    names += (names.empty() ? "" : "; ") + escaped(c.name) + " [RAM " + percent(c.ramStrength) + " SAM " + percent(c.samStrength) + "]";
-  out[kConceptsKey] = names;
-  std::string groups;
-  for (const auto& [name, g] : parameters.groups) {
-    if (!std::isfinite(g.weight)) throw InvalidArgument("the weight of group '" + name + "' is not a finite number");
-    groups += (groups.empty() ? "" : "; ") + escaped(name) + "=" + policyName(g.policy);
-    if (g.policy == FairnessPolicy::Fixed) groups += ":" + escaped(g.fixedMember);
-    if (g.weight != 1.0) groups += " (weight " + number(g.weight) + ")";
+bool ModuleIdentity::matches(const ModuleIdentity& other) const {
+  if (name != other.name) return false;
+  if (!modelFingerprint.empty() && !other.modelFingerprint.empty() && modelFingerprint != other.modelFingerprint)
+    return false;
+  if (!hasHash() || !other.hasHash()) return true;
+  const auto common = std::min(fileHash.size(), other.fileHash.size());
+  return fileHash.compare(0, common, other.fileHash, 0, common) == 0;
+}
+
+void Selection::validate() const {
+  auto strength = [](double value, const std::string& what, const std::string& name) {
+    if (!std::isfinite(value) || value < 0 || value > kMaxStrength)
+      throw InvalidArgument("the " + what + " strength of '" + name + "' must be 0-" + number(kMaxStrength * 100) +
+                            "%, not " + number(value * 100) + "%");
+  };
+  for (const auto& m : modules) {
+    strength(m.ramStrength, "RAM", m.id.name);
+    strength(m.samStrength, "SAM", m.id.name);
   }
-  if (!groups.empty()) out[kGroupsKey] = groups;
+  auto weight = [](const GroupOptions& g, const std::string& name) {
+    if (!std::isfinite(g.weight) || g.weight < 0 || g.weight > 100)
+      throw InvalidArgument("the weight of group '" + name + "' must be 0-100, not " + number(g.weight));
+  };
+  for (const auto& [name, g] : groups) weight(g, name);
+  weight(defaults, "(every group)");
+}
+
+std::map<std::string, std::string> Selection::toParameters() const {
+  validate();
+  std::map<std::string, std::string> out;
+  if (modules.empty()) return out;
+  std::string names, hashes, base;
+  bool allHashed = true;
+  for (const auto& m : modules) {
+    names += (names.empty() ? "" : "; ") + escaped(m.id.name) + " [RAM " + percent(m.ramStrength) + " SAM " +
+             percent(m.samStrength) + "]";
+    hashes += (hashes.empty() ? "" : ", ") + escaped(m.id.name) + ": " + m.id.fileHash.substr(0, 10);
+    allHashed = allHashed && m.id.hasHash();
+    if (base.empty()) base = m.id.modelFingerprint;
+  }
+  out[kConceptsKey] = names;
+  if (allHashed) out[kHashesKey] = hashes;
+  // The fingerprint is written only when it is plain hex (it always is when the engine made it).
+  if (!base.empty() && base.size() <= 64 && base.find_first_not_of("0123456789abcdef") == std::string::npos)
+    out[kBaseKey] = base;
+  std::string groupText;
+  for (const auto& [name, g] : groups) {
+    groupText += (groupText.empty() ? "" : "; ") + escaped(name) + "=" + policyName(g.policy);
+    if (g.policy == FairnessPolicy::Fixed) groupText += ":" + escaped(g.fixedMember);
+    if (g.weight != 1.0) groupText += " (weight " + number(g.weight) + ")";
+  }
+  if (!groupText.empty()) out[kGroupsKey] = groupText;
   return out;
 }
 
-ConceptParameters parseConceptParameters(const std::map<std::string, std::string>& extra) {
-  ConceptParameters out;
+Selection Selection::fromParameters(const std::map<std::string, std::string>& extra) {
+  Selection out;
   if (auto it = extra.find(kConceptsKey); it != extra.end()) {
     for (const auto& entry : splitEntries(it->second)) {
       // name [RAM 100% SAM 100%]
@@ -137,7 +177,11 @@ ConceptParameters parseConceptParameters(const std::map<std::string, std::string
       fields >> ramLabel >> ram >> samLabel >> sam;
       if (ramLabel != "RAM" || samLabel != "SAM" || (fields >> rest))
         throw FormatError("concept settings: expected 'name [RAM n% SAM n%]', got '" + entry.substr(0, 200) + "'");
-      out.concepts.push_back({unescaped(trimmed(entry.substr(0, open))), readPercent(ram, entry), readPercent(sam, entry)});
+      SelectedModule m;
+      m.id.name = unescaped(trimmed(entry.substr(0, open)));
+      m.ramStrength = readPercent(ram, entry);
+      m.samStrength = readPercent(sam, entry);
+      out.modules.push_back(std::move(m));
     }
   }
   if (auto it = extra.find(kGroupsKey); it != extra.end()) {
@@ -166,6 +210,35 @@ ConceptParameters parseConceptParameters(const std::map<std::string, std::string
       }
       out.groups[unescaped(trimmed(entry.substr(0, eq)))] = g;
     }
+  }
+  if (auto it = extra.find(kHashesKey); it != extra.end() && !out.modules.empty()) {
+    // name: hash, name: hash ... in the order of the modules (names are escaped, so ", " splits).
+    std::vector<std::string> entries;
+    for (std::size_t start = 0; start <= it->second.size();) {
+      if (entries.size() > out.modules.size()) break;
+      const auto end = it->second.find(", ", start);
+      entries.push_back(it->second.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) break;
+      start = end + 2;
+    }
+    if (entries.size() != out.modules.size())
+      throw FormatError("concept settings: 'RespoDiff hashes' lists " + std::to_string(entries.size()) +
+                        " modules, 'RespoDiff' " + std::to_string(out.modules.size()));
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto colon = entries[i].rfind(": ");
+      const std::string hash = colon == std::string::npos ? "" : entries[i].substr(colon + 2);
+      if (colon == std::string::npos || unescaped(entries[i].substr(0, colon)) != out.modules[i].id.name ||
+          hash.size() < 8 || hash.size() > 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos)
+        throw FormatError("concept settings: expected 'name: hash' for '" + out.modules[i].id.name.substr(0, 100) +
+                          "' in 'RespoDiff hashes', got '" + entries[i].substr(0, 200) + "'");
+      out.modules[i].id.fileHash = hash;
+    }
+  }
+  if (auto it = extra.find(kBaseKey); it != extra.end() && !out.modules.empty()) {
+    const auto& fp = it->second;
+    if (fp.empty() || fp.size() > 64 || fp.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw FormatError("concept settings: 'RespoDiff base' is not a model fingerprint: '" + fp.substr(0, 80) + "'");
+    for (auto& m : out.modules) m.id.modelFingerprint = fp;
   }
   return out;
 }

@@ -1,0 +1,142 @@
+#include "core/respo/responsible_generation.h"
+
+#include <torch/torch.h>
+
+#include "core/common/error.h"
+#include "core/common/sha256.h"
+#include "core/pipeline/generation_parameters.h"
+
+namespace fs = std::filesystem;
+
+namespace respo::responsible {
+
+void ConceptModules::prepare(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
+                             RunEdits& edits) const {
+  if (composition_.empty()) return;
+  std::vector<std::vector<std::string>> members;
+  auto hook = concepts::conceptHook(composition_, request.seed, request.batch,
+                                    model.bottleneckShape(request.width, request.height), &members);
+  if (!members.empty() && !members.front().empty()) edits.members = std::move(members);
+  if (!edits.bottleneck) {
+    edits.bottleneck = std::move(hook);
+    return;
+  }
+  // Several bottleneck edits apply in list order.
+  edits.bottleneck = [first = edits.bottleneck, second = std::move(hook)](const torch::Tensor& h,
+                                                                         const models::BottleneckContext& context) {
+    return second(first(h, context), context);
+  };
+}
+
+std::map<std::string, std::string> ConceptModules::parameters() const {
+  return concepts::describeComposition(composition_).toParameters();
+}
+
+ModuleSource::ModuleSource(std::vector<fs::path> libraryFolders) : folders_(std::move(libraryFolders)) {}
+
+std::shared_ptr<const concepts::ConceptModule> ModuleSource::load(const fs::path& file) {
+  std::error_code error;
+  const auto stamp = fs::last_write_time(file, error);
+  const auto size = error ? 0 : fs::file_size(file, error);
+  if (error) throw IoError(file.string() + ": cannot read the concept module (" + error.message() + ")");
+  if (auto found = cache_.find(file); found != cache_.end() && found->second.stamp == stamp && found->second.size == size)
+    return found->second.module;
+  auto loaded = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(file));
+  cache_[file] = {stamp, size, loaded};
+  return loaded;
+}
+
+concepts::Composition ModuleSource::resolve(const concepts::Selection& selection, const std::string& modelFingerprint,
+                                            bool ignoreFingerprint) {
+  selection.validate();
+  std::optional<concepts::ConceptLibrary> library;
+  std::vector<concepts::ConceptUse> uses;
+  for (const auto& chosen : selection.modules) {
+    fs::path file = chosen.file;
+    if (file.empty()) {
+      if (!library) library = concepts::ConceptLibrary::scan(folders_);
+      const auto found = library->find(chosen.id);
+      if (found.empty())
+        throw InvalidArgument("the concept module '" + chosen.id.name + "'" +
+                              (chosen.id.hasHash() ? " (hash " + hashing::shortHash(chosen.id.fileHash) + ")" : "") +
+                              " is not installed");
+      file = found.front()->file;
+    }
+    auto loaded = load(file);
+    if (chosen.id.hasHash() && !loaded->identity().matches(chosen.id))
+      throw InvalidArgument(file.string() + ": is no longer the module that was chosen ('" + chosen.id.name + "', hash " +
+                            hashing::shortHash(chosen.id.fileHash) + "); it holds '" + loaded->settings.name +
+                            "', hash " + hashing::shortHash(loaded->fileHash));
+    if (!ignoreFingerprint && loaded->modelFingerprint != modelFingerprint)
+      throw InvalidArgument(file.string() + ": was trained on another model (fingerprint " + loaded->modelFingerprint +
+                            ", this model " + modelFingerprint + ")");
+    uses.push_back({loaded, chosen.ramStrength, chosen.samStrength});
+  }
+  return concepts::groupConcepts(uses, 0, selection.groups, selection.defaults);
+}
+
+pipeline::GenerationRequest completeRequest(pipeline::StableDiffusionModel& model, pipeline::GenerationRequest request) {
+  if (request.width <= 0) request.width = model.nativeImageSize();
+  if (request.height <= 0) request.height = model.nativeImageSize();
+  request.validate(model);
+  return request;
+}
+
+RunEdits prepareEdits(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
+                      const Interventions& interventions) {
+  RunEdits edits;
+  for (const auto& intervention : interventions)
+    if (intervention) intervention->prepare(model, request, edits);
+  return edits;
+}
+
+pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
+                                        const RunEdits& edits, const pipeline::StepCallback& onStep) {
+  pipeline::TextToImagePipeline pipe(model);
+  return pipe.generate(request, onStep, edits.bottleneck);
+}
+
+PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest& pair, const PairObserver& onStep,
+                        const BaselineCache& cache) {
+  PairResult out;
+  out.request = completeRequest(model, pair.request);
+  const auto& request = out.request;
+  // Everything that can fail on bad input (modules of another shape, unknown members) fails here,
+  // before any sampling.
+  const RunEdits edits = prepareEdits(model, request, pair.interventions);
+  out.members = edits.members;
+  for (const auto& intervention : pair.interventions)
+    if (intervention)
+      for (auto& [key, value] : intervention->parameters()) out.interventionParameters[key] = value;
+  const bool responsible = static_cast<bool>(edits.bottleneck);
+
+  auto observer = [&](Side side) -> pipeline::StepCallback {
+    if (!onStep) return {};
+    return [&onStep, side](const pipeline::StepProgress& p) { return onStep(side, p); };
+  };
+  if (pair.wantBaseline || !responsible) {
+    const std::vector<io::RgbImage>* cached = cache.find ? cache.find(request) : nullptr;
+    if (cached) {
+      out.baseline = *cached;
+    } else {
+      auto result = generateSide(model, request, {}, observer(Side::Baseline));
+      out.baselineImages = result.images;
+      out.baseline = std::move(result.rgb);
+      if (cache.store) cache.store(request, out.baseline);
+    }
+  }
+  if (responsible) {
+    auto result = generateSide(model, request, edits, observer(Side::Responsible));
+    out.responsibleImages = result.images;
+    out.responsible = std::move(result.rgb);
+  } else {
+    out.responsibleImages = out.baselineImages;
+    out.responsible = out.baseline;
+    out.responsibleIsBaseline = true;
+  }
+  out.baselineParameters = pipeline::formatParameters(request, pair.modelName);
+  out.parameters = pipeline::formatParameters(request, pair.modelName, out.interventionParameters);
+  return out;
+}
+
+}  // namespace respo::responsible
