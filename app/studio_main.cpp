@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   info.computeDevice = QString::fromStdString(respo::gpu::chooseDevice().description);
   if (parser.isSet(model)) info.initialModel = parser.value(model);
   if (parser.isSet(output)) info.outputFolder = parser.value(output);
-  respo::ui::MainWindow window(info);
+  respo::ui::MainWindow window(info, respo::gpu::makeServiceEngine());
   window.show();
   if (parser.isSet(exitAfter))
     QTimer::singleShot(parser.value(exitAfter).toInt(), &window, &QWidget::close);

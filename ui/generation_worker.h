@@ -1,31 +1,24 @@
 #pragma once
-// The app's one background worker: a QObject moved onto its own QThread that owns the generation
-// service (and with it the model) and runs a queue of jobs. The UI thread never waits on it: requests
-// go in through thread-safe calls or queued slots, and progress and results come back as queued
-// signals carrying values (QImage, structs), never tensors.
+// The app's side of the engine (gpu/engine.h): the engine runs the job queue on its own thread; this
+// QObject turns requests into engine calls and the engine's events into Qt signals carrying values
+// (QImage, structs), never tensors. The signals are emitted on the engine's thread, so connections to
+// widgets are queued and the UI thread never waits. The engine is given, not made here: the studio
+// passes the generation service's, widget tests a fake runner's.
 #include <QImage>
 #include <QList>
 #include <QMetaType>
-#include <QMutex>
 #include <QObject>
 #include <QString>
-#include <QThread>
-#include <atomic>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <optional>
-#include <variant>
 #include <vector>
 
-#include "gpu/generation_service.h"
+#include "gpu/engine.h"
 
 namespace respo::ui {
 
 // What a finished job hands back to the UI.
 struct JobResult {
   QList<QImage> baseline, responsible;  // one per image of the batch
-  respo::gpu::GenerationJob job;        // as asked
   respo::pipeline::GenerationRequest request;  // as run (size filled in)
   QString parameters;          // the PNG "parameters" text of the responsible images
   QString baselineParameters;  // ... and of the baseline images
@@ -60,9 +53,8 @@ respo::io::RgbImage fromQImage(const QImage& image);
 class GenerationWorker : public QObject {
   Q_OBJECT
  public:
-  // The worker moves itself onto `thread` (which the caller owns, starts and stops).
-  explicit GenerationWorker(QThread* thread, std::vector<std::filesystem::path> conceptFolders = {});
-  ~GenerationWorker() override;
+  explicit GenerationWorker(std::unique_ptr<respo::gpu::Engine> engine, QObject* parent = nullptr);
+  ~GenerationWorker() override;  // shuts the engine down (no signal after it)
 
   // Thread-safe. Returns the job's id; the job runs after those queued before it.
   int enqueue(const respo::gpu::GenerationJob& job);
@@ -72,19 +64,20 @@ class GenerationWorker : public QObject {
   int enqueueReport(const respo::gpu::ReportJob& job);
   // Thread-safe. Takes a job out of the queue before it starts; false when it already started or ended.
   bool remove(int id);
-  // Thread-safe. Stops the running job at its next step (no effect on a job that is not running).
+  // Thread-safe. A queued job ends cancelled at once, the running one at its next step.
   void cancel(int id);
   // Thread-safe. Removes the queued generation jobs and cancels the running one (tasks go on).
   void cancelAll();
-  // Thread-safe. Cancels everything, tasks included (before shutdown).
+  // Cancels everything and stops the engine (before the window closes).
   void shutdown();
   int queuedCount() const;  // generation jobs
+  respo::gpu::JobState state(int id) const;
   // The concept library's folders (the user's first), and the training runs stopped early there.
   std::vector<std::filesystem::path> conceptFolders() const;
   std::vector<respo::gpu::UnfinishedTraining> unfinishedTrainings() const;
 
  public Q_SLOTS:
-  // Queue these (they run on the worker thread, after the running job).
+  // Both run on the engine's thread after the jobs queued before them.
   void loadModel(const QString& path);
   void refreshConcepts(int width, int height);
 
@@ -114,32 +107,9 @@ class GenerationWorker : public QObject {
   void reportFinished(int id, const respo::ui::ReportResult& report);
 
  private:
-  void runNext();  // on the worker thread
-  void runGeneration(int id, const respo::gpu::GenerationJob& job);
-  void runTraining(int id, const respo::gpu::TrainingJob& job);
-  void runReport(int id, const respo::gpu::ReportJob& job);
-  // Runs a task's body; Cancelled and errors become taskCancelled / taskFailed.
-  void runTask(int id, const std::function<void()>& body);
-  respo::gpu::GenerationService& service();
-  int push(std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job);
-  int queuedGenerationsLocked() const;
-  bool generationWaiting() const;
-
-  struct Pending {
-    int id = 0;
-    std::variant<respo::gpu::GenerationJob, respo::gpu::TrainingJob, respo::gpu::ReportJob> job;
-    bool isGeneration() const { return job.index() == 0; }
-  };
-  // Takes a job or task out of the queue before it starts (nullopt when it is not queued).
-  std::optional<Pending> take(int id);
-  mutable QMutex mutex_;
-  std::deque<Pending> queue_;
-  int nextId_ = 1;
-  std::atomic<int> runningId_{0};
-  std::atomic<bool> runningIsGeneration_{false};
-  std::atomic<int> cancelledId_{0};
-  std::vector<std::filesystem::path> conceptFolders_;
-  std::unique_ptr<respo::gpu::GenerationService> service_;  // made on the worker thread
+  class Events;
+  std::unique_ptr<Events> events_;
+  std::unique_ptr<respo::gpu::Engine> engine_;
 };
 
 }  // namespace respo::ui

@@ -41,15 +41,13 @@
 
 namespace respo::ui {
 
-MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), info_(std::move(info)) {
+MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine, QWidget* parent)
+    : QMainWindow(parent), info_(std::move(info)) {
   setWindowTitle(tr("RespoDiff Studio"));
   setObjectName("mainWindow");
   resize(1280, 860);
 
-  worker_ = new GenerationWorker(&workerThread_);
-  connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
-  workerThread_.setObjectName("generation worker");
-  workerThread_.start();
+  worker_ = new GenerationWorker(engine ? std::move(engine) : respo::gpu::makeServiceEngine(), this);
 
   // Left: model, parameters, actions, concepts. Right: the comparison.
   auto* left = new QWidget(this);
@@ -186,9 +184,7 @@ MainWindow::MainWindow(AppInfo info, QWidget* parent) : QMainWindow(parent), inf
 
 MainWindow::~MainWindow() {
   saveSettings();
-  worker_->shutdown();
-  workerThread_.quit();
-  workerThread_.wait();  // the worker is deleted as the thread finishes
+  worker_->shutdown();  // the engine's thread ends here; no signal comes after it
 }
 
 void MainWindow::buildActions() {
@@ -231,8 +227,7 @@ void MainWindow::buildActions() {
   report->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
   conceptMenu->addAction(tr("&Reload the concept library"), this, [this] {
     const auto request = form_->request();
-    QMetaObject::invokeMethod(worker_, [w = worker_, request] { w->refreshConcepts(request.width, request.height); },
-                              Qt::QueuedConnection);
+    worker_->refreshConcepts(request.width, request.height);
   });
 
   auto* viewMenu = menuBar()->addMenu(tr("&View"));
@@ -283,7 +278,7 @@ void MainWindow::openReport() {
 void MainWindow::openModel(const QString& path) {
   loadingModel_ = path;
   statusBar()->showMessage(tr("Loading %1...").arg(QFileInfo(path).fileName()));
-  QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->loadModel(path); }, Qt::QueuedConnection);
+  worker_->loadModel(path);  // queued on the engine ahead of any job asked for after this
 }
 
 void MainWindow::onModelLoaded(const QString& path, const QString& description, int nativeSize, int sizeStep) {

@@ -7,7 +7,7 @@
 #include <QPointer>
 #include <QSet>
 #include <QString>
-#include <QThread>
+#include <memory>
 #include <optional>
 
 #include "ui/generation_worker.h"
@@ -41,7 +41,8 @@ struct AppInfo {
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  explicit MainWindow(AppInfo info, QWidget* parent = nullptr);
+  // The window runs its jobs on `engine` (gpu/engine.h); none: the generation service's engine.
+  explicit MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
 
   QString prompt() const;
@@ -121,7 +122,6 @@ class MainWindow : public QMainWindow {
   void saveSettings() const;
 
   AppInfo info_;
-  QThread workerThread_;
   GenerationWorker* worker_ = nullptr;
   ModelPicker* picker_ = nullptr;
   ParameterForm* form_ = nullptr;

@@ -21,9 +21,12 @@ inline void isolateUserFolders(const QTemporaryDir& home, const char* organizati
 
 // Opens the main window (on the embedded model, saving to `outputFolder`), shows it and waits until
 // the model is ready; null when that did not happen within `timeoutMs`.
-inline std::unique_ptr<respo::ui::MainWindow> openStudio(const QString& outputFolder, int timeoutMs) {
-  respo::ui::AppInfo info{"test", "CPU, float32", QString(), true, outputFolder};
-  auto window = std::make_unique<respo::ui::MainWindow>(info);
+// `engine`: none for the generation service's; a fake one for widget tests (tests/support/fake_runner.h).
+inline std::unique_ptr<respo::ui::MainWindow> openStudio(const QString& outputFolder, int timeoutMs,
+                                                         std::unique_ptr<respo::gpu::Engine> engine = {},
+                                                         const QString& model = {}) {
+  respo::ui::AppInfo info{"test", "CPU, float32", model, true, outputFolder};
+  auto window = std::make_unique<respo::ui::MainWindow>(info, std::move(engine));
   QSignalSpy ready(window.get(), &respo::ui::MainWindow::modelReady);
   window->show();
   // (A fast engine may have announced the model while the window was being exposed.)
