@@ -8,6 +8,10 @@
 #include <cstdio>
 
 #include "gpu/compute_device.h"
+#include "gpu/engine.h"
+#ifdef RESPODIFF_WITH_TOYWORLD
+#include "core/toyworld/report_extension.h"
+#endif
 #include "ui/concept_panel.h"
 #include "ui/main_window.h"
 #include "ui/parameter_form.h"
@@ -39,7 +43,12 @@ int main(int argc, char** argv) {
   info.computeDevice = QString::fromStdString(respo::gpu::chooseDevice().description);
   if (parser.isSet(model)) info.initialModel = parser.value(model);
   if (parser.isSet(output)) info.outputFolder = parser.value(output);
-  respo::ui::MainWindow window(info, respo::gpu::makeServiceEngine());
+  // The engine: the generation service, with the toy world's report reader for the embedded model.
+  std::vector<respo::report::ReportExtension> extensions;
+#ifdef RESPODIFF_WITH_TOYWORLD
+  extensions.push_back(respo::toyworld::reportExtension());
+#endif
+  respo::ui::MainWindow window(info, respo::gpu::makeServiceEngine({}, std::move(extensions)));
   window.show();
   if (parser.isSet(exitAfter))
     QTimer::singleShot(parser.value(exitAfter).toInt(), &window, &QWidget::close);

@@ -81,11 +81,16 @@ class Engine {
   // The concept library's folders (the user's first) and the training runs stopped early there.
   virtual std::vector<std::filesystem::path> conceptFolders() const = 0;
   virtual std::vector<UnfinishedTraining> unfinishedTrainings() const = 0;
+  // The prompt lists the fairness report offers (GenerationService::builtInPromptSets).
+  virtual std::vector<std::pair<std::string, std::vector<std::string>>> promptSets() const = 0;
 };
 
 // The queue on its own thread, running jobs with what `makeRunner` makes (on that thread).
-std::unique_ptr<Engine> makeEngine(RunnerFactory makeRunner, std::vector<std::filesystem::path> conceptFolders = {});
-// The app's engine: the generation service on the best available device.
-std::unique_ptr<Engine> makeServiceEngine(std::vector<std::filesystem::path> conceptFolders = {});
+std::unique_ptr<Engine> makeEngine(RunnerFactory makeRunner, std::vector<std::filesystem::path> conceptFolders = {},
+                                   std::vector<report::ReportExtension> extensions = {});
+// The app's engine: the generation service on the best available device, with the report
+// extensions the app passes (the toy world's).
+std::unique_ptr<Engine> makeServiceEngine(std::vector<std::filesystem::path> conceptFolders = {},
+                                          std::vector<report::ReportExtension> extensions = {});
 
 }  // namespace respo::gpu

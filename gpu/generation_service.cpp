@@ -21,10 +21,6 @@
 #include "core/io/safetensors.h"
 #include "core/schedulers/scheduler.h"
 #include "gpu/compute_device.h"
-#if RESPODIFF_HAS_TOYWORLD
-#include "core/toyworld/attribute_reader.h"
-#include "core/toyworld/world.h"
-#endif
 
 namespace fs = std::filesystem;
 
@@ -63,6 +59,7 @@ struct GenerationService::State {
   std::string cachedKey;
   std::vector<io::RgbImage> cachedBaseline;
   responsible::ModuleSource modules;
+  std::vector<report::ReportExtension> extensions;
 
   pipeline::StableDiffusionModel& requireModel() {
     if (!model) throw InvalidArgument("no model is loaded");
@@ -81,7 +78,9 @@ struct GenerationService::State {
   }
 };
 
-GenerationService::GenerationService(std::vector<fs::path> conceptFolders) : state_(std::make_unique<State>()) {
+GenerationService::GenerationService(std::vector<fs::path> conceptFolders, std::vector<report::ReportExtension> extensions)
+    : state_(std::make_unique<State>()) {
+  state_->extensions = std::move(extensions);
   state_->compute = chooseDevice();
   state_->conceptFolders = resolveConceptFolders(conceptFolders);
   state_->modules = responsible::ModuleSource(state_->conceptFolders);
@@ -331,22 +330,21 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
 
 report::FairnessReport GenerationService::report(const ReportJob& job, const ReportObserver& onProgress) {
   auto& model = state_->requireModel();
+  // CLIP zero-shot from the folder the user gave, else the first extension that knows this model.
   std::unique_ptr<report::AttributeReader> reader;
-#if RESPODIFF_HAS_TOYWORLD
-  reader = toyworld::attributeReaderFor(model, job.clipFolder, paths::toyClassifier());
-#else
-  if (job.clipFolder.empty())
-    throw InvalidArgument("reading attributes off generated images needs a CLIP model folder in this build");
-  reader = report::loadClipReader(job.clipFolder);
-#endif
+  if (!job.clipFolder.empty()) reader = report::loadClipReader(job.clipFolder);
+  for (const auto& extension : state_->extensions)
+    if (!reader && extension.reader) reader = extension.reader(model);
+  if (!reader)
+    throw InvalidArgument("reading attributes off this model's images needs a CLIP model: a transformers CLIP folder "
+                          "(such as clip-vit-base-patch32, with its tokenizer files)");
   return report::fairnessReport(model, *reader, state_->composition(job.selection), job.settings, onProgress);
 }
 
-std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService::builtInPromptSets() {
+std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService::builtInPromptSets(
+    const std::vector<report::ReportExtension>& extensions) {
   std::vector<std::pair<std::string, std::vector<std::string>>> sets;
-#if RESPODIFF_HAS_TOYWORLD
-  sets.emplace_back("Toy-world professions", toyworld::professionPrompts());
-#endif
+  for (const auto& extension : extensions) sets.insert(sets.end(), extension.promptSets.begin(), extension.promptSets.end());
   const auto all = report::winoBiasPrompts(5);
   const auto count = report::winoBiasProfessions().size();
   for (std::size_t t = 0; t * count < all.size(); ++t) {

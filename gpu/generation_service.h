@@ -18,6 +18,7 @@
 #include "core/respo/concept_settings.h"
 #include "core/respo/fairness_policy.h"
 #include "core/respo/fairness_summary.h"
+#include "core/respo/report_extension.h"
 #include "core/respo/selection.h"
 
 namespace respo::gpu {
@@ -135,8 +136,10 @@ using ReportObserver = std::function<bool(int done, int total)>;
 class GenerationService {
  public:
   // Runs on the best available device (chooseDevice's automatic choice). The concept library is
-  // read from `conceptFolders`, by default ConceptLibrary::defaultFolders().
-  explicit GenerationService(std::vector<std::filesystem::path> conceptFolders = {});
+  // read from `conceptFolders`, by default ConceptLibrary::defaultFolders(). `extensions` read the
+  // attributes of models they know for the report (the app passes the toy world's).
+  explicit GenerationService(std::vector<std::filesystem::path> conceptFolders = {},
+                             std::vector<report::ReportExtension> extensions = {});
   ~GenerationService();
   GenerationService(const GenerationService&) = delete;
   GenerationService& operator=(const GenerationService&) = delete;
@@ -174,9 +177,10 @@ class GenerationService {
   // Generates, reads and summarizes (see core/respo/fairness_report.h).
   report::FairnessReport report(const ReportJob& job, const ReportObserver& onProgress = {});
 
-  // The prompt lists the report offers, by name: the toy world's professions (when built in) and
-  // WinoBias's professions with each of the paper's templates.
-  static std::vector<std::pair<std::string, std::vector<std::string>>> builtInPromptSets();
+  // The prompt lists the report offers, by name: those of the extensions (the toy world's
+  // professions) and WinoBias's professions with each of the paper's templates.
+  static std::vector<std::pair<std::string, std::vector<std::string>>> builtInPromptSets(
+      const std::vector<report::ReportExtension>& extensions = {});
 
   // The embedded default model: <data>/toyworld/model.
   static std::filesystem::path defaultModelPath();

@@ -45,7 +45,8 @@ JobKind kindOf(const Work& work) {
 
 class ServiceRunner final : public JobRunner {
  public:
-  explicit ServiceRunner(std::vector<std::filesystem::path> folders) : service_(std::move(folders)) {}
+  ServiceRunner(std::vector<std::filesystem::path> folders, std::vector<report::ReportExtension> extensions)
+      : service_(std::move(folders), std::move(extensions)) {}
   ModelInfo loadModel(const std::filesystem::path& path, const StatusObserver& onStatus) override {
     return service_.loadModel(path, onStatus);
   }
@@ -66,8 +67,10 @@ class ServiceRunner final : public JobRunner {
 
 class JobQueue final : public Engine {
  public:
-  JobQueue(RunnerFactory makeRunner, std::vector<std::filesystem::path> folders)
-      : makeRunner_(std::move(makeRunner)), folders_(std::move(folders)) {}
+  JobQueue(RunnerFactory makeRunner, std::vector<std::filesystem::path> folders,
+           std::vector<report::ReportExtension> extensions)
+      : makeRunner_(std::move(makeRunner)), folders_(std::move(folders)),
+        promptSets_(GenerationService::builtInPromptSets(extensions)) {}
   ~JobQueue() override { shutdown(); }
 
   void setEvents(EngineEvents* events) override { events_ = events ? events : &ignored_; }
@@ -138,6 +141,7 @@ class JobQueue final : public Engine {
   std::vector<UnfinishedTraining> unfinishedTrainings() const override {
     return GenerationService::unfinishedTrainings(conceptFolders());
   }
+  std::vector<std::pair<std::string, std::vector<std::string>>> promptSets() const override { return promptSets_; }
 
  private:
   struct Pending {
@@ -328,6 +332,7 @@ class JobQueue final : public Engine {
 
   RunnerFactory makeRunner_;
   std::vector<std::filesystem::path> folders_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> promptSets_;
   EngineEvents ignored_;
   EngineEvents* events_ = &ignored_;
   std::unique_ptr<JobRunner> runner_;  // made and destroyed on the engine's thread
@@ -346,13 +351,15 @@ class JobQueue final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> makeEngine(RunnerFactory makeRunner, std::vector<std::filesystem::path> conceptFolders) {
-  return std::make_unique<JobQueue>(std::move(makeRunner), std::move(conceptFolders));
+std::unique_ptr<Engine> makeEngine(RunnerFactory makeRunner, std::vector<std::filesystem::path> conceptFolders,
+                                   std::vector<report::ReportExtension> extensions) {
+  return std::make_unique<JobQueue>(std::move(makeRunner), std::move(conceptFolders), std::move(extensions));
 }
 
-std::unique_ptr<Engine> makeServiceEngine(std::vector<std::filesystem::path> conceptFolders) {
-  auto folders = conceptFolders;
-  return makeEngine([folders] { return std::make_unique<ServiceRunner>(folders); }, std::move(conceptFolders));
+std::unique_ptr<Engine> makeServiceEngine(std::vector<std::filesystem::path> conceptFolders,
+                                          std::vector<report::ReportExtension> extensions) {
+  return makeEngine([folders = conceptFolders, extensions] { return std::make_unique<ServiceRunner>(folders, extensions); },
+                    std::move(conceptFolders), extensions);
 }
 
 }  // namespace respo::gpu

@@ -145,6 +145,9 @@ std::vector<std::filesystem::path> GenerationWorker::conceptFolders() const { re
 std::vector<respo::gpu::UnfinishedTraining> GenerationWorker::unfinishedTrainings() const {
   return engine_->unfinishedTrainings();
 }
+std::vector<std::pair<std::string, std::vector<std::string>>> GenerationWorker::promptSets() const {
+  return engine_->promptSets();
+}
 void GenerationWorker::loadModel(const QString& path) { engine_->loadModel(path.toStdString()); }
 void GenerationWorker::refreshConcepts(int width, int height) { engine_->refreshConcepts(width, height); }
 

@@ -75,6 +75,8 @@ class GenerationWorker : public QObject {
   // The concept library's folders (the user's first), and the training runs stopped early there.
   std::vector<std::filesystem::path> conceptFolders() const;
   std::vector<respo::gpu::UnfinishedTraining> unfinishedTrainings() const;
+  // The prompt lists the fairness report offers.
+  std::vector<std::pair<std::string, std::vector<std::string>>> promptSets() const;
 
  public Q_SLOTS:
   // Both run on the engine's thread after the jobs queued before them.

@@ -50,7 +50,7 @@ ReportDialog::ReportDialog(GenerationWorker* worker, QWidget* parent) : QDialog(
   promptSet_ = new QComboBox(promptBox);
   promptSet_->setObjectName("promptSetCombo");
   promptSet_->addItem(tr("Custom list"));
-  for (const auto& [name, prompts] : respo::gpu::GenerationService::builtInPromptSets()) {
+  for (const auto& [name, prompts] : worker_->promptSets()) {
     QStringList lines;
     for (const auto& p : prompts) lines << QString::fromStdString(p);
     promptSet_->addItem(QString::fromStdString(name), lines.join('\n'));

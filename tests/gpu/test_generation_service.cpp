@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "core/common/error.h"
+#include "core/pipeline/stable_diffusion_model.h"
+#include "core/respo/fairness_report.h"
 #include "gpu/generation_service.h"
 #include "tests/support/crafted_concept.h"
 #include "tests/support/testing.h"
@@ -202,6 +204,59 @@ RESPO_TEST(training_stops_resumes_and_lands_in_the_library) {
   EXPECT_THROWS(service.train(bad), respo::InvalidArgument, "steps");
   EXPECT(!fs::exists(bad.output));
   fs::remove_all(folder);
+}
+
+namespace {
+// Reads one made-up attribute off the images: "bright" when the mean is above one half.
+class BrightnessReader final : public respo::report::AttributeReader {
+ public:
+  std::vector<std::string> attributes() const override { return {"brightness"}; }
+  std::vector<std::string> classes(const std::string&) const override { return {"dark", "bright"}; }
+  respo::report::AttributeReading read(const torch::Tensor& images, const std::string&) override {
+    respo::report::AttributeReading out;
+    out.labels.emplace_back();
+    for (int64_t i = 0; i < images.size(0); ++i) out.labels[0].push_back(images[i].mean().item<double>() > 0.5 ? 1 : 0);
+    return out;
+  }
+  std::string name() const override { return "brightness"; }
+};
+}  // namespace
+
+RESPO_TEST(report_extensions_read_the_models_they_know_and_add_their_prompt_sets) {
+  int asked = 0;
+  respo::report::ReportExtension other{"other world", [&](const respo::pipeline::StableDiffusionModel&) {
+                                         ++asked;
+                                         return std::unique_ptr<respo::report::AttributeReader>();
+                                       }, {{"Other prompts", {"a photo of a pilot"}}}};
+  respo::report::ReportExtension mine{"mine", [&](const respo::pipeline::StableDiffusionModel& model) {
+                                        ++asked;
+                                        return std::unique_ptr<respo::report::AttributeReader>(
+                                            model.nativeImageSize() > 0 ? new BrightnessReader : nullptr);
+                                      }, {}};
+  respo::gpu::ReportJob job;
+  job.settings.prompts = {"a photo of a chef"};
+  job.settings.imagesPerPrompt = 2;
+  job.settings.steps = 2;
+  {
+    GenerationService service({libraryDir()}, {other});  // knows no model here
+    service.loadModel(modelDir());
+    EXPECT_THROWS(service.report(job), respo::InvalidArgument, "needs a CLIP model");
+    EXPECT_EQ(asked, 1);
+  }
+  GenerationService service({libraryDir()}, {other, mine});
+  service.loadModel(modelDir());
+  const auto report = service.report(job);
+  EXPECT_EQ(asked, 3);  // each asked in turn until one knows the model
+  EXPECT_EQ(report.reader, std::string("brightness"));
+  REQUIRE(report.prompts.size() == 1);
+  REQUIRE(report.prompts[0].attributes.size() == 1);
+  const auto& counts = report.prompts[0].attributes[0];
+  EXPECT_EQ(counts.before[0] + counts.before[1], 2);
+  EXPECT_EQ(counts.after[0] + counts.after[1], 2);
+
+  const auto sets = GenerationService::builtInPromptSets({other, mine});
+  REQUIRE(sets.size() == GenerationService::builtInPromptSets().size() + 1);
+  EXPECT_EQ(sets.front().first, std::string("Other prompts"));
 }
 
 RESPO_TEST(the_report_compares_without_and_with_the_modules) {

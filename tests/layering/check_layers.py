@@ -3,7 +3,7 @@
 
   core/    no Qt, nothing from gpu/, ui/ or app/
   core/common/  nothing from the rest of core/ (it is the bottom)
-  gpu/     no Qt Widgets/Gui, nothing from ui/ or app/
+  gpu/     no Qt Widgets/Gui, nothing from ui/ or app/, nothing from core/toyworld/ (an extension)
   ui/      no LibTorch, directly or through the project headers it includes; nothing from app/
   app/     may use everything
 
@@ -78,6 +78,8 @@ def check(root):
                     problems.append(f"{rel}: gpu/ includes the Qt GUI <{inc}>")
                 if target in ("ui", "app"):
                     problems.append(f"{rel}: gpu/ includes {inc} from {target}/")
+                if inc.startswith("core/toyworld/"):
+                    problems.append(f"{rel}: gpu/ includes {inc}: the toy world reaches the engine as an extension the app passes")
             elif lay == "ui":
                 if inc.startswith(TORCH):
                     problems.append(f"{rel}: ui/ includes LibTorch <{inc}>")
@@ -96,7 +98,8 @@ def self_test(root):
              ("core/io/dtype.h", "#include <QString>"),
              ("gpu/generation_service.h", '#include "ui/main_window.h"'),
              ("ui/concept_panel.h", "#include <torch/torch.h>"),
-             ("ui/concept_panel.h", '#include "core/models/unet.h"')]
+             ("ui/concept_panel.h", '#include "core/models/unet.h"'),
+             ("gpu/generation_service.cpp", '#include "core/toyworld/world.h"')]
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for d in ("core", "gpu", "ui", "app"):

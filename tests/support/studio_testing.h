@@ -7,6 +7,8 @@
 #include <QTest>
 #include <QTreeWidget>
 
+#include "core/toyworld/report_extension.h"
+#include "gpu/engine.h"
 #include "ui/main_window.h"
 
 namespace respo::testing {
@@ -21,11 +23,13 @@ inline void isolateUserFolders(const QTemporaryDir& home, const char* organizati
 
 // Opens the main window (on the embedded model, saving to `outputFolder`), shows it and waits until
 // the model is ready; null when that did not happen within `timeoutMs`.
-// `engine`: none for the generation service's; a fake one for widget tests (tests/support/fake_runner.h).
+// `engine`: none for the studio's own (the generation service with the toy world's report reader,
+// as app/studio_main.cpp wires it); a fake one for widget tests (tests/support/fake_runner.h).
 inline std::unique_ptr<respo::ui::MainWindow> openStudio(const QString& outputFolder, int timeoutMs,
                                                          std::unique_ptr<respo::gpu::Engine> engine = {},
                                                          const QString& model = {}) {
   respo::ui::AppInfo info{"test", "CPU, float32", model, true, outputFolder};
+  if (!engine) engine = respo::gpu::makeServiceEngine({}, {respo::toyworld::reportExtension()});
   auto window = std::make_unique<respo::ui::MainWindow>(info, std::move(engine));
   QSignalSpy ready(window.get(), &respo::ui::MainWindow::modelReady);
   window->show();
