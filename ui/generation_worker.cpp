@@ -1,29 +1,11 @@
 #include "ui/generation_worker.h"
 
 #include <QElapsedTimer>
-#include <cstring>
+
+#include "ui/image_pixels.h"
 
 
 namespace respo::ui {
-
-QImage toQImage(const respo::io::RgbImage& image) {
-  if (image.empty()) return {};
-  QImage out(image.width, image.height, QImage::Format_RGB888);
-  const int rowBytes = image.width * 3;
-  for (int y = 0; y < image.height; ++y)
-    std::memcpy(out.scanLine(y), image.pixels.data() + static_cast<std::size_t>(y) * rowBytes, rowBytes);
-  return out;
-}
-
-respo::io::RgbImage fromQImage(const QImage& image) {
-  const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
-  respo::io::RgbImage out{rgb.width(), rgb.height(), {}};
-  out.pixels.resize(static_cast<std::size_t>(rgb.width()) * rgb.height() * 3);
-  const int rowBytes = rgb.width() * 3;
-  for (int y = 0; y < rgb.height(); ++y)
-    std::memcpy(out.pixels.data() + static_cast<std::size_t>(y) * rowBytes, rgb.constScanLine(y), rowBytes);
-  return out;
-}
 
 // The engine's events as the worker's signals (emitted on the engine's thread).
 class GenerationWorker::Events final : public respo::gpu::EngineEvents {
@@ -86,6 +68,8 @@ class GenerationWorker::Events final : public respo::gpu::EngineEvents {
     JobResult result;
     for (const auto& image : outcome.baseline) result.baseline.push_back(toQImage(image));
     for (const auto& image : outcome.responsible) result.responsible.push_back(toQImage(image));
+    result.baselinePixels = outcome.baseline;
+    result.responsiblePixels = outcome.responsible;
     result.request = outcome.request;
     result.parameters = QString::fromStdString(outcome.parameters);
     result.baselineParameters = QString::fromStdString(outcome.baselineParameters);

@@ -18,7 +18,9 @@ namespace respo::ui {
 
 // What a finished job hands back to the UI.
 struct JobResult {
-  QList<QImage> baseline, responsible;  // one per image of the batch
+  QList<QImage> baseline, responsible;  // one per image of the batch, to show
+  // The same images as the engine made them, to save: they go to disk without a round trip through Qt.
+  std::vector<respo::io::RgbImage> baselinePixels, responsiblePixels;
   respo::pipeline::GenerationRequest request;  // as run (size filled in)
   QString parameters;          // the PNG "parameters" text of the responsible images
   QString baselineParameters;  // ... and of the baseline images
@@ -46,9 +48,6 @@ struct TrainingResult {
 };
 
 using ReportResult = respo::report::FairnessReport;
-
-QImage toQImage(const respo::io::RgbImage& image);
-respo::io::RgbImage fromQImage(const QImage& image);
 
 class GenerationWorker : public QObject {
   Q_OBJECT

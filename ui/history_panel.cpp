@@ -3,13 +3,14 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
-#include <QImageReader>
 #include <QListWidget>
 #include <QMenu>
 #include <QPainter>
 #include <QVBoxLayout>
 
+#include "core/io/image.h"
 #include "core/io/picture_files.h"
+#include "ui/image_pixels.h"
 
 namespace respo::ui {
 namespace {
@@ -95,11 +96,17 @@ int HistoryPanel::addFolder(const QString& folder, int limit) {
   for (const auto& info : files) {
     if (added >= limit) break;
     if (respo::io::isBaselineCompanion(info.fileName().toStdString()) || listed.contains(info.absoluteFilePath())) continue;
-    // The whole file is read: QImageReader::text() before read() flattens the text's line breaks.
-    const QImage image(info.absoluteFilePath());
-    const QString parameters = image.text("parameters");
-    if (parameters.isEmpty()) continue;
-    list_->addItem(pictureItem({parameters, info.absoluteFilePath(), {}, {}}, image));
+    // Pictures with generation parameters only; a damaged or foreign file is skipped.
+    std::map<std::string, std::string> text;
+    respo::io::RgbImage image;
+    try {
+      image = respo::io::readPng(info.absoluteFilePath().toStdString(), &text);
+    } catch (const std::exception&) {
+      continue;
+    }
+    const auto parameters = text.find("parameters");
+    if (parameters == text.end() || parameters->second.empty()) continue;
+    list_->addItem(pictureItem({QString::fromStdString(parameters->second), info.absoluteFilePath(), {}, {}, {}}, toQImage(image)));
     ++added;
   }
   return added;
@@ -129,16 +136,32 @@ HistoryEntry HistoryPanel::entryOf(const QListWidgetItem* item) {
 
 HistoryEntry HistoryPanel::readFile(const QString& path) {
   HistoryEntry e;
-  // Only regular files: a pipe or a device would block the reader.
-  if (!QFileInfo(path).isFile()) return e;
-  QImageReader reader(path);
-  const QImage image = reader.read();
-  if (image.isNull()) return e;
-  e.parameters = image.text("parameters");
+  // The engine's bounded PNG reader (the one the command line uses), which also refuses a pipe or a
+  // device instead of blocking on it.
+  if (!QFileInfo(path).isFile()) {
+    e.error = tr("not a regular file");
+    return e;
+  }
+  std::map<std::string, std::string> text;
+  respo::io::RgbImage image;
+  try {
+    image = respo::io::readPng(path.toStdString(), &text);
+  } catch (const std::exception& error) {
+    e.error = QString::fromUtf8(error.what());
+    return e;
+  }
+  if (const auto found = text.find("parameters"); found != text.end()) e.parameters = QString::fromStdString(found->second);
   e.file = QFileInfo(path).absoluteFilePath();
-  e.responsible = {image.convertToFormat(QImage::Format_RGB888)};
-  const QImage baseline(baselineCompanion(path));
-  if (!baseline.isNull() && baseline.size() == image.size()) e.baseline = {baseline.convertToFormat(QImage::Format_RGB888)};
+  e.responsible = {toQImage(image)};
+  try {
+    const auto companion = baselineCompanion(path).toStdString();
+    if (QFileInfo(QString::fromStdString(companion)).isFile()) {
+      const auto baseline = respo::io::readPng(companion);
+      if (baseline.width == image.width && baseline.height == image.height) e.baseline = {toQImage(baseline)};
+    }
+  } catch (const std::exception&) {
+    // A damaged companion: the picture restores without its baseline.
+  }
   return e;
 }
 

@@ -17,6 +17,7 @@ struct HistoryEntry {
   QString parameters;              // the responsible images' "parameters" text
   QString file;                    // the saved responsible PNG ("" when not saved)
   QList<QImage> baseline, responsible;  // empty for pictures listed from disk until opened
+  QString error;                   // why the file could not be read (readFile)
 };
 
 class HistoryPanel : public QWidget {

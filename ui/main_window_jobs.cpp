@@ -72,7 +72,7 @@ void MainWindow::onStepProgressed(int id, int step, int total, const QImage& pre
 void MainWindow::onJobFinished(int id, const JobResult& result) {
   comparison_->setImages(result.baseline, result.responsible);
   lastResult_ = result;
-  HistoryEntry entry{result.parameters, {}, result.baseline, result.responsible};
+  HistoryEntry entry{result.parameters, {}, result.baseline, result.responsible, {}};
   if (autosave() && !liveJobs_.contains(id)) {
     try {
       const QStringList files = writeResult(result, nextAutosavePath(result));

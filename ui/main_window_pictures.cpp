@@ -19,6 +19,7 @@
 #include "ui/comparison_view.h"
 #include "ui/concept_panel.h"
 #include "ui/history_panel.h"
+#include "ui/image_pixels.h"
 #include "ui/main_window.h"
 #include "ui/parameter_form.h"
 
@@ -40,10 +41,16 @@ bool MainWindow::saveImages(const QString& path) {
 }
 
 QStringList MainWindow::writeResult(const JobResult& r, const QString& path) const {
+  // The engine's own pixels when the result came from it; a result restored from disk has only QImages.
   respo::io::PictureSet pictures;
-  for (const auto& image : r.responsible) pictures.responsible.push_back(fromQImage(image));
-  if (!r.responsibleIsBaseline)
-    for (const auto& image : r.baseline) pictures.baseline.push_back(fromQImage(image));
+  pictures.responsible = r.responsiblePixels;
+  if (pictures.responsible.empty())
+    for (const auto& image : r.responsible) pictures.responsible.push_back(fromQImage(image));
+  if (!r.responsibleIsBaseline) {
+    pictures.baseline = r.baselinePixels;
+    if (pictures.baseline.empty())
+      for (const auto& image : r.baseline) pictures.baseline.push_back(fromQImage(image));
+  }
   pictures.parameters = r.parameters.toStdString();
   pictures.baselineParameters = r.baselineParameters.toStdString();
   QStringList written;
@@ -82,7 +89,8 @@ void MainWindow::chooseOutputFolder() {
 bool MainWindow::restoreFromFile(const QString& path) {
   const HistoryEntry entry = HistoryPanel::readFile(path);
   if (entry.responsible.isEmpty()) {
-    showError(tr("Cannot restore the settings"), tr("%1 is not a readable PNG image.").arg(QDir::toNativeSeparators(path)));
+    showError(tr("Cannot restore the settings"),
+              tr("%1 is not a readable PNG image: %2").arg(QDir::toNativeSeparators(path), entry.error));
     return false;
   }
   if (entry.parameters.isEmpty()) {

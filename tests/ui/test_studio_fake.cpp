@@ -6,6 +6,7 @@
 #include <QCheckBox>
 #include <QLabel>
 #include <QDir>
+#include <QFile>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -93,6 +94,31 @@ class TestStudioFake : public QObject {
     QVERIFY(QFileInfo::exists(picture_));
     QVERIFY(QFileInfo::exists(respo::ui::HistoryPanel::baselineCompanion(picture_)));
     QCOMPARE(window_->history()->entryCount(), 1);
+  }
+
+  void savedPicturesAreReadBackByTheEnginesCodec() {
+    // A fresh history lists the saved picture (not its baseline companion) with its parameters.
+    respo::ui::HistoryPanel panel;
+    QCOMPARE(panel.addFolder(pictures()), 1);
+    QVERIFY(panel.entry(0).parameters.contains("RespoDiff: blood [RAM 100% SAM 100%]"));
+    const auto read = respo::ui::HistoryPanel::readFile(picture_);
+    QCOMPARE(read.responsible.size(), 1);
+    QCOMPARE(read.baseline.size(), 1);
+    QCOMPARE(qRed(read.responsible.front().pixel(0, 0)), 255 - ((3 * 37 + 5) & 255));
+    // A damaged copy is refused with the reader's reason, and nothing changes.
+    QFile original(picture_);
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    const QByteArray head = original.read(120);
+    QFile damaged(home_.filePath("damaged.png"));
+    QVERIFY(damaged.open(QIODevice::WriteOnly));
+    damaged.write(head);
+    damaged.close();
+    QSignalSpy errors(window_.get(), &MainWindow::errorShown);
+    QVERIFY(!window_->restoreFromFile(damaged.fileName()));
+    QCOMPARE(errors.count(), 1);
+    const QString message = errors.front().at(1).toString();
+    QVERIFY2(message.contains("is not a readable PNG image: ") && message.contains("damaged.png"), qPrintable(message));
+    QCOMPARE(window_->prompt(), QString("a photo of a firefighter"));
   }
 
   void cancelStopsTheRunningJobAndEmptiesTheQueue() {
