@@ -184,10 +184,9 @@ int evaluate(const std::vector<std::string>& args) {
                        {"quick", "quiet"}, 1);
   if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
     throw InvalidArgument("eval needs the benchmark's name: eval toyworld");
-  const auto data = paths::toyWorld();
-  auto model = pipeline::loadStableDiffusion(cl.value("model").value_or((data / "model").string()));
-  auto classifier = toyworld::loadClassifier(cl.value("classifier").value_or((data / "classifier.safetensors").string()));
-  const std::filesystem::path conceptFolder = cl.value("concepts").value_or((data / "concepts").string());
+  auto model = pipeline::loadStableDiffusion(cl.value("model").value_or(paths::toyModel().string()));
+  auto classifier = toyworld::loadClassifier(cl.value("classifier").value_or(paths::toyClassifier().string()));
+  const std::filesystem::path conceptFolder = cl.value("concepts").value_or(paths::shippedConcepts().string());
   toyworld::EvaluationConcepts used;
   if (!std::filesystem::is_directory(conceptFolder)) throw InvalidArgument(conceptFolder.string() + " is not a folder");
   const auto fingerprint = concepts::modelFingerprint(model.unet);
@@ -222,8 +221,7 @@ int report(const std::vector<std::string>& args) {
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
                         "csv", "markdown"},
                        {"quiet", "ignore-fingerprint"});
-  const auto data = paths::toyWorld();
-  const std::filesystem::path modelPath = cl.value("model").value_or((data / "model").string());
+  const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
 
   report::ReportSettings settings;
@@ -249,7 +247,7 @@ int report(const std::vector<std::string>& args) {
   // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy
   // model by the toy world's classifier.
   const auto reader = toyworld::attributeReaderFor(model, cl.value("clip").value_or(""),
-                                                   cl.value("classifier").value_or((data / "classifier.safetensors").string()));
+                                                   cl.value("classifier").value_or(paths::toyClassifier().string()));
   const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet));
   const bool quiet = cl.has("quiet");
   const auto result = report::fairnessReport(model, *reader, composition, settings, [&](int done, int total) {
