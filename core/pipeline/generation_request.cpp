@@ -16,7 +16,7 @@ void GenerationRequest::validateSettings() const {
     if (!isValidUtf8(*text)) throw InvalidArgument(std::string(what) + " is not valid UTF-8 text");
     if (text->size() > kMaxPromptBytes)
       throw InvalidArgument(std::string(what) + " is longer than " + std::to_string(kMaxPromptBytes / 1024) +
-                            " KB (only its first 77 tokens are read)");
+                            " KB");
   }
   if (width < 0 || height < 0 || width > kMaxImageSide || height > kMaxImageSide)
     throw InvalidArgument("image size " + std::to_string(width) + "x" + std::to_string(height) + " is outside 8.." +

@@ -28,20 +28,28 @@ struct TextConditioningConfig {
 
 // The conditioning of a batch of UNet rows.
 struct PromptConditioning {
-  torch::Tensor context;  // [B, 77, D]
+  torch::Tensor context;  // [B, 77 x chunks, D]
   torch::Tensor pooled;   // [B, P], defined when the UNet takes added text embeddings
   torch::Tensor timeIds;  // [B, 6], defined when the UNet takes added time ids
 
   int64_t rows() const { return context.size(0); }
   // Every row repeated `batch` times (a single prompt for a batch of images).
   PromptConditioning repeated(int64_t batch) const;
-  // Rows of `first` followed by rows of `second` (the two halves of a guided batch).
+  // Rows of `first` followed by rows of `second` (the two halves of a guided batch). Contexts of
+  // different lengths (a long or BREAK-split prompt beside a short one) are made equal by repeating
+  // the shorter one's last token vector, as A1111 does when it batches conditionings of different
+  // lengths.
   static PromptConditioning cat(const PromptConditioning& first, const PromptConditioning& second);
+  int64_t tokens() const { return context.size(1); }
   // Sets the added-conditioning fields of `extras` (the context is passed separately).
   void addTo(models::UNetExtras& extras) const;
 };
 
 // Encodes one prompt (one row), in the model's dtype, on its device. Time ids are not set.
+// Prompts are read with A1111's emphasis syntax ((word:1.2), [word], BREAK; core/text/prompt_weights.h)
+// and may be longer than 75 tokens: each 75-token chunk is encoded on its own and weighted, and the
+// chunks are joined along the token axis. A plain prompt of at most 75 tokens is encoded exactly as
+// diffusers encodes it.
 PromptConditioning encodePrompt(StableDiffusionModel& model, const std::string& prompt, int clipSkip = 0);
 // The unconditional side of classifier-free guidance for `negative`: zeros shaped like `conditional`
 // when the model forces zeros for an empty negative prompt, its encoding otherwise.

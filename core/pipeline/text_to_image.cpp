@@ -83,12 +83,26 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   PromptConditioning conditioning = cond;
   models::UNetExtras extras;
   extras.bottleneckHook = hook;
+  // A prompt and a negative prompt of different lengths (chunks) run as two UNet passes, as A1111
+  // runs them; otherwise both halves go in one batch.
+  PromptConditioning unconditional;
+  models::UNetExtras unconditionalExtras;
+  bool separate = false;
   if (guided) {
     auto negative = encodeNegativePrompt(model_, request.negativePrompt, single, request.clipSkip);
     negative.timeIds = single.timeIds;  // diffusers' default: the negative side gets the same size ids
-    conditioning = PromptConditioning::cat(negative.repeated(request.batch), cond);
-    extras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
-    extras.branches.insert(extras.branches.end(), request.batch, models::GuidanceBranch::Conditional);
+    separate = negative.tokens() != single.tokens();
+    if (separate) {
+      unconditional = negative.repeated(request.batch);
+      unconditionalExtras.bottleneckHook = hook;
+      unconditionalExtras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
+      unconditional.addTo(unconditionalExtras);
+      extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
+    } else {
+      conditioning = PromptConditioning::cat(negative.repeated(request.batch), cond);
+      extras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
+      extras.branches.insert(extras.branches.end(), request.batch, models::GuidanceBranch::Conditional);
+    }
   } else {
     extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
   }
@@ -98,11 +112,20 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   auto latents = (initialNoise(request, generator) * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
   const auto& timesteps = scheduler->timesteps();
   for (std::size_t i = 0; i < timesteps.size(); ++i) {
-    auto input = guided ? torch::cat({latents, latents}) : latents;
-    input = scheduler->scaleModelInput(input, i);
-    const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
-    auto prediction = model_.unet->forward(input, t, conditioning.context, extras);
-    if (guided) {
+    torch::Tensor prediction;
+    if (separate) {
+      const auto input = scheduler->scaleModelInput(latents, i);
+      const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
+      const auto u = model_.unet->forward(input, t, unconditional.context, unconditionalExtras);
+      const auto c = model_.unet->forward(input, t, conditioning.context, extras);
+      prediction = u + request.guidanceScale * (c - u);
+    } else {
+      auto input = guided ? torch::cat({latents, latents}) : latents;
+      input = scheduler->scaleModelInput(input, i);
+      const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
+      prediction = model_.unet->forward(input, t, conditioning.context, extras);
+    }
+    if (guided && !separate) {
       const auto parts = prediction.chunk(2);
       prediction = parts[0] + request.guidanceScale * (parts[1] - parts[0]);
     }

@@ -99,9 +99,13 @@ ComposedDeltas composeDeltas(const Composition& c, int batch, const std::vector<
 }
 
 models::BottleneckHook makeConceptHook(const torch::Tensor& perImage) {
-  return [perImage, cached = torch::Tensor()](const torch::Tensor& h, const models::BottleneckContext& context) mutable {
-    // Row r of h gets the delta of the image it belongs to, if it is a conditional row.
-    if (!cached.defined() || cached.size(0) != h.size(0) || cached.device() != h.device()) {
+  return [perImage, cached = torch::Tensor(), cachedBranches = std::vector<models::GuidanceBranch>()](
+             const torch::Tensor& h, const models::BottleneckContext& context) mutable {
+    // Row r of h gets the delta of the image it belongs to, if it is a conditional row. (The rows'
+    // branches are part of the key: guided runs may pass the two branches separately.)
+    if (!cached.defined() || cached.size(0) != h.size(0) || cached.device() != h.device() ||
+        cachedBranches != context.branches) {
+      cachedBranches = context.branches;
       std::vector<int64_t> source;
       std::vector<float> mask;
       int64_t image = 0;

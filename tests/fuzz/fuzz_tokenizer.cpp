@@ -1,9 +1,11 @@
 // The CLIP tokenizer on arbitrary prompts: text normalisation, the pre-tokenizer pattern, special
-// tokens and byte-level BPE. A small byte-level vocabulary with a few merges stands in for CLIP's.
+// tokens and byte-level BPE; and the prompt-weighting parser and chunker on the same prompt. A small
+// byte-level vocabulary with a few merges stands in for CLIP's.
 #include <algorithm>
 #include <memory>
 
 #include "core/text/clip_tokenizer.h"
+#include "core/text/prompt_weights.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {
@@ -53,6 +55,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto id : tokens.ids)
       if (id < 0 || static_cast<std::size_t>(id) >= tok.vocabSize()) std::abort();
     (void)tok.decode(tokens.ids);
+  });
+  RESPO_FUZZ_EXPECT_ERRORS({
+    const auto runs = respo::text::parsePromptWeights(text);
+    if (runs.empty()) std::abort();
+    const auto chunks = respo::text::chunkPrompt(tokenizer(), runs);
+    if (chunks.chunks.empty() || chunks.chunks.size() != chunks.weights.size() ||
+        chunks.chunks.size() > static_cast<std::size_t>(respo::text::kMaxPromptChunks))
+      std::abort();
+    for (std::size_t i = 0; i < chunks.chunks.size(); ++i) {
+      if (chunks.chunks[i].size() != 77 || chunks.weights[i].size() != 77) std::abort();
+      for (const auto id : chunks.chunks[i])
+        if (id < 0 || static_cast<std::size_t>(id) >= tokenizer().vocabSize()) std::abort();
+    }
   });
   return 0;
 }

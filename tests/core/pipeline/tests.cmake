@@ -25,3 +25,14 @@ add_test(NAME cli_generate_sdxl_folder_and_single_file
          "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a doctor' --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sdxl/sdxl.safetensors --config-from ${REF_OUT}/sdxl/sdxl --prompt 'a photo of a doctor' --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-sdxl-single.png")
 set_tests_properties(cli_generate_sdxl_folder_and_single_file PROPERTIES LABELS "cli;pipeline;sdxl"
                      FIXTURES_REQUIRED sdxl_models PASS_REGULAR_EXPRESSION "wrote .*cli-sdxl-single.png")
+# Weighted prompts ((word:1.2), BREAK, > 75 tokens) through the text encoders of SD1, SD2 and SDXL,
+# against transformers' encoders with A1111's emphasis rules (label parity).
+respodiff_add_reference(NAME reference_prompt_weighting SCRIPT prompt_weights_conditioning.py
+                        ARGS --cases ${REF_OUT}/prompt_weights/cases.json --model sd1=${REF_OUT}/sd/sd1
+                             --model sd2=${REF_OUT}/sd/sd2 --model sdxl=${REF_OUT}/sdxl/sdxl --out ${REF_OUT}/prompt_weights
+                        LABELS "parity;text" FIXTURES_REQUIRED "weights_python;sd_models;sdxl_models"
+                        FIXTURES_SETUP weighting_python)
+respodiff_add_test(NAME test_prompt_weighting SOURCES core/pipeline/test_prompt_weighting.cpp
+                   LIBS respodiff_core LABELS "parity;pipeline;text" ARGS --dir ${REF_OUT}/prompt_weights
+                   FIXTURES_REQUIRED weighting_python)
+target_precompile_headers(test_prompt_weighting REUSE_FROM respodiff_core)

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text/clip_tokenizer.h"
+#include "tests/support/json_file.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -14,13 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-const json& cases() {
-  static const json data = [] {
-    std::ifstream in(fs::path(respo::testing::option("dir")) / "cases.json");
-    return json::parse(in);
-  }();
-  return data;
-}
+const json& cases() { return respo::testing::referenceCases(); }
 
 std::string escaped(const std::string& text) { return json(text).dump(); }
 

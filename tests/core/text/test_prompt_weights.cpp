@@ -10,6 +10,7 @@
 #include "core/common/error.h"
 #include "core/text/clip_tokenizer.h"
 #include "core/text/prompt_weights.h"
+#include "tests/support/json_file.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -18,13 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-const json& cases() {
-  static const json data = [] {
-    std::ifstream in(fs::path(respo::testing::option("dir")) / "cases.json");
-    return json::parse(in);
-  }();
-  return data;
-}
+const json& cases() { return respo::testing::referenceCases(); }
 
 bool sameWeight(double a, double b) { return a == b || std::abs(a - b) <= 1e-12 * std::abs(b); }
 
