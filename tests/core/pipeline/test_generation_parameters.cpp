@@ -40,6 +40,22 @@ RESPO_TEST(round_trip_keeps_every_setting) {
   EXPECT_EQ(extra.at("RespoDiff"), std::string("gender: balanced, ram 1.0"));
 }
 
+RESPO_TEST(weighted_prompts_are_kept_as_typed) {
+  // The weighting syntax, escapes and BREAK travel in the parameters text untouched, both ways.
+  GenerationRequest r;
+  r.prompt = "(masterpiece:1.2), a [blurry] \\(castle\\) BREAK (((sky))), Steps: 99";
+  r.negativePrompt = "(ugly:1.3) BREAK [text]";
+  const auto back = parseParameters(formatParameters(r, "toy"));
+  EXPECT_EQ(back.prompt, r.prompt);
+  EXPECT_EQ(back.negativePrompt, r.negativePrompt);
+  EXPECT_EQ(back.steps, r.steps);  // the "Steps: 99" inside the prompt is text, not a setting
+  // As A1111 writes it.
+  const auto a1111 = parseParameters("(masterpiece:1.2), castle BREAK sky\nNegative prompt: [blurry]\n"
+                                     "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 512x512");
+  EXPECT_EQ(a1111.prompt, std::string("(masterpiece:1.2), castle BREAK sky"));
+  EXPECT_EQ(a1111.negativePrompt, std::string("[blurry]"));
+}
+
 RESPO_TEST(reads_text_written_by_another_front_end) {
   const auto r = parseParameters(
       "masterpiece, a castle\nNegative prompt: ugly\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 5, "
