@@ -181,6 +181,33 @@ RESPO_TEST(concept_hook_changes_only_conditional_rows) {
   EXPECT(torch::equal(out.flatten(), torch::tensor({0.f, 0.f, 0.f, 0.f, 1.f, 1.f, 2.f, 2.f})));
 }
 
+RESPO_TEST(concept_hook_follows_the_branches_when_they_come_in_separate_passes) {
+  // A prompt and a negative prompt of different lengths run as two passes of the same batch size.
+  const auto deltas = torch::stack({torch::full({2, 1, 1}, 1.0f), torch::full({2, 1, 1}, 2.0f)});
+  auto hook = makeConceptHook(deltas);
+  models::BottleneckContext unconditional, conditional;
+  unconditional.branches.assign(2, models::GuidanceBranch::Unconditional);
+  conditional.branches.assign(2, models::GuidanceBranch::Conditional);
+  EXPECT(torch::equal(hook(torch::zeros({2, 2, 1, 1}), unconditional).flatten(), torch::zeros({4})));
+  EXPECT(torch::equal(hook(torch::zeros({2, 2, 1, 1}), conditional).flatten(), torch::tensor({1.f, 1.f, 2.f, 2.f})));
+  EXPECT(torch::equal(hook(torch::zeros({2, 2, 1, 1}), unconditional).flatten(), torch::zeros({4})));
+}
+
+RESPO_TEST(training_reads_weighted_breaking_and_long_prompts) {
+  auto settings = quick("gender-woman", 2);
+  settings.neutralPrompt = "a (person:1.2)";
+  std::string longPrompt = "a photo of a person";
+  for (int i = 0; i < 50; ++i) longPrompt += ", detailed";
+  settings.moreNeutralPrompts = {longPrompt};
+  settings.targetPrompt = "a [woman] BREAK portrait";
+  settings.moreTargetPrompts = {};
+  ConceptTrainer trainer(model(), settings);
+  const auto module = trainer.train();
+  EXPECT_EQ(module.stepsDone, 2);
+  EXPECT(std::isfinite(module.lastResponsibleLoss) && std::isfinite(module.lastSemanticLoss));
+  EXPECT(torch::isfinite(module.ram).all().item<bool>() && torch::isfinite(module.sam).all().item<bool>());
+}
+
 RESPO_TEST(generation_with_zero_strength_equals_the_baseline) {
   pipeline::TextToImagePipeline pipe(model());
   pipeline::GenerationRequest request;
