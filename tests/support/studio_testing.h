@@ -5,10 +5,12 @@
 #include <QTemporaryDir>
 #include <memory>
 #include <QTest>
-#include <QTreeWidget>
+#include <QAbstractItemModel>
+#include <QTreeView>
 
 #include "core/toyworld/report_extension.h"
 #include "gpu/engine.h"
+#include "ui/concept_panel.h"
 #include "ui/main_window.h"
 
 namespace respo::testing {
@@ -48,13 +50,41 @@ inline respo::ui::JobResult generateByClick(respo::ui::MainWindow& window, int t
   return shown.front().at(0).value<respo::ui::JobResult>();
 }
 
-// The concept panel's row whose name starts with `name` (modules that do not fit carry a suffix).
-inline QTreeWidgetItem* conceptItem(respo::ui::MainWindow& window, const QString& name) {
-  auto* tree = window.findChild<QTreeWidget*>("conceptTree");
-  const auto found = tree->findItems(name, Qt::MatchStartsWith | Qt::MatchRecursive);
-  for (auto* item : found)
-    if (item->text(0) == name || item->text(0).startsWith(name + " (")) return item;
-  return nullptr;
+// A row of the concept panel's model, used the way a test would use a tree item.
+struct ConceptRow {
+  QAbstractItemModel* model = nullptr;
+  QPersistentModelIndex index;
+  explicit operator bool() const { return model && index.isValid(); }
+  const ConceptRow* operator->() const { return this; }
+  QString text(int column) const { return index.sibling(index.row(), column).data().toString(); }
+  QString toolTip(int column) const { return index.sibling(index.row(), column).data(Qt::ToolTipRole).toString(); }
+  Qt::ItemFlags flags() const { return model->flags(index); }
+  Qt::CheckState checkState(int column) const {
+    return static_cast<Qt::CheckState>(index.sibling(index.row(), column).data(Qt::CheckStateRole).toInt());
+  }
+  // As a click on the check box does.
+  void setCheckState(int column, Qt::CheckState state) const {
+    model->setData(index.sibling(index.row(), column), state, Qt::CheckStateRole);
+  }
+  ConceptRow parent() const { return {model, index.parent()}; }
+  int childCount() const { return model->rowCount(index); }
+  ConceptRow child(int row) const { return {model, model->index(row, 0, index)}; }
+};
+
+// Every row of the concept panel whose name is `name` (modules that do not fit carry a suffix).
+inline QList<ConceptRow> conceptRows(respo::ui::MainWindow& window, const QString& name) {
+  auto* model = window.conceptPanel()->model();
+  QList<ConceptRow> out;
+  for (const auto& index : model->match(model->index(0, 0), Qt::DisplayRole, name, -1, Qt::MatchStartsWith | Qt::MatchRecursive)) {
+    const QString text = index.data().toString();
+    if (text == name || text.startsWith(name + " (")) out.append({model, index});
+  }
+  return out;
+}
+
+inline ConceptRow conceptItem(respo::ui::MainWindow& window, const QString& name) {
+  const auto rows = conceptRows(window, name);
+  return rows.isEmpty() ? ConceptRow{} : rows.front();
 }
 
 }  // namespace respo::testing

@@ -3,12 +3,13 @@
 // hold "a woman" the picture gets the one it was made with, and the panel says so when that module is
 // not installed.
 #include <QSlider>
+#include <QSignalSpy>
 #include <QTest>
-#include <QTreeWidget>
 
 #include "core/pipeline/generation_parameters.h"
 #include "core/respo/selection.h"
 #include "ui/concept_panel.h"
+#include "ui/concept_selection_model.h"
 
 using respo::concepts::Selection;
 using respo::gpu::ConceptInfo;
@@ -51,6 +52,49 @@ class TestConceptPanel : public QObject {
   std::vector<ConceptInfo> installed() const { return {user_, shipped_, man_, blood_}; }
 
  private Q_SLOTS:
+  void theModelAloneHoldsTheSelection() {
+    respo::ui::ConceptSelectionModel model;
+    auto stranger = module("a stranger", "gender", "/user/concepts/stranger.safetensors", 'e');
+    stranger.fits = false;
+    stranger.reason = "trained on another model";
+    auto list = installed();
+    list.push_back(stranger);
+    model.setConcepts(list);
+    QCOMPARE(model.rowCount(), 3);  // Fairness, Safety, Cannot be read
+    QCOMPARE(model.conceptCount(), 5);
+    const auto fairness = model.index(0, 0);
+    QCOMPARE(model.rowCount(fairness), 1);
+    const auto gender = model.index(0, 0, fairness);
+    QCOMPARE(gender.data().toString(), QString("gender"));
+    QCOMPARE(model.rowCount(gender), 4);
+    const auto shipped = model.index(1, 0, gender);
+    QCOMPARE(shipped.data(respo::ui::ConceptSelectionModel::FileRole).toString(), QString("/shipped/concepts/a_woman.safetensors"));
+    QSignalSpy edited(&model, &respo::ui::ConceptSelectionModel::edited);
+    QVERIFY(model.setData(shipped, Qt::Checked, Qt::CheckStateRole));
+    QCOMPARE(edited.count(), 1);
+    model.setStrength(shipped.siblingAtColumn(respo::ui::ConceptSelectionModel::RamColumn), 80);
+    model.setStrength(shipped.siblingAtColumn(respo::ui::ConceptSelectionModel::SamColumn), 400);  // clamped to 150
+    // A module that does not fit cannot be switched on, and is shown with the reason.
+    const auto unusable = model.index(3, 0, gender);
+    QVERIFY(!(model.flags(unusable) & Qt::ItemIsEnabled));
+    QVERIFY(!model.setData(unusable, Qt::Checked, Qt::CheckStateRole));
+    QCOMPARE(unusable.data().toString(), QString("a stranger (not for this model)"));
+    // Policies: the group's members, and nothing else.
+    QVERIFY(!model.setData(gender.siblingAtColumn(respo::ui::ConceptSelectionModel::RamColumn), "fixed:a stranger"));
+    QVERIFY(model.setData(gender.siblingAtColumn(respo::ui::ConceptSelectionModel::RamColumn), "fixed:a man"));
+    QVERIFY(!model.setData(gender.siblingAtColumn(respo::ui::ConceptSelectionModel::SamColumn), -1.0));
+    const auto s = model.selection();
+    QCOMPARE(s.modules.size(), std::size_t{1});
+    QCOMPARE(s.modules[0].file, shipped_.file);
+    QCOMPARE(s.modules[0].ramStrength, 0.8);
+    QCOMPARE(s.modules[0].samStrength, 1.5);
+    QCOMPARE(s.groups.at("gender").policy, respo::concepts::FairnessPolicy::Fixed);
+    QCOMPARE(s.groups.at("gender").fixedMember, std::string("a man"));
+    // A refreshed library keeps what the user set, by file.
+    model.setConcepts(list);
+    QCOMPARE(restored(model.selection()).toParameters(), restored(s).toParameters());
+  }
+
   void theSelectionNamesEachModuleByIdentityAndFile() {
     respo::ui::ConceptPanel panel;
     panel.setConcepts(installed());

@@ -15,7 +15,6 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTreeWidget>
 #include <memory>
 #include <sys/stat.h>
 
@@ -96,10 +95,11 @@ class TestStudioBadInputs : public QObject {
     QVERIFY(reload);
     reload->trigger();
     // The refresh runs on the worker; wait until the panel shows the damaged files' section.
-    auto* tree = window_->findChild<QTreeWidget*>("conceptTree");
-    QVERIFY(QTest::qWaitFor([&] { return !tree->findItems("Cannot be read", Qt::MatchExactly).isEmpty() &&
-                                         !tree->findItems("Cannot be read", Qt::MatchExactly).front()->isHidden(); },
-                            kTimeoutMs));
+    auto* view = window_->findChild<QTreeView*>("conceptTree");
+    QVERIFY(QTest::qWaitFor([&] {
+      const auto section = respo::testing::conceptItem(*window_, "Cannot be read");
+      return section && section.childCount() > 0 && !view->isRowHidden(section.index.row(), {});
+    }, kTimeoutMs));
   }
 
  private Q_SLOTS:
@@ -140,8 +140,8 @@ class TestStudioBadInputs : public QObject {
     for (qsizetype i = nan.size() - 256; i < nan.size(); ++i) nan[i] = '\xff';  // float NaNs in the data
     writeAll(userConcepts() + "/nan.safetensors", nan);
     reloadLibrary();
-    auto* tree = window_->findChild<QTreeWidget*>("conceptTree");
-    auto* section = tree->findItems("Cannot be read", Qt::MatchExactly).front();
+    const auto section = respo::testing::conceptItem(*window_, "Cannot be read");
+    QVERIFY(section);
     QCOMPARE(section->childCount(), 3);
     for (int i = 0; i < section->childCount(); ++i) {
       QVERIFY(!(section->child(i)->flags() & Qt::ItemIsEnabled));
@@ -149,7 +149,7 @@ class TestStudioBadInputs : public QObject {
     }
     // The shipped modules are all still there and usable.
     QCOMPARE(window_->conceptPanel()->conceptCount(), 7);
-    auto* man = respo::testing::conceptItem(*window_, "a man");
+    const auto man = respo::testing::conceptItem(*window_, "a man");
     QVERIFY(man && (man->flags() & Qt::ItemIsEnabled));
     QVERIFY(section->child(0)->toolTip(0).contains("cannot be used"));
   }
@@ -199,7 +199,7 @@ class TestStudioBadInputs : public QObject {
   void theAppStillGenerates() {
     window_->parameterForm()->setPrompt("a photo of a firefighter");
     window_->parameterForm()->setSeed(5);
-    auto* man = respo::testing::conceptItem(*window_, "a man");
+    const auto man = respo::testing::conceptItem(*window_, "a man");
     QVERIFY(man);
     man->setCheckState(0, Qt::Checked);
     const JobResult result = respo::testing::generateByClick(*window_, kTimeoutMs);

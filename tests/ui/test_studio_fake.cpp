@@ -12,7 +12,6 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTreeWidget>
 #include <memory>
 
 #include "tests/support/fake_runner.h"
@@ -38,7 +37,7 @@ class TestStudioFake : public QObject {
   QString picture_;
 
   QString pictures() const { return home_.filePath("pictures"); }
-  QTreeWidgetItem* item(const QString& name) { return respo::testing::conceptItem(*window_, name); }
+  respo::testing::ConceptRow item(const QString& name) { return respo::testing::conceptItem(*window_, name); }
   JobResult generateByClick() { return respo::testing::generateByClick(*window_, kTimeoutMs); }
   void listConcepts(std::vector<respo::gpu::ConceptInfo> concepts) {
     const int count = static_cast<int>(concepts.size());
@@ -156,7 +155,7 @@ class TestStudioFake : public QObject {
   void restoringAPictureSelectsTheExactModuleOfTwoWithOneName() {
     // Made with the shipped "a woman" (hash b...), while the user's own "a woman" is listed first.
     item("blood")->setCheckState(0, Qt::Unchecked);
-    auto* shipped = window_->findChild<QTreeWidget*>("conceptTree")->findItems("a woman", Qt::MatchRecursive).value(1);
+    const auto shipped = respo::testing::conceptRows(*window_, "a woman").value(1);
     QVERIFY(shipped);
     shipped->setCheckState(0, Qt::Checked);
     QCOMPARE(window_->conceptPanel()->selection().modules.at(0).file.string(), std::string("/shipped/concepts/a_woman.safetensors"));

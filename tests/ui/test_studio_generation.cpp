@@ -13,7 +13,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
-#include <QTreeWidget>
 #include <fstream>
 #include <memory>
 
@@ -39,7 +38,7 @@ class TestStudioGeneration : public QObject {
 
   QPushButton* button(const char* name) { return window_->findChild<QPushButton*>(name); }
   void setSteps(int steps) { window_->findChild<QSpinBox*>("stepsSpin")->setValue(steps); }
-  QTreeWidgetItem* conceptItem(const QString& name) { return respo::testing::conceptItem(*window_, name); }
+  respo::testing::ConceptRow conceptItem(const QString& name) { return respo::testing::conceptItem(*window_, name); }
   JobResult generateByClick() { return respo::testing::generateByClick(*window_, kJobTimeoutMs); }
 
  private Q_SLOTS:
@@ -82,7 +81,7 @@ class TestStudioGeneration : public QObject {
   }
 
   void aConceptFromAnotherModelIsDisabledWithTheReason() {
-    auto* item = conceptItem("foreign module");
+    const auto item = conceptItem("foreign module");
     QVERIFY(item);
     QVERIFY(!(item->flags() & Qt::ItemIsEnabled));
     QVERIFY(item->toolTip(0).contains("another model"));
@@ -90,7 +89,7 @@ class TestStudioGeneration : public QObject {
 
   void oneConceptOnMakesTheSidesDifferAndReusesTheBaseline() {
     const QImage plain = window_->comparisonView()->baseline();
-    auto* item = conceptItem("crafted violence");
+    const auto item = conceptItem("crafted violence");
     QVERIFY(item);
     QVERIFY(item->flags() & Qt::ItemIsEnabled);
     item->setCheckState(0, Qt::Checked);

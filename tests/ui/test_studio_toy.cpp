@@ -13,7 +13,6 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTreeWidget>
 #include <QUrl>
 #include <QWheelEvent>
 #include <memory>
@@ -47,7 +46,7 @@ class TestStudioToy : public QObject {
     window_ = respo::testing::openStudio(outputFolder, kTimeoutMs);
     QVERIFY(window_);
   }
-  QTreeWidgetItem* conceptItem(const QString& name) { return respo::testing::conceptItem(*window_, name); }
+  respo::testing::ConceptRow conceptItem(const QString& name) { return respo::testing::conceptItem(*window_, name); }
   JobResult generateByClick() { return respo::testing::generateByClick(*window_, kTimeoutMs); }
   void setPrompt(const QString& text) { window_->parameterForm()->setPrompt(text); }
   void dropFile(const QString& path) {
@@ -77,7 +76,7 @@ class TestStudioToy : public QObject {
     QCOMPARE(window_->currentModel(), QString::fromStdString(respo::gpu::GenerationService::defaultModelPath().string()));
     QCOMPARE(window_->conceptPanel()->conceptCount(), 7);
     for (const char* name : {"a woman", "a man", "a dark-skinned person", "blood", "knife"}) {
-      auto* item = conceptItem(name);
+      const auto item = conceptItem(name);
       QVERIFY2(item, name);
       QVERIFY(item->flags() & Qt::ItemIsEnabled);
     }

@@ -27,7 +27,6 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTreeWidget>
 #include <QtCharts/QChartView>
 #include <QtCharts/QLineSeries>
 #include <memory>
@@ -198,8 +197,8 @@ class TestWizard : public QObject {
     saveScreenshot(wizard, "wizard-training.png");
 
     // The main window lists it at once, in its group.
-    QTRY_VERIFY_WITH_TIMEOUT(respo::testing::conceptItem(*window_, kName) != nullptr, 10000);
-    auto* item = respo::testing::conceptItem(*window_, kName);
+    QTRY_VERIFY_WITH_TIMEOUT(static_cast<bool>(respo::testing::conceptItem(*window_, kName)), 10000);
+    const auto item = respo::testing::conceptItem(*window_, kName);
     QVERIFY(item->parent());
     QCOMPARE(item->parent()->text(0), QString("gender"));
     wizard->accept();
