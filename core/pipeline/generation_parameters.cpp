@@ -165,7 +165,9 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
   bool negative = false;
   for (const auto& raw : lines) {
     std::string line = trim(raw);
-    if (line.rfind("Negative prompt:", 0) == 0) {
+    // The first "Negative prompt:" line starts the negative prompt; later lines that happen to begin
+    // the same way are its text (so what is written back reads back the same).
+    if (!negative && line.rfind("Negative prompt:", 0) == 0) {
       negative = true;
       line = trim(line.substr(16));
     }

@@ -56,6 +56,18 @@ RESPO_TEST(weighted_prompts_are_kept_as_typed) {
   EXPECT_EQ(a1111.negativePrompt, std::string("[blurry]"));
 }
 
+RESPO_TEST(a_negative_prompt_with_a_line_like_its_own_label_reads_back_the_same) {
+  // Found by fuzzing: a second "Negative prompt:" line used to lose its label on the next round trip.
+  const std::string text = "a cat\nNegative prompt: blurry\nNegative prompt:Negative prompt: dark\n"
+                           "Steps: 4, Sampler: DDIM, CFG scale: 7, Seed: 1, Size: 8x8";
+  const auto first = parseParameters(text);
+  EXPECT_EQ(first.prompt, std::string("a cat"));
+  EXPECT_EQ(first.negativePrompt, std::string("blurry\nNegative prompt:Negative prompt: dark"));
+  const auto again = parseParameters(formatParameters(first, "toy"));
+  EXPECT_EQ(again.negativePrompt, first.negativePrompt);
+  EXPECT_EQ(again.prompt, first.prompt);
+}
+
 RESPO_TEST(reads_text_written_by_another_front_end) {
   const auto r = parseParameters(
       "masterpiece, a castle\nNegative prompt: ugly\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 5, "
