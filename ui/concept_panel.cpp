@@ -60,24 +60,21 @@ QStringList ConceptPanel::applySelection(const respo::concepts::Selection& selec
 }
 
 void ConceptPanel::buildEditors() {
+  auto addSliders = [this](const QModelIndex& module) {
+    const QString name = module.data(ConceptSelectionModel::NameRole).toString();
+    const bool usable = model_->flags(module) & Qt::ItemIsEnabled;
+    addStrengthSlider(module.siblingAtColumn(ConceptSelectionModel::RamColumn), "ram:" + name, usable);
+    addStrengthSlider(module.siblingAtColumn(ConceptSelectionModel::SamColumn), "sam:" + name, usable);
+  };
   for (int top = 0; top < model_->rowCount(); ++top) {
     const auto section = model_->index(top, 0);
     for (int row = 0; row < model_->rowCount(section); ++row) {
       const auto child = model_->index(row, 0, section);
       if (model_->kind(child) == "group") {
         addGroupControls(child);
-        for (int m = 0; m < model_->rowCount(child); ++m) {
-          const auto member = model_->index(m, 0, child);
-          const QString name = member.data(ConceptSelectionModel::NameRole).toString();
-          const bool usable = model_->flags(member) & Qt::ItemIsEnabled;
-          addStrengthSlider(member.siblingAtColumn(ConceptSelectionModel::RamColumn), "ram:" + name, usable);
-          addStrengthSlider(member.siblingAtColumn(ConceptSelectionModel::SamColumn), "sam:" + name, usable);
-        }
+        for (int m = 0; m < model_->rowCount(child); ++m) addSliders(model_->index(m, 0, child));
       } else if (model_->kind(child) == "module") {
-        const QString name = child.data(ConceptSelectionModel::NameRole).toString();
-        const bool usable = model_->flags(child) & Qt::ItemIsEnabled;
-        addStrengthSlider(child.siblingAtColumn(ConceptSelectionModel::RamColumn), "ram:" + name, usable);
-        addStrengthSlider(child.siblingAtColumn(ConceptSelectionModel::SamColumn), "sam:" + name, usable);
+        addSliders(child);
       }
     }
   }
