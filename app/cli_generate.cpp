@@ -92,11 +92,51 @@ respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, cons
   return source.resolve(selectionFromCommandLine(cl, source, fingerprint), fingerprint, cl.has("ignore-fingerprint"));
 }
 
+std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
+  std::vector<MethodChoice> out;
+  const auto text = cl.value("method");
+  if (!text) {
+    if (cl.value("concept")) out.push_back({"respodiff", {}});
+    return out;
+  }
+  bool none = false, respodiff = false;
+  std::size_t start = 0;
+  while (start <= text->size()) {
+    auto end = text->find('+', start);
+    if (end == std::string::npos) end = text->size();
+    // An SLD concept is free text: "concept=" takes the rest of the option, '+' included.
+    if (const auto c = text->find("concept=", start); c != std::string::npos && c < end && text->compare(start, 4, "sld:") == 0)
+      end = text->size();
+    const std::string item = text->substr(start, end - start);
+    start = end + 1;
+    const auto colon = item.find(':');
+    const std::string kind = item.substr(0, colon);
+    if (kind == "none") {
+      none = true;
+    } else if (kind == "respodiff") {
+      if (colon != std::string::npos) throw respo::InvalidArgument("--method respodiff takes its modules from --concept");
+      if (!cl.value("concept")) throw respo::InvalidArgument("--method respodiff needs --concept");
+      respodiff = true;
+      out.push_back({"respodiff", {}});
+    } else if (kind == "sld") {
+      if (std::any_of(out.begin(), out.end(), [](const MethodChoice& m) { return m.kind == "sld"; }))
+        throw respo::InvalidArgument("--method names sld twice");
+      out.push_back({"sld", respo::pipeline::SafeLatentGuidance::parse(colon == std::string::npos ? "" : item.substr(colon + 1))});
+    } else {
+      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff, sld[:PRESET][,KEY=VALUE...], none)");
+    }
+  }
+  if (none && !out.empty()) throw respo::InvalidArgument("--method none cannot be combined with other methods");
+  if (cl.value("concept") && !respodiff)
+    throw respo::InvalidArgument("--concept is given but --method does not include respodiff");
+  return out;
+}
+
 int generate(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
-                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight"},
+                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "method"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.
@@ -117,7 +157,8 @@ int generate(const std::vector<std::string>& args) {
     if (std::find(names.begin(), names.end(), request.scheduler) == names.end())
       throw respo::InvalidArgument("unknown --scheduler '" + request.scheduler + "'");
   }
-  if (cl.has("compare") && !cl.value("concept")) throw respo::InvalidArgument("--compare needs at least one --concept");
+  const auto methods = methodsFromCommandLine(cl);
+  if (cl.has("compare") && methods.empty()) throw respo::InvalidArgument("--compare needs a --method or a --concept");
   const fs::path out = cl.value("out").value_or("respodiff.png");
   respo::io::checkWritableTarget(out);
 
@@ -144,9 +185,13 @@ int generate(const std::vector<std::string>& args) {
   pair.request = request;
   pair.modelName = modelPath.filename().string();
   pair.wantBaseline = compare;
-  if (cl.value("concept")) {
-    const auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
-    pair.interventions.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
+  for (const auto& method : methods) {
+    if (method.kind == "respodiff") {
+      const auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
+      pair.interventions.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
+    } else if (method.kind == "sld") {
+      pair.interventions.push_back(std::make_shared<respo::responsible::SafeLatentDiffusion>(method.sld));
+    }
   }
   auto progress = [&](respo::responsible::Side side, const respo::pipeline::StepProgress& p) {
     if (!quiet) {

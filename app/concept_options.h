@@ -4,8 +4,10 @@
 //   --policy random|balanced|fixed --fixed-member NAME --group-weight gender=0.6,skin tone=0.4
 //   --ignore-fingerprint
 #include <string>
+#include <vector>
 
 #include "app/command_line.h"
+#include "core/pipeline/safe_guidance.h"
 #include "core/respo/composition.h"
 #include "core/respo/responsible_generation.h"
 #include "core/respo/selection.h"
@@ -17,6 +19,19 @@ namespace respo::app {
 // and malformed weights.
 respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo::responsible::ModuleSource& source,
                                                     const std::string& fingerprint);
+// One entry of --method (the interventions of the responsible side, joined by '+'):
+//   respodiff                          the modules of --concept (implied by --concept alone)
+//   sld[:PRESET][,KEY=VALUE...]        Safe Latent Diffusion (core/pipeline/safe_guidance.h); a
+//                                      concept=TEXT setting takes the rest of the option
+
+//   none                               no intervention
+struct MethodChoice {
+  std::string kind;
+  respo::pipeline::SafeLatentGuidance sld;  // kind "sld"
+};
+// Throws InvalidArgument for unknown methods, malformed settings and --concept without respodiff.
+std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl);
+
 // The same, resolved into loaded modules.
 respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint);
 

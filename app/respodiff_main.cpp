@@ -106,7 +106,8 @@ const std::vector<Subcommand>& subcommands() {
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
        "         [--concept FILE_OR_GROUP[,...]] [--ram-strength X] [--sam-strength Y]\n"
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
-       "         [--compare] [--ignore-fingerprint]",
+       "         [--method respodiff|sld[:weak|medium|strong|max][,guidance=X,warmup=N,threshold=X,\n"
+       "                   momentum=X,beta=X,concept=TEXT]|none[+...]] [--compare] [--ignore-fingerprint]",
        generate},
       {"train-concept", "train a RespoDiff concept module (RAM + SAM) on a model",
        "train-concept --model DIR_OR_FILE (--preset gender-woman|gender-man|race-black|race-white|race-asian|violence|sexual\n"

@@ -14,7 +14,7 @@
 
 namespace respo::models {
 
-enum class GuidanceBranch { Unconditional, Conditional };
+enum class GuidanceBranch { Unconditional, Conditional, SafetyConcept };
 
 struct BottleneckContext {
   torch::Tensor timestep;                      // [B], float

@@ -69,66 +69,118 @@ torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
 
 GenerationResult TextToImagePipeline::generate(const GenerationRequest& request, const StepCallback& onStep,
                                                const models::BottleneckHook& hook) {
+  SamplingEdits edits;
+  edits.bottleneck = hook;
+  return generate(request, onStep, edits);
+}
+
+namespace {
+
+// Rows of one kind in the guided batch: the negative prompt's, the prompt's, the safety concept's.
+struct Segment {
+  PromptConditioning conditioning;  // already repeated for the batch
+  models::GuidanceBranch branch;
+};
+
+// One UNet call per step: adjacent segments whose contexts have the same token count share a batch
+// (the plain guided case is one call on [unconditional; conditional], as diffusers runs it).
+struct Pass {
+  PromptConditioning conditioning;
+  models::UNetExtras extras;
+  int segments = 0;
+};
+
+std::vector<Pass> groupPasses(const std::vector<Segment>& segments, int64_t batch, const models::BottleneckHook& hook) {
+  std::vector<Pass> passes;
+  for (const auto& segment : segments) {
+    if (passes.empty() || passes.back().conditioning.tokens() != segment.conditioning.tokens()) {
+      passes.push_back({segment.conditioning, {}, 1});
+    } else {
+      passes.back().conditioning = PromptConditioning::cat(passes.back().conditioning, segment.conditioning);
+      ++passes.back().segments;
+    }
+    passes.back().extras.branches.insert(passes.back().extras.branches.end(), static_cast<std::size_t>(batch),
+                                         segment.branch);
+  }
+  for (auto& pass : passes) {
+    pass.extras.bottleneckHook = hook;
+    pass.conditioning.addTo(pass.extras);
+  }
+  return passes;
+}
+
+// SLD's guidance term (safe_guidance.h), updating the momentum; returns the guided prediction.
+torch::Tensor safeGuidance(const SafeLatentGuidance& sld, double cfg, std::size_t step, const torch::Tensor& uncond,
+                           const torch::Tensor& text, const torch::Tensor& safety, torch::Tensor& momentum) {
+  auto guidance = text - uncond;
+  if (!momentum.defined()) momentum = torch::zeros_like(guidance);
+  const auto distance = text - safety;
+  const auto scale = torch::clamp(torch::abs(distance) * sld.guidanceScale, c10::nullopt, 1.0);
+  const auto conceptScale = torch::where(distance >= sld.threshold, torch::zeros_like(scale), scale);
+  auto safetyGuidance = torch::mul(safety - uncond, conceptScale);
+  safetyGuidance = safetyGuidance + sld.momentumScale * momentum;
+  momentum = sld.momentumBeta * momentum + (1 - sld.momentumBeta) * safetyGuidance;
+  if (step >= static_cast<std::size_t>(sld.warmupSteps)) guidance = guidance - safetyGuidance;
+  return uncond + cfg * guidance;
+}
+
+}  // namespace
+
+GenerationResult TextToImagePipeline::generate(const GenerationRequest& request, const StepCallback& onStep,
+                                               const SamplingEdits& edits) {
   request.validate(model_);
+  if (edits.safety) edits.safety->validate();
   torch::InferenceMode inference;
   auto scheduler = sched::makeScheduler(request.scheduler, model_.schedulerConfig);
   scheduler->setTimesteps(request.steps);
 
   const bool guided = request.guidanceScale > 1.0;
+  const bool safe = edits.safety && edits.safety->activeWith(request.guidanceScale);
   const int native = model_.nativeImageSize();
   auto single = pipeline::encodePrompt(model_, request.prompt, request.clipSkip);
   single.timeIds = sizeConditioning(model_, request.width > 0 ? request.width : native,
                                     request.height > 0 ? request.height : native);
-  const auto cond = single.repeated(request.batch);
-  PromptConditioning conditioning = cond;
-  models::UNetExtras extras;
-  extras.bottleneckHook = hook;
-  // A prompt and a negative prompt of different lengths (chunks) run as two UNet passes, as A1111
-  // runs them; otherwise both halves go in one batch.
-  PromptConditioning unconditional;
-  models::UNetExtras unconditionalExtras;
-  bool separate = false;
+  // The rows of every step, in diffusers' order: [negative, prompt, safety concept]. A prompt and a
+  // negative prompt of different lengths (chunks) run as two UNet passes, as A1111 runs them.
+  std::vector<Segment> segments;
   if (guided) {
     auto negative = encodeNegativePrompt(model_, request.negativePrompt, single, request.clipSkip);
     negative.timeIds = single.timeIds;  // diffusers' default: the negative side gets the same size ids
-    separate = negative.tokens() != single.tokens();
-    if (separate) {
-      unconditional = negative.repeated(request.batch);
-      unconditionalExtras.bottleneckHook = hook;
-      unconditionalExtras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
-      unconditional.addTo(unconditionalExtras);
-      extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
-    } else {
-      conditioning = PromptConditioning::cat(negative.repeated(request.batch), cond);
-      extras.branches.assign(request.batch, models::GuidanceBranch::Unconditional);
-      extras.branches.insert(extras.branches.end(), request.batch, models::GuidanceBranch::Conditional);
-    }
-  } else {
-    extras.branches.assign(request.batch, models::GuidanceBranch::Conditional);
+    segments.push_back({negative.repeated(request.batch), models::GuidanceBranch::Unconditional});
   }
-  conditioning.addTo(extras);
+  segments.push_back({single.repeated(request.batch), models::GuidanceBranch::Conditional});
+  if (safe) {
+    auto unsafe = pipeline::encodePrompt(model_, edits.safety->safetyConcept, request.clipSkip);
+    unsafe.timeIds = single.timeIds;
+    segments.push_back({unsafe.repeated(request.batch), models::GuidanceBranch::SafetyConcept});
+  }
+  auto passes = groupPasses(segments, request.batch, edits.bottleneck);
 
   auto generator = at::detail::createCPUGenerator(request.seed);
   auto latents = (initialNoise(request, generator) * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
   const auto& timesteps = scheduler->timesteps();
+  torch::Tensor momentum;
+  std::vector<torch::Tensor> outputs;
   for (std::size_t i = 0; i < timesteps.size(); ++i) {
-    torch::Tensor prediction;
-    if (separate) {
-      const auto input = scheduler->scaleModelInput(latents, i);
-      const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
-      const auto u = model_.unet->forward(input, t, unconditional.context, unconditionalExtras);
-      const auto c = model_.unet->forward(input, t, conditioning.context, extras);
-      prediction = u + request.guidanceScale * (c - u);
-    } else {
-      auto input = guided ? torch::cat({latents, latents}) : latents;
+    outputs.clear();
+    for (auto& pass : passes) {
+      auto input = pass.segments > 1 ? torch::cat(std::vector<torch::Tensor>(pass.segments, latents)) : latents;
       input = scheduler->scaleModelInput(input, i);
       const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
-      prediction = model_.unet->forward(input, t, conditioning.context, extras);
+      const auto prediction = model_.unet->forward(input, t, pass.conditioning.context, pass.extras);
+      if (pass.segments == 1) {
+        outputs.push_back(prediction);
+      } else {
+        for (auto& part : prediction.chunk(pass.segments)) outputs.push_back(part);
+      }
     }
-    if (guided && !separate) {
-      const auto parts = prediction.chunk(2);
-      prediction = parts[0] + request.guidanceScale * (parts[1] - parts[0]);
-    }
+    torch::Tensor prediction;
+    if (safe)
+      prediction = safeGuidance(*edits.safety, request.guidanceScale, i, outputs[0], outputs[1], outputs[2], momentum);
+    else if (guided)
+      prediction = outputs[0] + request.guidanceScale * (outputs[1] - outputs[0]);
+    else
+      prediction = outputs[0];
     latents = scheduler->step(prediction, i, latents, &generator);
     if (onStep) {
       StepProgress progress{static_cast<int>(i) + 1, static_cast<int>(timesteps.size()), timesteps[i], &latents};

@@ -5,11 +5,13 @@
 // the UNet's mid-block output (RespoDiff plugs in there).
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/io/image.h"
 #include "core/pipeline/generation_request.h"
+#include "core/pipeline/safe_guidance.h"
 #include "core/pipeline/stable_diffusion_model.h"
 
 namespace respo::pipeline {
@@ -29,6 +31,12 @@ struct GenerationResult {
   std::vector<io::RgbImage> rgb;
 };
 
+// What an intervention changes in the sampling loop (none of it set: the plain pipeline).
+struct SamplingEdits {
+  models::BottleneckHook bottleneck;          // sees the mid-block output of every UNet call
+  std::optional<SafeLatentGuidance> safety;   // Safe Latent Diffusion guidance (safe_guidance.h)
+};
+
 class TextToImagePipeline {
  public:
   explicit TextToImagePipeline(StableDiffusionModel& model) : model_(model) {}
@@ -37,6 +45,11 @@ class TextToImagePipeline {
   // call with the branch (unconditional / conditional) of each row.
   GenerationResult generate(const GenerationRequest& request, const StepCallback& onStep = {},
                             const models::BottleneckHook& hook = {});
+  // The same with every kind of sampling edit. With SLD the safety concept's rows run beside the
+  // unconditional and conditional ones (one batch when their token counts agree), marked
+  // GuidanceBranch::SafetyConcept, so a bottleneck hook leaves them alone. On SDXL they are
+  // conditioned on the concept's pooled embedding and the image's size ids.
+  GenerationResult generate(const GenerationRequest& request, const StepCallback& onStep, const SamplingEdits& edits);
 
   // The conditioning of `prompt` ([B, 77, D] context, and the pooled embedding where the UNet takes
   // one) repeated `batch` times.

@@ -32,6 +32,16 @@ std::map<std::string, std::string> ConceptModules::parameters() const {
   return concepts::describeComposition(composition_).toParameters();
 }
 
+SafeLatentDiffusion::SafeLatentDiffusion(pipeline::SafeLatentGuidance settings) : settings_(std::move(settings)) {
+  settings_.validate();
+}
+
+void SafeLatentDiffusion::prepare(pipeline::StableDiffusionModel&, const pipeline::GenerationRequest& request,
+                                  RunEdits& edits) const {
+  if (edits.safety) throw InvalidArgument("SLD is chosen twice; a generation takes one set of SLD settings");
+  if (settings_.activeWith(request.guidanceScale)) edits.safety = settings_;
+}
+
 ModuleSource::ModuleSource(std::vector<fs::path> libraryFolders) : folders_(std::move(libraryFolders)) {}
 
 std::shared_ptr<const concepts::ConceptModule> ModuleSource::load(const fs::path& file) {
@@ -93,7 +103,10 @@ RunEdits prepareEdits(pipeline::StableDiffusionModel& model, const pipeline::Gen
 pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
                                         const RunEdits& edits, const pipeline::StepCallback& onStep) {
   pipeline::TextToImagePipeline pipe(model);
-  return pipe.generate(request, onStep, edits.bottleneck);
+  pipeline::SamplingEdits sampling;
+  sampling.bottleneck = edits.bottleneck;
+  sampling.safety = edits.safety;
+  return pipe.generate(request, onStep, sampling);
 }
 
 PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest& pair, const PairObserver& onStep,
@@ -108,7 +121,7 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   for (const auto& intervention : pair.interventions)
     if (intervention)
       for (auto& [key, value] : intervention->parameters()) out.interventionParameters[key] = value;
-  const bool responsible = static_cast<bool>(edits.bottleneck);
+  const bool responsible = static_cast<bool>(edits.bottleneck) || edits.safety.has_value();
 
   auto observer = [&](Side side) -> pipeline::StepCallback {
     if (!onStep) return {};

@@ -26,6 +26,7 @@ namespace respo::responsible {
 // What the interventions of a request change in one run of the pipeline.
 struct RunEdits {
   models::BottleneckHook bottleneck;              // composed in list order; empty: none
+  std::optional<pipeline::SafeLatentGuidance> safety;  // SLD guidance (at most one)
   std::vector<std::vector<std::string>> members;  // per image, fairness members drawn (if any)
 };
 
@@ -53,6 +54,21 @@ class ConceptModules final : public Intervention {
 
  private:
   concepts::Composition composition_;
+};
+
+// Safe Latent Diffusion: guidance away from a safety concept (core/pipeline/safe_guidance.h).
+class SafeLatentDiffusion final : public Intervention {
+ public:
+  explicit SafeLatentDiffusion(pipeline::SafeLatentGuidance settings);
+  std::string kind() const override { return "sld"; }
+  // Throws InvalidArgument when another SLD intervention is already in `edits`.
+  void prepare(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
+               RunEdits& edits) const override;
+  std::map<std::string, std::string> parameters() const override { return settings_.toParameters(); }
+  const pipeline::SafeLatentGuidance& settings() const { return settings_; }
+
+ private:
+  pipeline::SafeLatentGuidance settings_;
 };
 
 // Loads the concept modules a selection names and checks them against the model: by file when the
@@ -95,7 +111,7 @@ struct PairResult {
   // images when no intervention acts (responsibleIsBaseline).
   torch::Tensor baselineImages, responsibleImages;
   std::vector<io::RgbImage> baseline, responsible;
-  bool responsibleIsBaseline = false;
+  bool responsibleIsBaseline = false;  // no intervention changes the sampling (e.g. SLD with CFG <= 1)
   std::vector<std::vector<std::string>> members;
   std::map<std::string, std::string> interventionParameters;
   std::string parameters, baselineParameters;  // the PNG "parameters" text of each side

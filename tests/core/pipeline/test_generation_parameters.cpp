@@ -5,6 +5,7 @@
 #include "core/common/error.h"
 #include "core/io/image.h"
 #include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/safe_guidance.h"
 #include "core/common/sha256.h"
 #include "core/respo/selection.h"
 #include "tests/support/testing.h"
@@ -194,4 +195,61 @@ RESPO_TEST(png_keeps_pixels_and_text) {
   EXPECT_EQ(text.at("parameters"), std::string("a photo\nSteps: 1"));
   EXPECT_EQ(text.at("unicode"), std::string("café ✓"));
   EXPECT_THROWS(respo::io::readPng(std::filesystem::temp_directory_path()), respo::IoError, "cannot");
+}
+
+// ---- Safe Latent Diffusion settings ------------------------------------------------------------
+
+RESPO_TEST(sld_presets_are_the_papers) {
+  const auto weak = SafeLatentGuidance::preset("weak"), max = SafeLatentGuidance::preset("max");
+  EXPECT_EQ(weak.warmupSteps, 15);
+  EXPECT_EQ(weak.guidanceScale, 20.0);
+  EXPECT_EQ(max.warmupSteps, 0);
+  EXPECT_EQ(max.threshold, 1.0);
+  EXPECT_EQ(SafeLatentGuidance::preset("strong").momentumBeta, 0.7);
+  EXPECT(SafeLatentGuidance{} == SafeLatentGuidance::preset("medium"));  // the default is diffusers' default
+  for (const auto& name : SafeLatentGuidance::presetNames()) EXPECT_EQ(SafeLatentGuidance::preset(name).presetName(), name);
+  EXPECT_THROWS(SafeLatentGuidance::preset("extreme"), respo::InvalidArgument, "unknown SLD preset 'extreme'");
+}
+
+RESPO_TEST(sld_specs_parse_presets_overrides_and_concepts) {
+  EXPECT(SafeLatentGuidance::parse("") == SafeLatentGuidance::preset("medium"));
+  auto s = SafeLatentGuidance::parse("strong, warmup=5");
+  EXPECT_EQ(s.guidanceScale, 2000.0);
+  EXPECT_EQ(s.warmupSteps, 5);
+  EXPECT_EQ(s.presetName(), std::string());
+  s = SafeLatentGuidance::parse("guidance=1500,threshold=0.02,concept=blood, gore, a knife");
+  EXPECT_EQ(s.guidanceScale, 1500.0);
+  EXPECT_EQ(s.threshold, 0.02);
+  EXPECT_EQ(s.safetyConcept, std::string("blood, gore, a knife"));
+  EXPECT(SafeLatentGuidance::parse(s.spec()) == s);
+  EXPECT(SafeLatentGuidance::parse(SafeLatentGuidance::preset("weak").spec()) == SafeLatentGuidance::preset("weak"));
+  EXPECT_THROWS(SafeLatentGuidance::parse("warmup=3,strong"), respo::InvalidArgument, "may only come first");
+  EXPECT_THROWS(SafeLatentGuidance::parse("guidance=lots"), respo::InvalidArgument, "must be a number");
+  EXPECT_THROWS(SafeLatentGuidance::parse("guidance=1e9"), respo::InvalidArgument, "guidance scale must be between");
+  EXPECT_THROWS(SafeLatentGuidance::parse("beta=-0.1"), respo::InvalidArgument, "momentum beta");
+  EXPECT_THROWS(SafeLatentGuidance::parse("warmup=2.5"), respo::InvalidArgument, "whole number");
+  EXPECT_THROWS(SafeLatentGuidance::parse("speed=3"), respo::InvalidArgument, "unknown SLD setting 'speed'");
+  EXPECT_THROWS(SafeLatentGuidance::parse("concept=  "), respo::InvalidArgument, "concept is empty");
+  EXPECT_THROWS(SafeLatentGuidance::parse("concept=\xff\xfe"), respo::InvalidArgument, "UTF-8");
+}
+
+RESPO_TEST(sld_settings_round_trip_through_the_parameters_text) {
+  GenerationRequest r;
+  r.prompt = "a knife fight";
+  r.width = r.height = 64;
+  auto custom = SafeLatentGuidance::parse("max,warmup=3,concept=blood, \"gore\", a knife: sharp");
+  for (const auto& sld : {SafeLatentGuidance::preset("weak"), SafeLatentGuidance::preset("max"), custom}) {
+    const auto text = formatParameters(r, "toy", sld.toParameters());
+    std::map<std::string, std::string> extra;
+    parseParameters(text, &extra);
+    const auto back = SafeLatentGuidance::fromParameters(extra);
+    REQUIRE(back.has_value());
+    EXPECT(*back == sld);
+  }
+  EXPECT(!SafeLatentGuidance::fromParameters({{"RespoDiff", "x [RAM 100% SAM 100%]"}}).has_value());
+  EXPECT_THROWS(SafeLatentGuidance::fromParameters({{"SLD", "ultra"}}), respo::FormatError, "unknown SLD preset");
+  EXPECT_THROWS(SafeLatentGuidance::fromParameters({{"SLD", "guidance 10, speed 3"}}), respo::FormatError,
+                "cannot read the SLD setting 'speed 3'");
+  EXPECT_THROWS(SafeLatentGuidance::fromParameters({{"SLD", "guidance 1e300, warmup 1"}}), respo::FormatError,
+                "guidance scale must be between");
 }

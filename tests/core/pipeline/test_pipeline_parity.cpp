@@ -11,7 +11,7 @@
 #include "core/common/error.h"
 #include "core/io/safetensors_torch.h"
 #include "core/pipeline/text_to_image.h"
-#include "tests/support/device_options.h"
+#include "tests/support/target_models.h"
 #include "tests/support/pipeline_runs.h"
 #include "tests/support/testing.h"
 
@@ -23,20 +23,9 @@ namespace {
 
 fs::path dir() { return respo::testing::option("dir"); }
 
-const respo::testing::DeviceOptions& target() {
-  static const auto options = respo::testing::deviceOptions();
-  return options;
-}
+using respo::testing::target;
 
-StableDiffusionModel& model(const std::string& name) {
-  static std::map<std::string, StableDiffusionModel> cache;
-  auto found = cache.find(name);
-  LoadOptions options;
-  options.device = target().device;
-  options.dtype = target().dtype;
-  if (found == cache.end()) found = cache.emplace(name, loadStableDiffusion(dir() / name, options)).first;
-  return found->second;
-}
+StableDiffusionModel& model(const std::string& name) { return respo::testing::targetModel(dir() / name); }
 
 void checkRuns(const std::string& name) {
   const auto expected = io::loadAll(io::SafetensorsFile::open(dir() / (name + "_expect.safetensors")));

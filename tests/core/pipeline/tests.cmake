@@ -36,3 +36,21 @@ respodiff_add_test(NAME test_prompt_weighting SOURCES core/pipeline/test_prompt_
                    LIBS respodiff_core LABELS "parity;pipeline;text" ARGS --dir ${REF_OUT}/prompt_weights
                    FIXTURES_REQUIRED weighting_python)
 target_precompile_headers(test_prompt_weighting REUSE_FROM respodiff_core)
+# Safe Latent Diffusion against diffusers' StableDiffusionPipelineSafe: every preset, final images and
+# the latents of every step (labels parity, sld).
+respodiff_add_reference(NAME reference_sld SCRIPT sld_reference.py ARGS --dir ${REF_OUT}/sd --out ${REF_OUT}/sld
+                        LABELS "parity;sld" FIXTURES_REQUIRED sd_models FIXTURES_SETUP sld_reference)
+respodiff_add_test(NAME test_sld_parity SOURCES core/pipeline/test_sld_parity.cpp
+                   LIBS respodiff_core LABELS "parity;pipeline;sld" ARGS --dir ${REF_OUT}/sd --sld ${REF_OUT}/sld --sdxl ${REF_OUT}/sdxl/sdxl
+                   FIXTURES_REQUIRED "sd_models;sdxl_models;sld_reference")
+target_precompile_headers(test_sld_parity REUSE_FROM respodiff_core)
+# The command line's --method grammar: SLD beside the baseline, its settings in the picture's text.
+add_test(NAME cli_generate_sld_compare_records_its_settings
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 12 --method sld:strong,warmup=4 --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-sld.png && grep -a -o 'SLD: \"guidance 2000, warmup 4, threshold 0.025, momentum 0.5, beta 0.7\"' ${CMAKE_BINARY_DIR}/cli-sld.png")
+set_tests_properties(cli_generate_sld_compare_records_its_settings PROPERTIES LABELS "cli;sld" FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "SLD: \"guidance 2000, warmup 4")
+add_test(NAME cli_generate_rejects_unknown_methods
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method sld:extreme; $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method uce"
+         )
+set_tests_properties(cli_generate_rejects_unknown_methods PROPERTIES LABELS "cli;sld" FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "unknown SLD preset 'extreme'.*\n.*unknown --method 'uce'")

@@ -1,0 +1,109 @@
+"""Safe Latent Diffusion references from diffusers' StableDiffusionPipelineSafe.
+
+  sld_reference.py --dir SD_REFERENCE_DIR --out OUT
+
+On the random-weight SD1- and SD2-shaped folders that sd_reference.py wrote, runs diffusers' safe
+pipeline for each SLD preset (weak, medium, strong, max), a custom setting with another safety
+concept, a negative prompt and a batch of two, and writes OUT/<model>_sld.safetensors (final images
+[B, 3, H, W] in [0, 1], the latents after every step, and per step the decision margin: the smallest
+|(e_p - e_s) - threshold| over all elements) and OUT/<model>_sld_runs.json (the runs).
+
+SLD's "d >= threshold" is a discontinuity: where an element's d lies within float32 rounding of the
+threshold, two correct implementations may decide it differently, and that element's guidance jumps
+by |e_s - e_u|. The margin lets the test tell such a step from a real difference.
+"""
+import argparse
+import json
+import os
+import pathlib
+
+import numpy as np
+import torch
+import diffusers
+from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig, StableDiffusionPipelineSafe
+from safetensors.torch import save_file
+
+SCHEDULERS = {"ddim": "DDIMScheduler", "euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
+              "dpmpp_2m": "DPMSolverMultistepScheduler", "pndm": "PNDMScheduler"}
+
+PRESETS = {"weak": SafetyConfig.WEAK, "medium": SafetyConfig.MEDIUM, "strong": SafetyConfig.STRONG,
+           "max": SafetyConfig.MAX}
+
+# Steps cover the weak preset's 15 warm-up steps, so every preset acts within the run.
+RUNS = {
+    "sd1": [dict(preset="weak", scheduler="ddim", steps=18, cfg=7.5, seed=1, prompt="a photo of a doctor"),
+            dict(preset="medium", scheduler="ddim", steps=12, cfg=7.5, seed=1, prompt="a photo of a doctor"),
+            dict(preset="strong", scheduler="euler_a", steps=10, cfg=5.0, seed=7, prompt="portrait of a nurse",
+                 negative="blurry"),
+            dict(preset="max", scheduler="dpmpp_2m", steps=8, cfg=7.5, seed=11, prompt="a chef", batch=2),
+            dict(preset="custom", scheduler="ddim", steps=8, cfg=6.0, seed=3, prompt="a knife fight",
+                 settings=dict(sld_warmup_steps=2, sld_guidance_scale=500, sld_threshold=0.02,
+                               sld_momentum_scale=0.2, sld_mom_beta=0.5),
+                 concept="blood, gore, a knife")],
+    "sd2": [dict(preset="weak", scheduler="ddim", steps=16, cfg=7.5, seed=2, prompt="a firefighter!"),
+            dict(preset="medium", scheduler="euler", steps=12, cfg=7.5, seed=5, prompt="a pilot"),
+            dict(preset="strong", scheduler="ddim", steps=10, cfg=7.5, seed=2, prompt="a firefighter!"),
+            dict(preset="max", scheduler="ddim", steps=8, cfg=4.0, seed=9, prompt="a boxer", negative="dark")],
+}
+
+
+@torch.no_grad()
+def run_model(folder: pathlib.Path, runs: list) -> dict:
+    pipe = StableDiffusionPipelineSafe.from_pretrained(str(folder), safety_checker=None, feature_extractor=None,
+                                                       requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    default_concept = pipe.safety_concept
+    unet_forward = pipe.unet.forward
+    predictions = []
+
+    def recording_forward(*args, **kwargs):
+        result = unet_forward(*args, **kwargs)
+        predictions.append(result.sample.detach().clone())
+        return result
+
+    pipe.unet.forward = recording_forward
+    base_config = dict(pipe.scheduler.config)
+    tensors = {}
+    for i, run in enumerate(runs):
+        cls = getattr(diffusers, SCHEDULERS[run["scheduler"]])
+        extra = {"use_karras_sigmas": True} if run["scheduler"] == "dpmpp_2m" else {}
+        pipe.scheduler = cls.from_config(base_config, **extra)
+        pipe.safety_concept = run.get("concept", default_concept)
+        settings = run.get("settings") or PRESETS[run["preset"]]
+        steps = []
+        predictions.clear()
+        generator = torch.Generator().manual_seed(run["seed"])
+        out = pipe(run["prompt"], negative_prompt=run.get("negative") or None, num_inference_steps=run["steps"],
+                   guidance_scale=run["cfg"], num_images_per_prompt=run.get("batch", 1), generator=generator,
+                   output_type="np", callback=lambda step, t, latents: steps.append(latents.clone()),
+                   callback_steps=1, **settings)
+        image = torch.from_numpy(np.ascontiguousarray(out.images)).permute(0, 3, 1, 2).contiguous()
+        tensors[f"sld.{i}.image"] = image
+        tensors[f"sld.{i}.latents"] = torch.stack(steps).contiguous()
+        margins = []
+        for prediction in predictions:
+            _, text, safety = prediction.chunk(3)
+            margins.append(float(((text - safety) - settings["sld_threshold"]).abs().min()))
+        tensors[f"sld.{i}.margin"] = torch.tensor(margins, dtype=torch.float64)
+        run["settings"] = settings
+    return tensors
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True, help="the folder sd_reference.py wrote")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, runs in RUNS.items():
+        runs = [dict(r) for r in runs]
+        tensors = run_model(pathlib.Path(args.dir) / name, runs)
+        save_file(tensors, str(out / f"{name}_sld.safetensors"))
+        (out / f"{name}_sld_runs.json").write_text(json.dumps(runs, indent=1))
+        print(f"{name}: {len(runs)} SLD runs")
+
+
+if __name__ == "__main__":
+    main()
