@@ -8,6 +8,7 @@ namespace respo::app {
 int generate(const std::vector<std::string>& args);
 int trainConcept(const std::vector<std::string>& args);
 int importReference(const std::vector<std::string>& args);
+int editConcepts(const std::vector<std::string>& args);
 int benchmark(const std::vector<std::string>& args);
 // These need the toy world (OpenCV).
 int toyworld(const std::vector<std::string>& args);

@@ -118,12 +118,16 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
       if (!cl.value("concept")) throw respo::InvalidArgument("--method respodiff needs --concept");
       respodiff = true;
       out.push_back({"respodiff", {}});
+    } else if (kind == "uce") {
+      if (colon == std::string::npos || colon + 1 == item.size())
+        throw respo::InvalidArgument("--method uce needs its edit file: uce:FILE");
+      out.push_back({"uce", {}, item.substr(colon + 1)});
     } else if (kind == "sld") {
       if (std::any_of(out.begin(), out.end(), [](const MethodChoice& m) { return m.kind == "sld"; }))
         throw respo::InvalidArgument("--method names sld twice");
       out.push_back({"sld", respo::pipeline::SafeLatentGuidance::parse(colon == std::string::npos ? "" : item.substr(colon + 1))});
     } else {
-      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff, sld[:PRESET][,KEY=VALUE...], none)");
+      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff, uce:FILE, sld[:PRESET][,KEY=VALUE...], none)");
     }
   }
   if (none && !out.empty()) throw respo::InvalidArgument("--method none cannot be combined with other methods");
@@ -191,6 +195,9 @@ int generate(const std::vector<std::string>& args) {
       pair.interventions.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
     } else if (method.kind == "sld") {
       pair.interventions.push_back(std::make_shared<respo::responsible::SafeLatentDiffusion>(method.sld));
+    } else if (method.kind == "uce") {
+      auto edit = std::make_shared<const respo::edits::ConceptEdit>(respo::edits::loadEdit(method.file));
+      pair.interventions.push_back(std::make_shared<respo::responsible::ConceptEditing>(edit, cl.has("ignore-fingerprint")));
     }
   }
   auto progress = [&](respo::responsible::Side side, const respo::pipeline::StepProgress& p) {

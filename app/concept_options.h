@@ -24,10 +24,12 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
 //   sld[:PRESET][,KEY=VALUE...]        Safe Latent Diffusion (core/pipeline/safe_guidance.h); a
 //                                      concept=TEXT setting takes the rest of the option
 
+//   uce:FILE                           a concept edit made by `respodiff edit-concepts`
 //   none                               no intervention
 struct MethodChoice {
   std::string kind;
   respo::pipeline::SafeLatentGuidance sld;  // kind "sld"
+  std::string file;                         // kind "uce"
 };
 // Throws InvalidArgument for unknown methods, malformed settings and --concept without respodiff.
 std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl);

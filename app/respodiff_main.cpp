@@ -31,6 +31,7 @@ namespace {
 using respo::app::CommandLine;
 using respo::app::benchmark;
 using respo::app::generate;
+using respo::app::editConcepts;
 using respo::app::importReference;
 using respo::app::trainConcept;
 
@@ -106,7 +107,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
        "         [--concept FILE_OR_GROUP[,...]] [--ram-strength X] [--sam-strength Y]\n"
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
-       "         [--method respodiff|sld[:weak|medium|strong|max][,guidance=X,warmup=N,threshold=X,\n"
+       "         [--method respodiff|uce:FILE|sld[:weak|medium|strong|max][,guidance=X,warmup=N,threshold=X,\n"
        "                   momentum=X,beta=X,concept=TEXT]|none[+...]] [--compare] [--ignore-fingerprint]",
        generate},
       {"train-concept", "train a RespoDiff concept module (RAM + SAM) on a model",
@@ -117,6 +118,12 @@ const std::vector<Subcommand>& subcommands() {
        "              [--trajectory-cfg X] [--trajectory-steps N] [--max-trajectory-step K] [--init uniform|zero] [--timestep reference|trajectory] [--resolution PX]\n"
        "              [--checkpoint FILE] [--checkpoint-every N] [--resume] [--device D] --out FILE.safetensors",
        trainConcept},
+      {"edit-concepts", "compute a closed-form cross-attention edit (UCE: erase, debias, preserve) into a file",
+       "edit-concepts --model DIR_OR_FILE (--erase 'TEXT[; TEXT...]' [--destination TEXT]\n"
+       "              | --debias 'TEXT[; ...]' --attributes 'TEXT=SHARE; TEXT=SHARE[; ...]' [--strength X])\n"
+       "              [--preserve 'TEXT[; ...]'] [--lambda X] [--erase-scale X] [--preserve-scale X] [--name N]\n"
+       "              [--device D] --out FILE.safetensors",
+       editConcepts},
       {"import-reference", "convert a reference-implementation RespoDiff checkpoint (torch zip) into concept files",
        "import-reference FILE --out DIR [--model DIR_OR_FILE] [--age-naming]", importReference},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",

@@ -42,6 +42,25 @@ void SafeLatentDiffusion::prepare(pipeline::StableDiffusionModel&, const pipelin
   if (settings_.activeWith(request.guidanceScale)) edits.safety = settings_;
 }
 
+ConceptEditing::ConceptEditing(std::shared_ptr<const edits::ConceptEdit> edit, bool ignoreFingerprint)
+    : edit_(std::move(edit)), ignoreFingerprint_(ignoreFingerprint) {
+  if (!edit_) throw InvalidArgument("a concept edit intervention needs an edit");
+}
+
+void ConceptEditing::prepare(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest&,
+                             RunEdits& edits) const {
+  // Checked here, before any sampling: another model's edit is refused, not applied.
+  { edits::AppliedEdit check(model, *edit_, ignoreFingerprint_); }
+  edits.weightEdits.push_back(edit_);
+  edits.ignoreEditFingerprint = edits.ignoreEditFingerprint || ignoreFingerprint_;
+}
+
+std::map<std::string, std::string> ConceptEditing::parameters() const {
+  std::map<std::string, std::string> out{{"Concept edit", edit_->recipe.name + " (" + edit_->recipe.method() + ")"}};
+  if (!edit_->fileHash.empty()) out["Concept edit hash"] = hashing::shortHash(edit_->fileHash);
+  return out;
+}
+
 ModuleSource::ModuleSource(std::vector<fs::path> libraryFolders) : folders_(std::move(libraryFolders)) {}
 
 std::shared_ptr<const concepts::ConceptModule> ModuleSource::load(const fs::path& file) {
@@ -103,6 +122,11 @@ RunEdits prepareEdits(pipeline::StableDiffusionModel& model, const pipeline::Gen
 pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
                                         const RunEdits& edits, const pipeline::StepCallback& onStep) {
   pipeline::TextToImagePipeline pipe(model);
+  // Weight edits hold for this side only; the destructors restore the exact weights (also when the
+  // run is cancelled or fails).
+  std::vector<std::unique_ptr<edits::AppliedEdit>> applied;
+  for (const auto& edit : edits.weightEdits)
+    applied.push_back(std::make_unique<edits::AppliedEdit>(model, *edit, edits.ignoreEditFingerprint));
   pipeline::SamplingEdits sampling;
   sampling.bottleneck = edits.bottleneck;
   sampling.safety = edits.safety;
@@ -121,7 +145,7 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   for (const auto& intervention : pair.interventions)
     if (intervention)
       for (auto& [key, value] : intervention->parameters()) out.interventionParameters[key] = value;
-  const bool responsible = static_cast<bool>(edits.bottleneck) || edits.safety.has_value();
+  const bool responsible = static_cast<bool>(edits.bottleneck) || edits.safety.has_value() || !edits.weightEdits.empty();
 
   auto observer = [&](Side side) -> pipeline::StepCallback {
     if (!onStep) return {};

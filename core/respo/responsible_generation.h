@@ -18,6 +18,7 @@
 #include "core/io/image.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
+#include "core/respo/concept_edit.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/selection.h"
 
@@ -27,6 +28,9 @@ namespace respo::responsible {
 struct RunEdits {
   models::BottleneckHook bottleneck;              // composed in list order; empty: none
   std::optional<pipeline::SafeLatentGuidance> safety;  // SLD guidance (at most one)
+  // Weight edits applied to the model for the responsible side only, and undone after it.
+  std::vector<std::shared_ptr<const edits::ConceptEdit>> weightEdits;
+  bool ignoreEditFingerprint = false;
   std::vector<std::vector<std::string>> members;  // per image, fairness members drawn (if any)
 };
 
@@ -69,6 +73,22 @@ class SafeLatentDiffusion final : public Intervention {
 
  private:
   pipeline::SafeLatentGuidance settings_;
+};
+
+// A closed-form cross-attention edit (UCE family; core/respo/concept_edit.h) from its file.
+class ConceptEditing final : public Intervention {
+ public:
+  explicit ConceptEditing(std::shared_ptr<const edits::ConceptEdit> edit, bool ignoreFingerprint = false);
+  std::string kind() const override { return "uce"; }
+  void prepare(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
+               RunEdits& edits) const override;
+  // "Concept edit: NAME (method)" and "Concept edit hash: first 10 hex digits of its SHA-256".
+  std::map<std::string, std::string> parameters() const override;
+  const edits::ConceptEdit& edit() const { return *edit_; }
+
+ private:
+  std::shared_ptr<const edits::ConceptEdit> edit_;
+  bool ignoreFingerprint_;
 };
 
 // Loads the concept modules a selection names and checks them against the model: by file when the

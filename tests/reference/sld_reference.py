@@ -12,9 +12,7 @@ SLD's "d >= threshold" is a discontinuity: where an element's d lies within floa
 threshold, two correct implementations may decide it differently, and that element's guidance jumps
 by |e_s - e_u|. The margin lets the test tell such a step from a real difference.
 """
-import argparse
 import json
-import os
 import pathlib
 
 import numpy as np
@@ -22,6 +20,8 @@ import torch
 import diffusers
 from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig, StableDiffusionPipelineSafe
 from safetensors.torch import save_file
+
+from reference_args import model_fixture_args
 
 SCHEDULERS = {"ddim": "DDIMScheduler", "euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
               "dpmpp_2m": "DPMSolverMultistepScheduler", "pndm": "PNDMScheduler"}
@@ -90,16 +90,10 @@ def run_model(folder: pathlib.Path, runs: list) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True, help="the folder sd_reference.py wrote")
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    models, out = model_fixture_args()
     for name, runs in RUNS.items():
         runs = [dict(r) for r in runs]
-        tensors = run_model(pathlib.Path(args.dir) / name, runs)
+        tensors = run_model(models / name, runs)
         save_file(tensors, str(out / f"{name}_sld.safetensors"))
         (out / f"{name}_sld_runs.json").write_text(json.dumps(runs, indent=1))
         print(f"{name}: {len(runs)} SLD runs")

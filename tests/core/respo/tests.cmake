@@ -44,3 +44,21 @@ add_test(NAME training_killed_mid_checkpoint_resumes
          COMMAND ${PROJECT_SOURCE_DIR}/tests/faults/kill_and_resume.sh $<TARGET_FILE:respodiff>
                  ${PROJECT_SOURCE_DIR}/resources/toyworld/model ${CMAKE_BINARY_DIR}/kill-and-resume)
 set_tests_properties(training_killed_mid_checkpoint_resumes PROPERTIES LABELS "respo;cli;faults" TIMEOUT 600)
+# Closed-form cross-attention edits (UCE family) against the Python re-implementation of the published
+# procedure: erase, debias and preserve on the random SD1/SD2 models (labels parity, uce).
+respodiff_add_reference(NAME reference_uce SCRIPT uce_reference.py ARGS --dir ${REF_OUT}/sd --out ${REF_OUT}/uce
+                        LABELS "respo;parity;uce" FIXTURES_REQUIRED sd_models FIXTURES_SETUP uce_reference)
+respodiff_add_test(NAME test_concept_edit SOURCES core/respo/test_concept_edit.cpp
+                   LIBS respodiff_core LABELS "respo;parity;uce" ARGS --dir ${REF_OUT}/sd --uce ${REF_OUT}/uce --sdxl ${REF_OUT}/sdxl/sdxl
+                   FIXTURES_REQUIRED "sd_models;sdxl_models;uce_reference")
+target_precompile_headers(test_concept_edit REUSE_FROM respodiff_core)
+add_test(NAME cli_edit_concepts_then_generate
+         COMMAND sh -c "$<TARGET_FILE:respodiff> edit-concepts --model ${REF_OUT}/sd/sd1 --erase 'violence; a knife fight' --preserve 'a person; a cat' --out ${CMAKE_BINARY_DIR}/cli-erase.safetensors && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 4 --method uce:${CMAKE_BINARY_DIR}/cli-erase.safetensors+sld:weak --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-uce.png && grep -a -o 'Concept edit: cli-erase (uce-erase)' ${CMAKE_BINARY_DIR}/cli-uce.png")
+set_tests_properties(cli_edit_concepts_then_generate PROPERTIES LABELS "respo;cli;uce" FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "Concept edit: cli-erase \\(uce-erase\\)")
+add_test(NAME cli_concept_edit_from_another_model_is_refused
+         COMMAND respodiff generate --model ${REF_OUT}/sd/sd2 --prompt x --steps 2 --quiet
+                 --method uce:${CMAKE_BINARY_DIR}/cli-erase.safetensors --out ${CMAKE_BINARY_DIR}/cli-uce-refused.png)
+set_tests_properties(cli_concept_edit_from_another_model_is_refused PROPERTIES LABELS "respo;cli;uce"
+                     DEPENDS cli_edit_concepts_then_generate FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "was made for another model")
