@@ -57,6 +57,7 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
     for (const auto& file : library->resolve(item, anyModel ? "" : fingerprint)) files.push_back(file);
   }
   std::vector<std::string> fairnessGroups;
+  std::map<std::string, std::string> groupOfMember;
   for (const auto& file : files) {
     const auto loaded = source.load(file);
     if (loaded->modelFingerprint != fingerprint && !anyModel)
@@ -64,7 +65,10 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
                                    loaded->modelFingerprint + ", this model " + fingerprint +
                                    "); pass --ignore-fingerprint to apply it anyway");
     selection.modules.push_back({loaded->identity(), file, ram, sam});
-    if (loaded->settings.kind != respo::concepts::ConceptKind::Safety) fairnessGroups.push_back(loaded->settings.group);
+    if (loaded->settings.kind != respo::concepts::ConceptKind::Safety) {
+      fairnessGroups.push_back(loaded->settings.group);
+      groupOfMember[loaded->settings.name] = loaded->settings.group;
+    }
   }
   selection.defaults.policy = respo::concepts::parsePolicy(cl.value("policy").value_or("random"));
   selection.defaults.fixedMember = cl.value("fixed-member").value_or("");
@@ -84,6 +88,23 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
       selection.groups[group] = options;
     }
   }
+  // --shares "a woman=30,a man=70": target shares of the random and balanced policies (any unit),
+  // for the groups those members belong to.
+  if (auto shares = cl.value("shares")) {
+    std::stringstream entries(*shares);
+    for (std::string entry; std::getline(entries, entry, ',');) {
+      const auto eq = entry.rfind('=');
+      const std::string member = eq == std::string::npos ? entry : entry.substr(0, eq);
+      const auto group = groupOfMember.find(member);
+      if (group == groupOfMember.end())
+        throw respo::InvalidArgument("--shares '" + entry + "' names no fairness member of the given concepts");
+      const auto share = eq == std::string::npos ? std::nullopt : respo::numbers::parseReal(entry.substr(eq + 1));
+      if (!share || *share < 0) throw respo::InvalidArgument("--shares '" + entry + "' needs a number of 0 or more after '='");
+      if (!selection.groups.count(group->second)) selection.groups[group->second] = selection.defaults;
+      selection.groups[group->second].shares.push_back({member, *share});
+    }
+  }
+  selection.validate();
   return selection;
 }
 
@@ -140,7 +161,7 @@ int generate(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
-                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "method"},
+                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.

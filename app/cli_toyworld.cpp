@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 #include "app/command_line.h"
 #include "app/concept_options.h"
 #include "core/common/error.h"
+#include "core/common/numbers.h"
 #include "core/common/paths.h"
 #include "core/pipeline/generation_request.h"
 #include "core/text/clip_tokenizer.h"
@@ -219,7 +221,7 @@ int report(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
-                        "csv", "markdown"},
+                        "csv", "markdown", "shares", "target"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -243,6 +245,23 @@ int report(const std::vector<std::string>& args) {
   settings.guidanceScale = cl.real("cfg", 7.5, 0, 100);
   settings.seed = cl.seed("seed", 1);
   settings.scheduler = cl.value("scheduler").value_or("");
+  // --target "gender=female:30,male:70; skin tone=dark:50,light:50": DevRat against these shares.
+  if (auto text = cl.value("target")) {
+    std::stringstream attributes(*text);
+    for (std::string entry; std::getline(attributes, entry, ';');) {
+      entry.erase(0, entry.find_first_not_of(' '));
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0) throw InvalidArgument("--target: expected 'ATTRIBUTE=CLASS:SHARE,...', got '" + entry + "'");
+      auto& shares = settings.targets[entry.substr(0, eq)];
+      std::stringstream classes(entry.substr(eq + 1));
+      for (std::string item; std::getline(classes, item, ',');) {
+        const auto colon = item.rfind(':');
+        const auto share = colon == std::string::npos ? std::nullopt : numbers::parseReal(item.substr(colon + 1));
+        if (!share || *share < 0) throw InvalidArgument("--target: expected 'CLASS:SHARE' with a share of 0 or more, got '" + item + "'");
+        shares[item.substr(0, colon)] = *share;
+      }
+    }
+  }
 
   // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy
   // model by the toy world's classifier.

@@ -107,6 +107,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
        "         [--concept FILE_OR_GROUP[,...]] [--ram-strength X] [--sam-strength Y]\n"
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
+       "         [--shares MEMBER=SHARE,...]\n"
        "         [--method respodiff|uce:FILE|sld[:weak|medium|strong|max][,guidance=X,warmup=N,threshold=X,\n"
        "                   momentum=X,beta=X,concept=TEXT]|none[+...]] [--compare] [--ignore-fingerprint]",
        generate},
@@ -149,7 +150,8 @@ const std::vector<Subcommand>& subcommands() {
        respo::app::evaluate},
       {"report", "the fairness report: attribute histograms and DevRat per prompt, without and with concepts",
        "report [--model DIR] (--prompts FILE | --prompt-set toyworld|winobias) [--n N] [--concept ITEMS]\n"
-       "       [--policy random|balanced|fixed] [--ram-strength X] [--sam-strength Y] [--clip DIR | --classifier FILE]\n"
+       "       [--policy random|balanced|fixed] [--shares MEMBER=SHARE,...] [--ram-strength X] [--sam-strength Y]\n"
+       "       [--clip DIR | --classifier FILE] [--target 'ATTRIBUTE=CLASS:SHARE,...[; ...]']\n"
        "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]",
        respo::app::report},
 #endif

@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QTreeView>
@@ -132,10 +133,31 @@ void ConceptPanel::addGroupControls(const QModelIndex& group) {
   });
   connect(weight, &QDoubleSpinBox::valueChanged, this, [this, at](double v) { model_->setGroupWeight(at, v); });
   connect(weight, &QDoubleSpinBox::editingFinished, this, &ConceptPanel::conceptsEdited);
+  auto* target = new QLineEdit;
+  target->setObjectName("target:" + name);
+  target->setPlaceholderText(tr("even"));
+  target->setText(model_->data(group.siblingAtColumn(ConceptSelectionModel::TargetColumn), Qt::EditRole).toString());
+  const QString targetHelp = tr("Target shares of the random and balanced policies, e.g. \"a woman=30, a man=70\" "
+                                "(any unit); empty: every member equally");
+  target->setToolTip(targetHelp);
+  connect(target, &QLineEdit::editingFinished, this, [this, target, at, targetHelp] {
+    const auto index = at.sibling(at.row(), ConceptSelectionModel::TargetColumn);
+    const QString before = model_->data(index, Qt::EditRole).toString();
+    if (model_->setData(index, target->text(), Qt::EditRole)) {
+      target->setStyleSheet({});
+      target->setToolTip(targetHelp);
+      if (model_->data(index, Qt::EditRole).toString() != before) Q_EMIT conceptsEdited();
+    } else {
+      target->setStyleSheet("QLineEdit { background: #f8d7da; }");
+      target->setToolTip(tr("Not a target: write member=share pairs of this group's members, e.g. \"a woman=30, a man=70\""));
+    }
+  });
   view_->setIndexWidget(group.siblingAtColumn(ConceptSelectionModel::RamColumn), policy);
   view_->setIndexWidget(group.siblingAtColumn(ConceptSelectionModel::SamColumn), weight);
+  view_->setIndexWidget(group.siblingAtColumn(ConceptSelectionModel::TargetColumn), target);
   editors_.append(policy);
   editors_.append(weight);
+  editors_.append(target);
 }
 
 void ConceptPanel::syncEditors() {
@@ -152,6 +174,10 @@ void ConceptPanel::syncEditors() {
     } else if (auto* weight = qobject_cast<QDoubleSpinBox*>(widget)) {
       const QSignalBlocker block(weight);
       weight->setValue(model_->groupWeight(index));
+    } else if (auto* target = qobject_cast<QLineEdit*>(widget)) {
+      const QSignalBlocker block(target);
+      target->setText(model_->data(index, Qt::EditRole).toString());
+      target->setStyleSheet({});
     }
   };
   std::function<void(const QModelIndex&)> walk = [&](const QModelIndex& parent) {
@@ -159,6 +185,7 @@ void ConceptPanel::syncEditors() {
       const auto index = model_->index(row, 0, parent);
       sync(index.siblingAtColumn(ConceptSelectionModel::RamColumn));
       sync(index.siblingAtColumn(ConceptSelectionModel::SamColumn));
+      sync(index.siblingAtColumn(ConceptSelectionModel::TargetColumn));
       walk(index);
     }
   };

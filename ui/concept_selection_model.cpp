@@ -80,6 +80,7 @@ void ConceptSelectionModel::setConcepts(const std::vector<respo::gpu::ConceptInf
         if (previousGroups.contains(group)) {
           nodes_[static_cast<std::size_t>(g)].policy = previousGroups[group].policy;
           nodes_[static_cast<std::size_t>(g)].weight = previousGroups[group].weight;
+          nodes_[static_cast<std::size_t>(g)].shares = previousGroups[group].shares;
         }
         groups[group] = g;
       }
@@ -133,6 +134,7 @@ std::map<std::string, respo::concepts::GroupOptions> ConceptSelectionModel::grou
       options.policy = respo::concepts::parsePolicy(n.policy.toStdString());
     }
     options.weight = n.weight;
+    options.shares = n.shares;
     out[n.name.toStdString()] = options;
   }
   return out;
@@ -185,6 +187,14 @@ QStringList ConceptSelectionModel::applySelection(const respo::concepts::Selecti
     }
     if (!key.isEmpty()) group->policy = key;
     group->weight = options.weight;
+    group->shares.clear();
+    bool sharesKnown = true;
+    for (const auto& share : options.shares) sharesKnown = sharesKnown && group->members.contains(QString::fromStdString(share.first));
+    if (sharesKnown)
+      group->shares = options.shares;
+    else
+      notes << tr("the target shares of group '%1' name a member that is not installed; the group draws evenly")
+                   .arg(QString::fromStdString(name));
   }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].kind == Kind::Category) continue;
@@ -192,6 +202,46 @@ QStringList ConceptSelectionModel::applySelection(const respo::concepts::Selecti
     Q_EMIT dataChanged(createIndex(row, 0, static_cast<quintptr>(i)), createIndex(row, ColumnCount - 1, static_cast<quintptr>(i)));
   }
   return notes;
+}
+
+bool ConceptSelectionModel::setGroupShares(const QModelIndex& index, const std::vector<std::pair<std::string, double>>& shares) {
+  const int id = nodeOf(index);
+  if (id < 0 || nodes_[static_cast<std::size_t>(id)].kind != Kind::Group) return false;
+  auto& n = nodes_[static_cast<std::size_t>(id)];
+  double total = 0;
+  for (const auto& [member, share] : shares) {
+    if (!n.members.contains(QString::fromStdString(member)) || !std::isfinite(share) || share < 0) return false;
+    total += share;
+  }
+  if (!shares.empty() && !(total > 0)) return false;
+  n.shares = shares;
+  Q_EMIT dataChanged(index.siblingAtColumn(NameColumn), index.siblingAtColumn(NameColumn));
+  return true;
+}
+
+QString ConceptSelectionModel::sharesText(const std::vector<std::pair<std::string, double>>& shares) {
+  QStringList parts;
+  for (const auto& [member, share] : shares) parts << QString::fromStdString(member) + "=" + QString::number(share, 'g', 10);
+  return parts.join(", ");
+}
+
+std::optional<std::vector<std::pair<std::string, double>>> ConceptSelectionModel::parseShares(const QString& text) {
+  std::vector<std::pair<std::string, double>> out;
+  if (text.trimmed().isEmpty()) return out;
+  for (const auto& item : text.split(',')) {
+    const auto eq = item.lastIndexOf('=');
+    bool ok = false;
+    const double share = eq < 0 ? 0 : item.mid(eq + 1).trimmed().toDouble(&ok);
+    if (!ok || item.left(eq).trimmed().isEmpty()) return std::nullopt;
+    out.push_back({item.left(eq).trimmed().toStdString(), share});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> ConceptSelectionModel::groupShares(const QModelIndex& index) const {
+  const int id = nodeOf(index);
+  if (id < 0 || nodes_[static_cast<std::size_t>(id)].kind != Kind::Group) return {};
+  return nodes_[static_cast<std::size_t>(id)].shares;
 }
 
 bool ConceptSelectionModel::setConceptEnabled(const QString& name, bool enabled) {
@@ -304,6 +354,7 @@ QVariant ConceptSelectionModel::data(const QModelIndex& index, int role) const {
   // The strength, policy and weight columns have editors on them (the panel's sliders and boxes);
   // their values are EditRole only, so nothing is painted under an editor.
   if (role != Qt::EditRole) return {};
+  if (column == TargetColumn) return n.kind == Kind::Group ? QVariant(sharesText(n.shares)) : QVariant();
   if (n.kind == Kind::Module) return column == RamColumn ? n.ram : n.sam;
   if (n.kind == Kind::Group) return column == SamColumn ? QVariant(n.weight) : QVariant(n.policy);
   return {};
@@ -324,6 +375,10 @@ bool ConceptSelectionModel::setData(const QModelIndex& index, const QVariant& va
     return true;
   }
   if (role != Qt::EditRole) return false;
+  if (column == TargetColumn) {
+    const auto shares = parseShares(value.toString());
+    return n.kind == Kind::Group && shares && setGroupShares(index, *shares);
+  }
   if (n.kind == Kind::Module && column != NameColumn) {
     const int percent = std::clamp(value.toInt(), 0, kMaxPercent);
     (column == RamColumn ? n.ram : n.sam) = percent;
@@ -357,6 +412,7 @@ Qt::ItemFlags ConceptSelectionModel::flags(const QModelIndex& index) const {
     case Kind::Group: return Qt::ItemIsEnabled | (index.column() == NameColumn ? Qt::NoItemFlags : Qt::ItemIsEditable);
     case Kind::Unreadable: return Qt::NoItemFlags;
     case Kind::Module: {
+      if (index.column() == TargetColumn) return Qt::NoItemFlags;
       Qt::ItemFlags f = index.column() == NameColumn ? Qt::ItemIsUserCheckable : Qt::ItemIsEditable;
       if (n.info.fits) f |= Qt::ItemIsEnabled;
       return f;
@@ -371,6 +427,7 @@ QVariant ConceptSelectionModel::headerData(int section, Qt::Orientation orientat
     case NameColumn: return tr("Concept");
     case RamColumn: return tr("RAM");
     case SamColumn: return tr("SAM");
+    case TargetColumn: return tr("Target");
     default: return {};
   }
 }

@@ -3,12 +3,14 @@
 //   Fairness > <group> (policy, weight) > <member module> (on/off, RAM %, SAM %)
 //   Safety > <module> (on/off, RAM %, SAM %)
 //   Cannot be read > <file> (why)
-// Columns: name (checkable for usable modules), RAM, SAM; a group row carries its policy in the RAM
-// column and its weight in the SAM column. The model holds the state the concept panel shows and
+// Columns: name (checkable for usable modules), RAM, SAM, target; a group row carries its policy in
+// the RAM column, its weight in the SAM column and its target shares ("a woman=30, a man=70"; empty:
+// even) in the target column. The model holds the state the concept panel shows and
 // computes the Selection from it, so everything the panel decides is testable without a window.
 #include <QAbstractItemModel>
 #include <QStringList>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "core/respo/selection.h"
@@ -19,7 +21,7 @@ namespace respo::ui {
 class ConceptSelectionModel : public QAbstractItemModel {
   Q_OBJECT
  public:
-  enum Column { NameColumn, RamColumn, SamColumn, ColumnCount };
+  enum Column { NameColumn, RamColumn, SamColumn, TargetColumn, ColumnCount };
   // KindRole: "category", "group", "module", "unreadable"; NameRole: the name without a note.
   enum Role { FileRole = Qt::UserRole, KindRole, NameRole };
   static constexpr int kDefaultPercent = 100;
@@ -49,6 +51,15 @@ class ConceptSelectionModel : public QAbstractItemModel {
   QString groupPolicy(const QModelIndex& index) const;
   double groupWeight(const QModelIndex& index) const;
   QList<QPair<QString, QString>> policyChoices(const QModelIndex& index) const;
+  // A group's target shares for its random and balanced policies (member name, share; empty:
+  // uniform). Returns false (and changes nothing) for a member the group lacks or shares that are
+  // negative or add up to nothing.
+  bool setGroupShares(const QModelIndex& index, const std::vector<std::pair<std::string, double>>& shares);
+  std::vector<std::pair<std::string, double>> groupShares(const QModelIndex& index) const;
+  // Target shares as the target column shows them ("a woman=30, a man=70"), and back (nullopt when
+  // the text cannot be read).
+  static QString sharesText(const std::vector<std::pair<std::string, double>>& shares);
+  static std::optional<std::vector<std::pair<std::string, double>>> parseShares(const QString& text);
   QString kind(const QModelIndex& index) const;
 
   QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
@@ -76,6 +87,7 @@ class ConceptSelectionModel : public QAbstractItemModel {
     int ram = kDefaultPercent, sam = kDefaultPercent;
     QString policy = QStringLiteral("random");  // groups
     double weight = 1.0;
+    std::vector<std::pair<std::string, double>> shares;  // groups: target shares (empty: uniform)
     QStringList members;  // groups: the usable members' names
   };
   int nodeOf(const QModelIndex& index) const;

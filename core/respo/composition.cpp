@@ -1,6 +1,7 @@
 #include "core/respo/composition.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -26,6 +27,47 @@ torch::Tensor contribution(const ConceptUse& use, const std::vector<int64_t>& hS
   return (use.ramStrength * m.ram + use.samStrength * m.sam).squeeze(0);
 }
 
+// The group's target shares per member (normalised), or empty for uniform. Throws InvalidArgument for
+// a share naming no member of the group.
+std::vector<double> memberShares(const FairnessGroup& group) {
+  if (group.shares.empty()) return {};
+  std::vector<double> out(group.members.size(), 0.0);
+  double total = 0;
+  for (const auto& [name, share] : group.shares) {
+    const auto it = std::find_if(group.members.begin(), group.members.end(),
+                                 [&](const ConceptUse& u) { return u.module->settings.name == name; });
+    if (it == group.members.end())
+      throw InvalidArgument("group '" + group.name + "' has no member '" + name + "' (its target shares name it)");
+    if (!std::isfinite(share) || share < 0) throw InvalidArgument("group '" + group.name + "': a share must be 0 or more");
+    out[static_cast<std::size_t>(it - group.members.begin())] += share;
+    total += share;
+  }
+  if (!(total > 0)) throw InvalidArgument("group '" + group.name + "': the target shares add up to nothing");
+  for (auto& x : out) x /= total;
+  return out;
+}
+
+// Exact counts for a batch (largest remainder; equal remainders in a seeded order), shuffled.
+std::vector<int> apportion(const std::vector<double>& shares, int batch, std::mt19937_64& rng) {
+  const int n = static_cast<int>(shares.size());
+  std::vector<int> counts(n);
+  std::vector<std::pair<double, int>> remainders;
+  int given = 0;
+  for (int i = 0; i < n; ++i) {
+    const double quota = shares[i] * batch;
+    counts[i] = static_cast<int>(std::floor(quota));
+    given += counts[i];
+    remainders.push_back({quota - counts[i], i});
+  }
+  std::shuffle(remainders.begin(), remainders.end(), rng);
+  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (int k = 0; given < batch && k < n; ++k, ++given) ++counts[remainders[k].second];
+  std::vector<int> chosen;
+  for (int i = 0; i < n; ++i) chosen.insert(chosen.end(), counts[i], i);
+  std::shuffle(chosen.begin(), chosen.end(), rng);
+  return chosen;
+}
+
 }  // namespace
 
 Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t seed,
@@ -43,7 +85,7 @@ Composition groupConcepts(const std::vector<ConceptUse>& uses, std::uint64_t see
     if (group == composition.fairness.end()) {
       const auto found = groups.find(name);
       const GroupOptions& options = found == groups.end() ? defaults : found->second;
-      composition.fairness.push_back({name, {}, options.policy, options.fixedMember, options.weight});
+      composition.fairness.push_back({name, {}, options.policy, options.fixedMember, options.weight, options.shares});
       group = composition.fairness.end() - 1;
     }
     group->members.push_back(use);
@@ -62,7 +104,15 @@ ComposedDeltas composeDeltas(const Composition& c, int batch, const std::vector<
     if (group.members.empty()) continue;
     const int n = static_cast<int>(group.members.size());
     std::vector<int> chosen(batch);
-    switch (group.policy) {
+    const auto shares = memberShares(group);
+    if (!shares.empty() && group.policy != FairnessPolicy::Fixed) {
+      if (group.policy == FairnessPolicy::RandomPerImage) {
+        std::discrete_distribution<int> pick(shares.begin(), shares.end());
+        for (auto& x : chosen) x = pick(rng);
+      } else {
+        chosen = apportion(shares, batch, rng);
+      }
+    } else switch (group.policy) {
       case FairnessPolicy::RandomPerImage: {
         std::uniform_int_distribution<int> pick(0, n - 1);
         for (auto& x : chosen) x = pick(rng);

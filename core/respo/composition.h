@@ -1,7 +1,9 @@
 #pragma once
 // How enabled concept modules combine at inference (method.md, "Inference"):
 //  - a fairness group (gender, skin tone) contributes ONE member per image: drawn at random,
-//    split exactly evenly over the batch, or fixed by the user;
+//    split exactly evenly over the batch, or fixed by the user; random draws and balanced splits
+//    follow the group's target shares when it has them (a balanced batch gets the largest-remainder
+//    apportionment of its size, remainders to the largest fractions, ties in a seeded order);
 //  - safety concepts are summed;
 //  - each group has a weight (intersectional use, e.g. 0.6 / 0.4), each concept its RAM and SAM
 //    strengths (0 = off, 1 = as trained; an extension of the paper's single scale).
@@ -31,6 +33,7 @@ struct FairnessGroup {
   FairnessPolicy policy = FairnessPolicy::RandomPerImage;
   std::string fixedMember;  // for FairnessPolicy::Fixed
   double weight = 1.0;
+  std::vector<std::pair<std::string, double>> shares;  // target shares (GroupOptions); empty: uniform
 };
 
 struct Composition {

@@ -1,6 +1,7 @@
 #include "core/respo/fairness_report.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 
 #include <torch/torch.h>
@@ -31,6 +32,10 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
     if (onProgress && !onProgress(done, total)) throw Cancelled("the fairness report was cancelled");
   };
   const auto attributes = reader.attributes();
+  for (const auto& attribute : attributes) targetShares(settings, attribute, reader.classes(attribute));  // fail early
+  for (const auto& [attribute, shares] : settings.targets)
+    if (std::find(attributes.begin(), attributes.end(), attribute) == attributes.end())
+      throw InvalidArgument("the reader " + reader.name() + " does not read '" + attribute + "'");
   for (std::size_t p = 0; p < settings.prompts.size(); ++p) {
     pipeline::GenerationRequest request;
     request.prompt = settings.prompts[p];
@@ -62,8 +67,9 @@ FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeRe
       counts.after.assign(counts.classes.size(), 0);
       for (int k : readBefore.labels[a]) ++counts.before.at(static_cast<std::size_t>(k));
       for (int k : readAfter.labels[a]) ++counts.after.at(static_cast<std::size_t>(k));
-      counts.devRatBefore = deviationRatio(counts.before);
-      counts.devRatAfter = deviationRatio(counts.after);
+      const auto target = targetShares(settings, counts.attribute, counts.classes);
+      counts.devRatBefore = deviationRatio(counts.before, target);
+      counts.devRatAfter = deviationRatio(counts.after, target);
       pr.attributes.push_back(std::move(counts));
     }
     auto mean = [](const std::vector<double>& v) {

@@ -1,5 +1,6 @@
 #include "core/respo/fairness_summary.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -36,6 +37,42 @@ double deviationRatio(const std::vector<int>& counts) {
   return worst / (1 - uniform);
 }
 
+double deviationRatio(const std::vector<int>& counts, const std::vector<double>& target) {
+  if (counts.size() < 2) throw InvalidArgument("a deviation ratio needs at least two classes");
+  if (target.size() != counts.size()) throw InvalidArgument("a target distribution needs one share per class");
+  double total = 0, shares = 0, smallest = 1;
+  for (int c : counts) total += c;
+  for (double t : target) shares += t;
+  if (!(shares > 0)) throw InvalidArgument("the target shares add up to nothing");
+  for (double t : target) smallest = std::min(smallest, t / shares);
+  if (total == 0) return 0;
+  double worst = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) worst = std::max(worst, std::abs(counts[i] / total - target[i] / shares));
+  return smallest >= 1 ? 0 : worst / (1 - smallest);
+}
+
+std::vector<double> targetShares(const ReportSettings& settings, const std::string& attribute,
+                                 const std::vector<std::string>& classes) {
+  const auto found = settings.targets.find(attribute);
+  if (found == settings.targets.end()) return std::vector<double>(classes.size(), 1.0);
+  std::vector<double> out(classes.size(), 0.0);
+  double total = 0;
+  for (const auto& [name, share] : found->second) {
+    const auto it = std::find(classes.begin(), classes.end(), name);
+    if (it == classes.end()) {
+      std::string known;
+      for (const auto& c : classes) known += (known.empty() ? "" : ", ") + c;
+      throw InvalidArgument("the target of '" + attribute + "' names '" + name + "', which is not one of its classes (" + known + ")");
+    }
+    if (!std::isfinite(share) || share < 0) throw InvalidArgument("the target share of '" + name + "' must be 0 or more");
+    out[static_cast<std::size_t>(it - classes.begin())] = share;
+    total += share;
+  }
+  if (!(total > 0)) throw InvalidArgument("the target of '" + attribute + "' adds up to nothing");
+  for (auto& x : out) x /= total;
+  return out;
+}
+
 std::optional<std::pair<double, double>> FairnessReport::meanDevRat(const std::string& attribute) const {
   double b = 0, a = 0;
   int n = 0;
@@ -61,7 +98,7 @@ nlohmann::json FairnessReport::toJson() const {
   out["concepts"] = concepts;
   out["settings"] = {{"prompts", settings.prompts}, {"images_per_prompt", settings.imagesPerPrompt},
                      {"steps", settings.steps}, {"guidance_scale", settings.guidanceScale},
-                     {"scheduler", settings.scheduler}, {"seed", settings.seed}};
+                     {"scheduler", settings.scheduler}, {"seed", settings.seed}, {"targets", settings.targets}};
   out["seconds"] = seconds;
   nlohmann::json summary = nlohmann::json::object();
   if (!prompts.empty())
@@ -101,6 +138,11 @@ std::string FairnessReport::toMarkdown() const {
       << reader << "; concepts: ";
   for (std::size_t i = 0; i < concepts.size(); ++i) out << (i ? ", " : "") << concepts[i];
   out << (concepts.empty() ? "none" : "") << "\n\n";
+  for (const auto& [attribute, shares] : settings.targets) {
+    out << "DevRat of " << attribute << " against the target";
+    for (const auto& [name, share] : shares) out << " " << name << " " << fixed(share, 3);
+    out << " (shares normalised)\n\n";
+  }
   if (prompts.empty()) return out.str();
   out << "| summary | before | after |\n|---|---|---|\n";
   for (const auto& c : prompts.front().attributes)

@@ -2,6 +2,7 @@
 // What the fairness report finds, as plain values (no LibTorch, no Qt), so the app can show it and
 // every front end can write it as JSON, CSV or markdown. fairness_report.h computes it.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,9 @@ struct ReportSettings {
   std::string scheduler;  // "" = the model's own
   std::uint64_t seed = 1;
   int width = 0, height = 0;  // 0: native
+  // The target distribution per attribute (class -> share, any unit); attributes it does not name
+  // are measured against the uniform distribution (the paper's DevRat).
+  std::map<std::string, std::map<std::string, double>> targets;
 };
 
 struct AttributeCounts {
@@ -51,6 +55,14 @@ struct FairnessReport {
 
 // Deviation ratio of class counts: max_c |N_c/N - 1/C| / (1 - 1/C).
 double deviationRatio(const std::vector<int>& counts);
+// Deviation from a target distribution t (one share per class, normalised): max_c |N_c/N - t_c| /
+// (1 - min_c t_c), 0 at the target and 1 at the farthest distribution; with uniform t it is the above.
+double deviationRatio(const std::vector<int>& counts, const std::vector<double>& target);
+// The target of `attribute` over `classes` in their order (uniform when `settings` names none).
+// Throws InvalidArgument for a class the reader does not have, or shares that are negative or add up
+// to nothing.
+std::vector<double> targetShares(const ReportSettings& settings, const std::string& attribute,
+                                 const std::vector<std::string>& classes);
 
 // WinoBias's professions and the paper's templates, for real models.
 const std::vector<std::string>& winoBiasProfessions();

@@ -11,6 +11,7 @@ namespace respo::concepts {
 namespace {
 
 constexpr const char* kConceptsKey = "RespoDiff";
+constexpr std::size_t kMaxShares = 64;
 constexpr const char* kGroupsKey = "RespoDiff groups";
 constexpr const char* kHashesKey = "RespoDiff hashes";
 constexpr const char* kBaseKey = "RespoDiff base";
@@ -133,6 +134,19 @@ void Selection::validate() const {
       throw InvalidArgument("the weight of group '" + name + "' must be 0-100, not " + number(g.weight));
   };
   for (const auto& [name, g] : groups) weight(g, name);
+  auto shares = [](const GroupOptions& g, const std::string& name) {
+    if (g.shares.size() > kMaxShares) throw InvalidArgument("group '" + name + "' has more than 64 target shares");
+    double total = 0;
+    for (const auto& [member, share] : g.shares) {
+      if (member.empty()) throw InvalidArgument("group '" + name + "': a target share names no member");
+      if (!std::isfinite(share) || share < 0 || share > 1e6)
+        throw InvalidArgument("group '" + name + "': the share of '" + member + "' must be 0 or more, not " + number(share));
+      total += share;
+    }
+    if (!g.shares.empty() && !(total > 0)) throw InvalidArgument("group '" + name + "': the target shares add up to nothing");
+  };
+  for (const auto& [name, g] : groups) shares(g, name);
+  shares(defaults, "(every group)");
   weight(defaults, "(every group)");
 }
 
@@ -158,6 +172,8 @@ std::map<std::string, std::string> Selection::toParameters() const {
   for (const auto& [name, g] : groups) {
     groupText += (groupText.empty() ? "" : "; ") + escaped(name) + "=" + policyName(g.policy);
     if (g.policy == FairnessPolicy::Fixed) groupText += ":" + escaped(g.fixedMember);
+    for (std::size_t i = 0; i < g.shares.size() && g.policy != FairnessPolicy::Fixed; ++i)
+      groupText += (i ? "," : ":") + escaped(g.shares[i].first) + "=" + number(g.shares[i].second);
     if (g.weight != 1.0) groupText += " (weight " + number(g.weight) + ")";
   }
   if (!groupText.empty()) out[kGroupsKey] = groupText;
@@ -207,6 +223,20 @@ Selection Selection::fromParameters(const std::map<std::string, std::string>& ex
       if (g.policy == FairnessPolicy::Fixed) {
         if (colon == std::string::npos) throw FormatError("concept settings: a fixed policy names its member: '" + entry.substr(0, 200) + "'");
         g.fixedMember = unescaped(value.substr(colon + 1));
+      } else if (colon != std::string::npos) {
+        // policy:member=share,member=share (target shares)
+        const std::string list = value.substr(colon + 1);
+        for (std::size_t start = 0; start <= list.size();) {
+          auto end = list.find(',', start);
+          if (end == std::string::npos) end = list.size();
+          const std::string item = list.substr(start, end - start);
+          const auto eqShare = item.rfind('=');
+          const auto share = eqShare == std::string::npos ? std::nullopt : numbers::parseReal(item.substr(eqShare + 1));
+          if (!share || *share < 0 || eqShare == 0 || g.shares.size() >= kMaxShares)
+            throw FormatError("concept settings: expected 'member=share' target shares, got '" + item.substr(0, 200) + "'");
+          g.shares.push_back({unescaped(item.substr(0, eqShare)), *share});
+          start = end + 1;
+        }
       }
       out.groups[unescaped(trimmed(entry.substr(0, eq)))] = g;
     }

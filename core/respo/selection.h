@@ -8,7 +8,7 @@
 // "a woman"); the hash is. A picture's parameters record all three, so restoring it selects the
 // exact module, or says that it is missing:
 //   RespoDiff: a woman [RAM 100% SAM 100%]; blood [RAM 80% SAM 100%]
-//   RespoDiff groups: gender=balanced; skin tone=fixed:a dark-skinned person (weight 0.6)
+//   RespoDiff groups: gender=balanced:a woman=30,a man=70; skin tone=fixed:a dark-skinned person (weight 0.6)
 //   RespoDiff hashes: a woman: 1a2b3c4d5e, blood: 0f1e2d3c4b
 //   RespoDiff base: 0123456789abcdef
 // Strengths are fractions (1 = as trained); the text writes whole percents, the app's resolution.

@@ -2,6 +2,7 @@
 // its identity (name, base model, file hash), so when the user's folder and the shipped folder both
 // hold "a woman" the picture gets the one it was made with, and the panel says so when that module is
 // not installed.
+#include <QLineEdit>
 #include <QSlider>
 #include <QSignalSpy>
 #include <QTest>
@@ -180,6 +181,46 @@ class TestConceptPanel : public QObject {
     again.setConcepts(installed());
     QVERIFY(again.applySelection(restored(now)).isEmpty());
     QCOMPARE(restored(again.selection()).toParameters(), restored(now).toParameters());
+  }
+
+  void aGroupsTargetSharesAreTypedRestoredAndRefusedWhenWrong() {
+    respo::ui::ConceptPanel panel;
+    panel.setConcepts(installed());
+    QVERIFY(panel.setConceptEnabled("a man", true));
+    QSignalSpy edited(&panel, &respo::ui::ConceptPanel::conceptsEdited);
+    auto* target = panel.findChild<QLineEdit*>("target:gender");
+    QVERIFY(target);
+    QCOMPARE(target->placeholderText(), QString("even"));
+    target->setText("a woman=30, a man=70");
+    Q_EMIT target->editingFinished();
+    QCOMPARE(edited.count(), 1);
+    auto shares = panel.selection().groups.at("gender").shares;
+    QCOMPARE(shares.size(), std::size_t{2});
+    QCOMPARE(shares[0].first, std::string("a woman"));
+    QCOMPARE(shares[1].second, 70.0);
+    // A member the group lacks, or text that is not member=share, changes nothing and says so.
+    target->setText("a woman=30, a child=70");
+    Q_EMIT target->editingFinished();
+    QVERIFY(target->styleSheet().contains("background"));
+    target->setText("half and half");
+    Q_EMIT target->editingFinished();
+    QCOMPARE(panel.selection().groups.at("gender").shares, shares);
+    QCOMPARE(edited.count(), 1);
+    // A restored picture brings its target; the editor shows it.
+    Selection made = panel.selection();
+    made.groups["gender"].shares = {{"a man", 1}, {"a woman", 3}};
+    QVERIFY(panel.applySelection(restored(made)).isEmpty());
+    QCOMPARE(target->text(), QString("a man=1, a woman=3"));
+    QVERIFY(target->styleSheet().isEmpty());
+    QCOMPARE(panel.selection().groups.at("gender").shares, made.groups["gender"].shares);
+    // One naming a member that is not installed draws evenly, with a note.
+    made.groups["gender"].shares = {{"a child", 1}};
+    QCOMPARE(panel.applySelection(restored(made)).size(), qsizetype{1});
+    QVERIFY(panel.selection().groups.at("gender").shares.empty());
+    // Cleared: even again.
+    target->setText("");
+    Q_EMIT target->editingFinished();
+    QVERIFY(panel.selection().groups.at("gender").shares.empty());
   }
 };
 

@@ -253,3 +253,31 @@ RESPO_TEST(sld_settings_round_trip_through_the_parameters_text) {
   EXPECT_THROWS(SafeLatentGuidance::fromParameters({{"SLD", "guidance 1e300, warmup 1"}}), respo::FormatError,
                 "guidance scale must be between");
 }
+
+RESPO_TEST(group_target_shares_round_trip_through_the_parameters_text) {
+  respo::concepts::Selection selection;
+  respo::concepts::SelectedModule woman, man;
+  woman.id.name = "a woman";
+  man.id.name = "a man, 40=old";
+  selection.modules = {woman, man};
+  respo::concepts::GroupOptions gender;
+  gender.policy = respo::concepts::FairnessPolicy::BalancedBatch;
+  gender.shares = {{"a woman", 30}, {"a man, 40=old", 70.5}};
+  gender.weight = 0.6;
+  selection.groups["gender"] = gender;
+  const auto extra = selection.toParameters();
+  EXPECT(extra.at("RespoDiff groups").find("gender=balanced:a woman=30,a man%2C 40%3Dold=70.5 (weight 0.6)") !=
+         std::string::npos);
+  GenerationRequest r;
+  r.prompt = "a doctor";
+  std::map<std::string, std::string> back;
+  parseParameters(formatParameters(r, "toy", extra), &back);
+  const auto restored = respo::concepts::Selection::fromParameters(back);
+  EXPECT(restored.groups.at("gender") == gender);
+  EXPECT_THROWS(respo::concepts::Selection::fromParameters({{"RespoDiff groups", "gender=balanced:a woman=x"}}),
+                respo::FormatError, "expected 'member=share'");
+  selection.groups["gender"].shares = {{"a woman", -1}};
+  EXPECT_THROWS(selection.validate(), respo::InvalidArgument, "must be 0 or more");
+  selection.groups["gender"].shares = {{"a woman", 0}};
+  EXPECT_THROWS(selection.validate(), respo::InvalidArgument, "add up to nothing");
+}

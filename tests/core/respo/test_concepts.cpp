@@ -17,6 +17,7 @@
 #include "core/respo/concept_library.h"
 #include "core/io/atomic_file.h"
 #include "core/respo/trainer.h"
+#include "core/respo/fairness_summary.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -155,6 +156,53 @@ RESPO_TEST(random_policy_is_seeded_and_fixed_policy_is_fixed) {
   for (const auto& m : composeDeltas(c, 4, {64, 4, 4}).members) EXPECT_EQ(m[0], std::string("a man"));
   c.fairness[0].fixedMember = "nobody";
   EXPECT_THROWS(composeDeltas(c, 1, {64, 4, 4}), InvalidArgument, "no member 'nobody'");
+}
+
+RESPO_TEST(target_shares_set_the_balanced_split_and_the_random_draw) {
+  Composition c;
+  c.seed = 5;
+  FairnessGroup gender{"gender", {{constant("a woman", 1)}, {constant("a man", -1)}}, FairnessPolicy::BalancedBatch};
+  gender.shares = {{"a woman", 30}, {"a man", 70}};
+  c.fairness.push_back(gender);
+  auto women = [](const ComposedDeltas& d) {
+    int n = 0;
+    for (const auto& m : d.members) n += m[0] == "a woman";
+    return n;
+  };
+  EXPECT_EQ(women(composeDeltas(c, 10, {64, 4, 4})), 3);
+  EXPECT_EQ(women(composeDeltas(c, 20, {64, 4, 4})), 6);
+  const int odd = women(composeDeltas(c, 5, {64, 4, 4}));  // 1.5 / 3.5: the remainders tie
+  EXPECT(odd == 1 || odd == 2);
+  c.fairness[0].shares = {{"a man", 1}};  // unlisted members get none
+  EXPECT_EQ(women(composeDeltas(c, 8, {64, 4, 4})), 0);
+  c.fairness[0].policy = FairnessPolicy::RandomPerImage;
+  c.fairness[0].shares = {{"a woman", 1}, {"a man", 3}};
+  const int drawn = women(composeDeltas(c, 400, {64, 4, 4}));
+  EXPECT(drawn > 70 && drawn < 130);  // 100 expected; binomial sd 8.7
+  // Without shares the balanced split is the even one it always was (pictures stay reproducible).
+  c.fairness[0].shares.clear();
+  c.fairness[0].policy = FairnessPolicy::BalancedBatch;
+  EXPECT_EQ(women(composeDeltas(c, 10, {64, 4, 4})), 5);
+  c.fairness[0].shares = {{"nobody", 1}};
+  EXPECT_THROWS(composeDeltas(c, 2, {64, 4, 4}), InvalidArgument, "has no member 'nobody'");
+  c.fairness[0].shares = {{"a man", 0}};
+  EXPECT_THROWS(composeDeltas(c, 2, {64, 4, 4}), InvalidArgument, "add up to nothing");
+}
+
+RESPO_TEST(deviation_from_a_target_distribution) {
+  using respo::report::deviationRatio;
+  EXPECT_NEAR(deviationRatio({3, 7}, {30, 70}), 0.0, 1e-12);
+  EXPECT_NEAR(deviationRatio({5, 5}, {0.3, 0.7}), 0.2 / 0.7, 1e-12);  // |0.5 - 0.3| / (1 - 0.3)
+  EXPECT_NEAR(deviationRatio({0, 10}, {0.3, 0.7}), 0.3 / 0.7, 1e-12);
+  EXPECT_NEAR(deviationRatio({10, 0}, {0.3, 0.7}), 1.0, 1e-12);        // the farthest distribution
+  EXPECT_NEAR(deviationRatio({9, 1}, {1, 1}), deviationRatio({9, 1}), 1e-12);
+  EXPECT_THROWS(deviationRatio({1, 2}, {1}), InvalidArgument, "one share per class");
+  respo::report::ReportSettings settings;
+  settings.targets["gender"] = {{"female", 30}, {"male", 70}};
+  EXPECT(respo::report::targetShares(settings, "gender", {"male", "female"}) == (std::vector<double>{0.7, 0.3}));
+  EXPECT(respo::report::targetShares(settings, "skin tone", {"dark", "light"}) == (std::vector<double>{1, 1}));
+  EXPECT_THROWS(respo::report::targetShares(settings, "gender", {"man", "woman"}), InvalidArgument,
+                "names 'female', which is not one of its classes (man, woman)");
 }
 
 RESPO_TEST(strengths_scale_ram_and_sam_separately) {

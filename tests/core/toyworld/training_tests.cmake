@@ -29,6 +29,13 @@ add_test(NAME cli_report_on_the_default_model
                  --quiet --json ${CMAKE_BINARY_DIR}/report.json --csv ${CMAKE_BINARY_DIR}/report.csv)
 set_tests_properties(cli_report_on_the_default_model PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "\\| gender DevRat \\| [0-9.]+ \\| [0-9.]+ \\|")
+# A 30/70 target: the balanced split follows the shares and DevRat is measured against them.
+add_test(NAME cli_report_against_a_target_distribution
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 $<TARGET_FILE:respodiff> report --prompt-set toyworld --n 10 --steps 10 --concept gender --policy balanced
+                 --shares "a woman=30,a man=70" --target "gender=woman:30,man:70" --quiet)
+set_tests_properties(cli_report_against_a_target_distribution PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "against the target man 70.000 woman 30.000.*\\| gender DevRat \\| [0-9.]+ \\| 0\\.[01][0-9]* \\|")
 
 # The paper's table at CI size: loose bounds on the direction of every effect.
 add_test(NAME eval_toyworld_quick
