@@ -60,6 +60,27 @@ struct GenerationService::State {
   std::vector<io::RgbImage> cachedBaseline;
   responsible::ModuleSource modules;
   std::vector<report::ReportExtension> extensions;
+  struct LoadedEdit {
+    fs::file_time_type stamp;
+    std::shared_ptr<const edits::ConceptEdit> edit;
+  };
+  std::map<fs::path, LoadedEdit> edits;  // by file, while unchanged
+
+  std::shared_ptr<const edits::ConceptEdit> edit(const fs::path& file) {
+    std::error_code error;
+    const auto stamp = fs::last_write_time(file, error);
+    if (error) throw IoError(file.string() + ": cannot read the concept edit (" + error.message() + ")");
+    if (auto it = edits.find(file); it != edits.end() && it->second.stamp == stamp) return it->second.edit;
+    auto loaded = std::make_shared<const edits::ConceptEdit>(edits::loadEdit(file));
+    edits[file] = {stamp, loaded};
+    return loaded;
+  }
+
+  // The interventions of one side's other methods (SLD, a concept edit).
+  void addMethods(const responsible::SideMethods& side, responsible::Interventions& into) {
+    if (side.sld) into.push_back(std::make_shared<responsible::SafeLatentDiffusion>(*side.sld));
+    if (!side.conceptEdit.empty()) into.push_back(std::make_shared<responsible::ConceptEditing>(edit(side.conceptEdit)));
+  }
 
   pipeline::StableDiffusionModel& requireModel() {
     if (!model) throw InvalidArgument("no model is loaded");
@@ -176,12 +197,21 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
   pair.modelName = state_->info.name;
   if (!job.selection.empty())
     pair.interventions.push_back(std::make_shared<responsible::ConceptModules>(state_->composition(job.selection)));
+  state_->addMethods(job.right, pair.interventions);
+  state_->addMethods(job.left, pair.baselineInterventions);
 
-  // The baseline of the last request is reused when everything that decides its pixels is the same.
+  // The baseline of the last request is reused when everything that decides its pixels is the same
+  // (the left side's methods included: the edit by file and time, SLD by its settings).
   const auto request = responsible::completeRequest(model, pair.request);
-  const std::string key = baselineKey(request, state_->modelGeneration);
+  std::string key = baselineKey(request, state_->modelGeneration);
+  if (job.left.sld) key += "\nsld " + job.left.sld->spec();
+  if (!job.left.conceptEdit.empty()) {
+    std::error_code error;
+    key += "\nedit " + job.left.conceptEdit.string() + " " +
+           std::to_string(fs::last_write_time(job.left.conceptEdit, error).time_since_epoch().count());
+  }
   const bool needBaseline = key != state_->cachedKey;
-  const bool needResponsible = !pair.interventions.empty();
+  const bool needResponsible = !pair.interventions.empty() || !pair.baselineInterventions.empty();
   const int phases = (needBaseline ? 1 : 0) + (needResponsible ? 1 : 0);
   auto observer = [&](responsible::Side side, const pipeline::StepProgress& p) {
     if (!onStep) return true;

@@ -20,12 +20,16 @@
 #include "core/respo/fairness_summary.h"
 #include "core/respo/report_extension.h"
 #include "core/respo/selection.h"
+#include "core/respo/side_methods.h"
 
 namespace respo::gpu {
 
 struct GenerationJob {
   pipeline::GenerationRequest request;  // width/height 0: the model's native size
-  concepts::Selection selection;        // empty: the responsible side is the baseline
+  concepts::Selection selection;        // the responsible (right) side's concept modules
+  // Other methods of each side: SLD, a concept edit. The left side is the plain model when empty
+  // (the usual baseline); with a method there, two methods meet on one seed.
+  responsible::SideMethods left, right;
 };
 
 struct GenerationOutcome {

@@ -1,5 +1,8 @@
 #include "ui/main_window.h"
 
+#include "core/common/paths.h"
+#include "ui/methods_box.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -71,6 +74,12 @@ MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine,
   buttons->addWidget(cancelButton_);
   leftLayout->addLayout(buttons);
   leftLayout->addWidget(liveUpdate_);
+  auto* methodsBox = new QGroupBox(tr("Methods"), left);
+  auto* methodsLayout = new QVBoxLayout(methodsBox);
+  methods_ = new MethodsBox(methodsBox);
+  methods_->setObjectName("methodsBox");
+  methodsLayout->addWidget(methods_);
+  leftLayout->addWidget(methodsBox);
   auto* conceptBox = new QGroupBox(tr("Concepts"), left);
   auto* conceptLayout = new QVBoxLayout(conceptBox);
   concepts_ = new ConceptPanel(conceptBox);
@@ -129,6 +138,7 @@ MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine,
   connect(generateButton_, &QPushButton::clicked, this, &MainWindow::generate);
   connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancel);
   connect(concepts_, &ConceptPanel::conceptsEdited, this, &MainWindow::onConceptsEdited);
+  connect(methods_, &MethodsBox::edited, this, &MainWindow::onConceptsEdited);
   connect(form_, &ParameterForm::sizeChanged, worker_, &GenerationWorker::refreshConcepts);
   connect(worker_, &GenerationWorker::modelLoadProgressed, this, [this](const QString& s) { statusBar()->showMessage(s); });
   connect(worker_, &GenerationWorker::modelLoaded, this, &MainWindow::onModelLoaded);
@@ -136,6 +146,7 @@ MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine,
   connect(worker_, &GenerationWorker::conceptsChanged, this, [this](const ConceptList& concepts) {
     conceptList_ = concepts;
     concepts_->setConcepts(concepts);
+    refreshConceptEdits();
     if (report_) report_->setConcepts(concepts, {});
     if (announceReady_) {
       announceReady_ = false;
@@ -279,6 +290,10 @@ void MainWindow::openModel(const QString& path) {
   loadingModel_ = path;
   statusBar()->showMessage(tr("Loading %1...").arg(QFileInfo(path).fileName()));
   worker_->loadModel(path);  // queued on the engine ahead of any job asked for after this
+}
+
+void MainWindow::refreshConceptEdits() {
+  methods_->setEdits(respo::responsible::listEdits({respo::paths::userConcepts(), respo::paths::shippedConcepts()}));
 }
 
 void MainWindow::onModelLoaded(const QString& path, const QString& description, int nativeSize, int sizeStep) {

@@ -27,6 +27,7 @@ namespace respo::ui {
 
 class ComparisonView;
 class ConceptPanel;
+class MethodsBox;
 class ModelPicker;
 class ParameterForm;
 
@@ -44,11 +45,14 @@ class MainWindow : public QMainWindow {
   // The window runs its jobs on `engine` (gpu/engine.h); none: the generation service's engine.
   explicit MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
+  // Re-reads the concept edits in the library folders' edits/ (also done when the library is listed).
+  void refreshConceptEdits();
 
   QString prompt() const;
   GenerationWorker* worker() const { return worker_; }
   ParameterForm* parameterForm() const { return form_; }
   ConceptPanel* conceptPanel() const { return concepts_; }
+  MethodsBox* methodsBox() const { return methods_; }
   ComparisonView* comparisonView() const { return comparison_; }
   HistoryPanel* history() const { return history_; }
   TrainingWizard* trainingWizard() const { return wizard_; }  // null until opened
@@ -126,6 +130,7 @@ class MainWindow : public QMainWindow {
   ModelPicker* picker_ = nullptr;
   ParameterForm* form_ = nullptr;
   ConceptPanel* concepts_ = nullptr;
+  MethodsBox* methods_ = nullptr;
   ComparisonView* comparison_ = nullptr;
   HistoryPanel* history_ = nullptr;
   QDockWidget* historyDock_ = nullptr;

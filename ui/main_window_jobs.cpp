@@ -10,6 +10,7 @@
 #include "ui/concept_panel.h"
 #include "ui/history_panel.h"
 #include "ui/main_window.h"
+#include "ui/methods_box.h"
 #include "ui/parameter_form.h"
 
 namespace respo::ui {
@@ -27,6 +28,8 @@ respo::gpu::GenerationJob MainWindow::currentJob() const {
   respo::gpu::GenerationJob job;
   job.request = form_->request();
   job.selection = concepts_->selection();
+  job.left = methods_->methods(MethodsBox::Side::Left);
+  job.right = methods_->methods(MethodsBox::Side::Right);
   return job;
 }
 

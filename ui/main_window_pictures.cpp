@@ -21,6 +21,7 @@
 #include "ui/history_panel.h"
 #include "ui/image_pixels.h"
 #include "ui/main_window.h"
+#include "ui/methods_box.h"
 #include "ui/parameter_form.h"
 
 namespace respo::ui {
@@ -106,9 +107,12 @@ bool MainWindow::restoreEntry(const HistoryEntry& entry) {
   std::map<std::string, std::string> extra;
   respo::pipeline::GenerationRequest request;
   respo::concepts::Selection concepts;
+  respo::responsible::SideRecord leftMethods, rightMethods;
   try {
     request = respo::pipeline::parseParameters(entry.parameters.toStdString(), &extra);
     concepts = respo::concepts::Selection::fromParameters(extra);
+    rightMethods = respo::responsible::sideFromParameters(extra);
+    leftMethods = respo::responsible::sideFromParameters(extra, "Baseline ");
   } catch (const std::exception& e) {
     showError(tr("Cannot restore the settings"), QString::fromUtf8(e.what()));
     return false;
@@ -116,6 +120,9 @@ bool MainWindow::restoreEntry(const HistoryEntry& entry) {
   form_->setRequest(request);
   const QStringList missing = concepts_->applySelection(concepts);
   QStringList notes = missing;
+  refreshConceptEdits();
+  notes << methods_->applyRecord(MethodsBox::Side::Left, leftMethods);
+  notes << methods_->applyRecord(MethodsBox::Side::Right, rightMethods);
   if (const auto model = extra.find("Model"); model != extra.end() && !model_.isEmpty() &&
                                               QString::fromStdString(model->second) != QFileInfo(model_).fileName())
     notes << tr("made with the model %1").arg(QString::fromStdString(model->second));

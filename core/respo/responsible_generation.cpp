@@ -138,31 +138,40 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   PairResult out;
   out.request = completeRequest(model, pair.request);
   const auto& request = out.request;
-  // Everything that can fail on bad input (modules of another shape, unknown members) fails here,
-  // before any sampling.
+  // Everything that can fail on bad input (modules of another shape, unknown members, an edit of
+  // another model) fails here, before any sampling.
   const RunEdits edits = prepareEdits(model, request, pair.interventions);
+  const RunEdits baselineEdits = prepareEdits(model, request, pair.baselineInterventions);
   out.members = edits.members;
-  for (const auto& intervention : pair.interventions)
-    if (intervention)
-      for (auto& [key, value] : intervention->parameters()) out.interventionParameters[key] = value;
-  const bool responsible = static_cast<bool>(edits.bottleneck) || edits.safety.has_value() || !edits.weightEdits.empty();
+  auto collect = [](const Interventions& list, std::map<std::string, std::string>& into) {
+    for (const auto& intervention : list)
+      if (intervention)
+        for (auto& [key, value] : intervention->parameters()) into[key] = value;
+  };
+  collect(pair.interventions, out.interventionParameters);
+  collect(pair.baselineInterventions, out.baselineInterventionParameters);
+  auto acts = [](const RunEdits& e) { return static_cast<bool>(e.bottleneck) || e.safety.has_value() || !e.weightEdits.empty(); };
+  const bool responsible = acts(edits);
+  const bool baselineActs = acts(baselineEdits);
 
   auto observer = [&](Side side) -> pipeline::StepCallback {
     if (!onStep) return {};
     return [&onStep, side](const pipeline::StepProgress& p) { return onStep(side, p); };
   };
-  if (pair.wantBaseline || !responsible) {
+  // The right side differs from the left one unless neither side has a method.
+  const bool separate = responsible || baselineActs;
+  if (pair.wantBaseline || !separate) {
     const std::vector<io::RgbImage>* cached = cache.find ? cache.find(request) : nullptr;
     if (cached) {
       out.baseline = *cached;
     } else {
-      auto result = generateSide(model, request, {}, observer(Side::Baseline));
+      auto result = generateSide(model, request, baselineEdits, observer(Side::Baseline));
       out.baselineImages = result.images;
       out.baseline = std::move(result.rgb);
       if (cache.store) cache.store(request, out.baseline);
     }
   }
-  if (responsible) {
+  if (separate) {
     auto result = generateSide(model, request, edits, observer(Side::Responsible));
     out.responsibleImages = result.images;
     out.responsible = std::move(result.rgb);
@@ -171,8 +180,10 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
     out.responsible = out.baseline;
     out.responsibleIsBaseline = true;
   }
-  out.baselineParameters = pipeline::formatParameters(request, pair.modelName);
-  out.parameters = pipeline::formatParameters(request, pair.modelName, out.interventionParameters);
+  auto responsibleText = out.interventionParameters;
+  for (const auto& [key, value] : out.baselineInterventionParameters) responsibleText["Baseline " + key] = value;
+  out.baselineParameters = pipeline::formatParameters(request, pair.modelName, out.baselineInterventionParameters);
+  out.parameters = pipeline::formatParameters(request, pair.modelName, responsibleText);
   return out;
 }
 

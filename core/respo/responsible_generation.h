@@ -122,6 +122,10 @@ struct PairRequest {
   Interventions interventions;          // empty: the responsible side is the baseline
   std::string modelName;                // for the parameters text
   bool wantBaseline = true;             // false: only the responsible side is computed
+  // The methods of the comparison's other side (empty: the plain model, the usual baseline), so two
+  // methods can be compared on one seed. The responsible side's text records them under
+  // "Baseline <key>" so that restoring it brings back both sides.
+  Interventions baselineInterventions;
 };
 
 struct PairResult {
@@ -134,6 +138,7 @@ struct PairResult {
   bool responsibleIsBaseline = false;  // no intervention changes the sampling (e.g. SLD with CFG <= 1)
   std::vector<std::vector<std::string>> members;
   std::map<std::string, std::string> interventionParameters;
+  std::map<std::string, std::string> baselineInterventionParameters;
   std::string parameters, baselineParameters;  // the PNG "parameters" text of each side
 };
 
@@ -160,7 +165,8 @@ struct BaselineCache {
 };
 
 // Baseline and responsible from the same seed and noise. A baseline found in `cache` is used instead
-// of computing it (the result's baselineImages then stays undefined).
+// of computing it (the result's baselineImages then stays undefined); the cache must tell baselines
+// of different baselineInterventions apart.
 PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest& request, const PairObserver& onStep = {},
                         const BaselineCache& cache = {});
 

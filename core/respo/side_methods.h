@@ -1,0 +1,43 @@
+#pragma once
+// What one side of a comparison runs besides RespoDiff's concept modules, as plain values (no
+// LibTorch) that the app's forms and the job queue carry: Safe Latent Diffusion settings and a concept
+// edit file (UCE family). And how a picture's text names them, so a restore finds them again.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/pipeline/safe_guidance.h"
+
+namespace respo::responsible {
+
+struct SideMethods {
+  std::optional<pipeline::SafeLatentGuidance> sld;
+  std::filesystem::path conceptEdit;  // a file made by `respodiff edit-concepts`; empty: none
+  bool empty() const { return !sld && conceptEdit.empty(); }
+  bool operator==(const SideMethods&) const = default;
+};
+
+// A concept edit file as a list shows it, read from its header only (no tensors).
+struct EditInfo {
+  std::filesystem::path file;
+  std::string name, method, modelFingerprint;
+  std::string fileHash;  // SHA-256 (hex)
+  std::string problem;   // why it cannot be used; empty when it reads
+};
+// Throws nothing: a file that is not a concept edit comes back with `problem` set.
+EditInfo readEditInfo(const std::filesystem::path& file);
+// The concept edits in <folder>/edits/*.safetensors of each folder, by file name.
+std::vector<EditInfo> listEdits(const std::vector<std::filesystem::path>& folders);
+
+// What a picture's text says one side ran: `prefix` "" for the side the text belongs to, "Baseline "
+// for the other side of its comparison. Throws FormatError for entries it cannot read.
+struct SideRecord {
+  std::optional<pipeline::SafeLatentGuidance> sld;
+  std::string editName;  // "" when no concept edit
+  std::string editHash;  // the first hex digits of its SHA-256 (may be empty in foreign texts)
+};
+SideRecord sideFromParameters(const std::map<std::string, std::string>& extra, const std::string& prefix = "");
+
+}  // namespace respo::responsible
