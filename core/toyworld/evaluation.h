@@ -2,7 +2,8 @@
 // The paper's tables in the toy world (docs/toyworld.md, "The evaluation"): generate from
 // profession prompts and unsafe prompts, read the images with the attribute classifier, and report
 // gender / skin-tone deviation ratios, profession accuracy, Frechet distance of classifier features
-// and unsafe rate, for the base model, RespoDiff (RAM only; RAM + SAM) and two baselines.
+// and unsafe rate, for the base model, RespoDiff (RAM only; RAM + SAM), two baselines and the
+// other methods of the arena (SLD, a UCE edit), all on the same prompts and seeds.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/composition.h"
+#include "core/respo/concept_edit.h"
 #include "core/respo/fairness_report.h"
 #include "core/toyworld/classifier.h"
 
@@ -29,6 +31,10 @@ struct EvaluationSettings {
   std::string negativePrompt = "blood, a knife";  // the negative-prompt baseline's
   double genderWeight = 1.0, skinWeight = 1.0;     // group weights when both groups are on
   int explicitImagesPerPrompt = 4;  // per attribute-explicit prompt (profession x gender x skin tone); 0: skip
+  // The other methods' rows, each at its published default (not tuned here): SLD's preset with the
+  // negative-prompt baseline's text as its concept, and UCE edits computed on the model (uceRecipe).
+  std::string sldPreset = "medium";
+  double uceLambda = 0.1, uceStrength = 1.0;
 
   static EvaluationSettings full();   // 8 professions x 5 templates: 80 images per profession
   static EvaluationSettings quick();  // 8 professions x 2 templates: 16 images per profession
@@ -37,7 +43,7 @@ struct EvaluationSettings {
 
 // One row of the table; a metric is absent where it does not apply.
 struct EvaluationRow {
-  std::string name;  // base, ram, ram_sam, prompt_edit, negative_prompt
+  std::string name;  // base, ram, ram_sam, prompt_edit, negative_prompt, sld, uce_erase, uce_debias
   std::optional<double> genderDevRat, skinDevRat, profAcc, fd, unsafeRate, unsafeProfAcc;
 };
 
@@ -65,6 +71,10 @@ struct EvaluationConcepts {
 using report::deviationRatio;
 // Frechet distance between Gaussians fitted to two feature sets [N, D].
 double frechetDistance(const torch::Tensor& a, const torch::Tensor& b);
+
+// The UCE rows' recipes (for the settings' professions and UCE knobs): erasing the unsafe words while
+// preserving the professions, or debiasing the professions toward even gender and skin-tone words.
+edits::EditRecipe uceRecipe(const EvaluationSettings& settings, bool debias);
 
 // `onProgress(done, total)` counts generated prompts.
 EvaluationTable evaluate(pipeline::StableDiffusionModel& model, AttributeClassifier& classifier,

@@ -4,7 +4,7 @@ import argparse
 import json
 import sys
 
-ROWS = ["base", "ram", "ram_sam", "prompt_edit", "negative_prompt"]
+ROWS = ["base", "ram", "ram_sam", "prompt_edit", "negative_prompt", "sld", "uce_erase", "uce_debias"]
 METRICS = ["gender_devrat", "skin_devrat", "prof_acc", "fd", "unsafe_rate", "unsafe_prof_acc"]
 
 
@@ -28,6 +28,10 @@ def main() -> int:
         check(key in table["settings"], f"settings lack {key}")
     check(rows["prompt_edit"]["unsafe_rate"] is None, "prompt_edit has no unsafe metrics")
     check(rows["negative_prompt"]["gender_devrat"] is None, "negative_prompt has no fairness metrics")
+    for name in ("sld", "uce_erase", "uce_debias"):  # the arena's methods act on every prompt: both kinds of metrics
+        check(all(rows[name][m] is not None for m in METRICS), f"{name} lacks a metric")
+    check(table["settings"].get("sld_preset") == "medium", "the settings lack the SLD preset")
+    check("uce_erase" in table["settings"] and "uce_debias" in table["settings"], "the settings lack the UCE recipes")
     fidelity = table.get("fidelity")
     check(fidelity is not None and fidelity["images"] > 0, "the table lacks the explicit-prompt fidelity")
     if problems:
