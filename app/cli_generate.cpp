@@ -125,9 +125,11 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
   while (start <= text->size()) {
     auto end = text->find('+', start);
     if (end == std::string::npos) end = text->size();
-    // An SLD concept is free text: "concept=" takes the rest of the option, '+' included.
+    // Free text takes the rest of the option, '+' included: an SLD concept ("concept=...") and the
+    // text of the negative-prompt and prompt-editing methods.
     if (const auto c = text->find("concept=", start); c != std::string::npos && c < end && text->compare(start, 4, "sld:") == 0)
       end = text->size();
+    if (text->compare(start, 9, "negative:") == 0 || text->compare(start, 12, "prompt-edit:") == 0) end = text->size();
     const std::string item = text->substr(start, end - start);
     start = end + 1;
     const auto colon = item.find(':');
@@ -139,6 +141,10 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
       if (!cl.value("concept")) throw respo::InvalidArgument("--method respodiff needs --concept");
       respodiff = true;
       out.push_back({"respodiff", {}});
+    } else if (kind == "negative" || kind == "prompt-edit") {
+      if (colon == std::string::npos || colon + 1 == item.size())
+        throw respo::InvalidArgument("--method " + kind + " needs its text: " + kind + ":TEXT");
+      out.push_back({kind, {}, {}, item.substr(colon + 1)});
     } else if (kind == "uce") {
       if (colon == std::string::npos || colon + 1 == item.size())
         throw respo::InvalidArgument("--method uce needs its edit file: uce:FILE");
@@ -148,7 +154,7 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
         throw respo::InvalidArgument("--method names sld twice");
       out.push_back({"sld", respo::pipeline::SafeLatentGuidance::parse(colon == std::string::npos ? "" : item.substr(colon + 1))});
     } else {
-      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff, uce:FILE, sld[:PRESET][,KEY=VALUE...], none)");
+      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff, uce:FILE, sld[:PRESET][,KEY=VALUE...], negative:TEXT, prompt-edit:TEXT, none)");
     }
   }
   if (none && !out.empty()) throw respo::InvalidArgument("--method none cannot be combined with other methods");
@@ -216,6 +222,10 @@ int generate(const std::vector<std::string>& args) {
       pair.interventions.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
     } else if (method.kind == "sld") {
       pair.interventions.push_back(std::make_shared<respo::responsible::SafeLatentDiffusion>(method.sld));
+    } else if (method.kind == "negative") {
+      pair.interventions.push_back(std::make_shared<respo::responsible::NegativePromptMethod>(method.text));
+    } else if (method.kind == "prompt-edit") {
+      pair.interventions.push_back(std::make_shared<respo::responsible::PromptEditing>(method.text));
     } else if (method.kind == "uce") {
       auto edit = std::make_shared<const respo::edits::ConceptEdit>(respo::edits::loadEdit(method.file));
       pair.interventions.push_back(std::make_shared<respo::responsible::ConceptEditing>(edit, cl.has("ignore-fingerprint")));

@@ -25,11 +25,14 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
 //                                      concept=TEXT setting takes the rest of the option
 
 //   uce:FILE                           a concept edit made by `respodiff edit-concepts`
+//   negative:TEXT, prompt-edit:TEXT    text added to the negative prompt / the prompt (the text takes
+//                                      the rest of the option)
 //   none                               no intervention
 struct MethodChoice {
   std::string kind;
   respo::pipeline::SafeLatentGuidance sld;  // kind "sld"
   std::string file;                         // kind "uce"
+  std::string text;                         // kinds "negative", "prompt-edit"
 };
 // Throws InvalidArgument for unknown methods, malformed settings and --concept without respodiff.
 std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl);

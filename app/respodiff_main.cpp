@@ -109,7 +109,8 @@ const std::vector<Subcommand>& subcommands() {
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
        "         [--shares MEMBER=SHARE,...]\n"
        "         [--method respodiff|uce:FILE|sld[:weak|medium|strong|max][,guidance=X,warmup=N,threshold=X,\n"
-       "                   momentum=X,beta=X,concept=TEXT]|none[+...]] [--compare] [--ignore-fingerprint]",
+       "                   momentum=X,beta=X,concept=TEXT]|negative:TEXT|prompt-edit:TEXT|none[+...]]\n"
+       "         [--compare] [--ignore-fingerprint]",
        generate},
       {"train-concept", "train a RespoDiff concept module (RAM + SAM) on a model",
        "train-concept --model DIR_OR_FILE (--preset gender-woman|gender-man|race-black|race-white|race-asian|violence|sexual\n"

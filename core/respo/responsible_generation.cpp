@@ -4,6 +4,7 @@
 
 #include "core/common/error.h"
 #include "core/common/sha256.h"
+#include "core/common/utf8.h"
 #include "core/pipeline/generation_parameters.h"
 
 namespace fs = std::filesystem;
@@ -59,6 +60,32 @@ std::map<std::string, std::string> ConceptEditing::parameters() const {
   std::map<std::string, std::string> out{{"Concept edit", edit_->recipe.name + " (" + edit_->recipe.method() + ")"}};
   if (!edit_->fileHash.empty()) out["Concept edit hash"] = hashing::shortHash(edit_->fileHash);
   return out;
+}
+
+namespace {
+
+std::string checkedText(std::string text, const char* what) {
+  const auto begin = text.find_first_not_of(" \t,");
+  if (begin == std::string::npos) throw InvalidArgument(std::string("the ") + what + " text is empty");
+  if (text.size() > 4096) throw InvalidArgument(std::string("the ") + what + " text is longer than 4096 bytes");
+  if (!isValidUtf8(text)) throw InvalidArgument(std::string("the ") + what + " text is not valid UTF-8");
+  return text;
+}
+
+void append(std::string& to, const std::string& text) { to += (to.empty() ? "" : ", ") + text; }
+
+}  // namespace
+
+NegativePromptMethod::NegativePromptMethod(std::string text) : text_(checkedText(std::move(text), "negative-prompt method")) {}
+
+void NegativePromptMethod::prepare(pipeline::StableDiffusionModel&, const pipeline::GenerationRequest&, RunEdits& edits) const {
+  append(edits.negativeAddition, text_);
+}
+
+PromptEditing::PromptEditing(std::string text) : text_(checkedText(std::move(text), "prompt-editing")) {}
+
+void PromptEditing::prepare(pipeline::StableDiffusionModel&, const pipeline::GenerationRequest&, RunEdits& edits) const {
+  append(edits.promptAddition, text_);
 }
 
 ModuleSource::ModuleSource(std::vector<fs::path> libraryFolders) : folders_(std::move(libraryFolders)) {}
@@ -122,6 +149,11 @@ RunEdits prepareEdits(pipeline::StableDiffusionModel& model, const pipeline::Gen
 pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request,
                                         const RunEdits& edits, const pipeline::StepCallback& onStep) {
   pipeline::TextToImagePipeline pipe(model);
+  // Text methods change this side's request (the same seed, so the same initial noise).
+  pipeline::GenerationRequest edited = request;
+  if (!edits.promptAddition.empty()) append(edited.prompt, edits.promptAddition);
+  if (!edits.negativeAddition.empty()) append(edited.negativePrompt, edits.negativeAddition);
+  edited.validateSettings();
   // Weight edits hold for this side only; the destructors restore the exact weights (also when the
   // run is cancelled or fails).
   std::vector<std::unique_ptr<edits::AppliedEdit>> applied;
@@ -130,7 +162,7 @@ pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, c
   pipeline::SamplingEdits sampling;
   sampling.bottleneck = edits.bottleneck;
   sampling.safety = edits.safety;
-  return pipe.generate(request, onStep, sampling);
+  return pipe.generate(edited, onStep, sampling);
 }
 
 PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest& pair, const PairObserver& onStep,
@@ -150,7 +182,10 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   };
   collect(pair.interventions, out.interventionParameters);
   collect(pair.baselineInterventions, out.baselineInterventionParameters);
-  auto acts = [](const RunEdits& e) { return static_cast<bool>(e.bottleneck) || e.safety.has_value() || !e.weightEdits.empty(); };
+  auto acts = [](const RunEdits& e) {
+    return static_cast<bool>(e.bottleneck) || e.safety.has_value() || !e.weightEdits.empty() ||
+           !e.promptAddition.empty() || !e.negativeAddition.empty();
+  };
   const bool responsible = acts(edits);
   const bool baselineActs = acts(baselineEdits);
 

@@ -28,6 +28,9 @@ namespace respo::responsible {
 struct RunEdits {
   models::BottleneckHook bottleneck;              // composed in list order; empty: none
   std::optional<pipeline::SafeLatentGuidance> safety;  // SLD guidance (at most one)
+  // Text the side adds to its prompt and to its negative prompt (the prompt-editing and
+  // negative-prompt baselines), joined with ", ".
+  std::string promptAddition, negativeAddition;
   // Weight edits applied to the model for the responsible side only, and undone after it.
   std::vector<std::shared_ptr<const edits::ConceptEdit>> weightEdits;
   bool ignoreEditFingerprint = false;
@@ -89,6 +92,30 @@ class ConceptEditing final : public Intervention {
  private:
   std::shared_ptr<const edits::ConceptEdit> edit_;
   bool ignoreFingerprint_;
+};
+
+// The two classic baselines as interventions: text added to the negative prompt (e.g. "violence,
+// blood"), or to the prompt (e.g. "diverse people"). Empty or invalid UTF-8 text is refused.
+class NegativePromptMethod final : public Intervention {
+ public:
+  explicit NegativePromptMethod(std::string text);
+  std::string kind() const override { return "negative"; }
+  void prepare(pipeline::StableDiffusionModel&, const pipeline::GenerationRequest&, RunEdits& edits) const override;
+  std::map<std::string, std::string> parameters() const override { return {{"Negative method", text_}}; }
+
+ private:
+  std::string text_;
+};
+
+class PromptEditing final : public Intervention {
+ public:
+  explicit PromptEditing(std::string text);
+  std::string kind() const override { return "prompt-edit"; }
+  void prepare(pipeline::StableDiffusionModel&, const pipeline::GenerationRequest&, RunEdits& edits) const override;
+  std::map<std::string, std::string> parameters() const override { return {{"Prompt edit", text_}}; }
+
+ private:
+  std::string text_;
 };
 
 // Loads the concept modules a selection names and checks them against the model: by file when the

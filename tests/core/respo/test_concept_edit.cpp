@@ -241,3 +241,27 @@ RESPO_TEST(edits_apply_to_sdxl_through_both_text_encoders) {
   EXPECT(!torch::equal(edited, plain));
   EXPECT(torch::equal(pipe.generate(request).images, plain));
 }
+
+RESPO_TEST(the_classic_baselines_are_interventions_too) {
+  // Negative-prompt and prompt-editing methods give exactly the images of the edited request.
+  auto& m = model("sd1");
+  pipeline::TextToImagePipeline pipe(m);
+  auto request = smallRequest();
+  request.negativePrompt = "blurry";
+  responsible::PairRequest pair;
+  pair.request = request;
+  pair.interventions = {std::make_shared<responsible::NegativePromptMethod>("blood, gore"),
+                        std::make_shared<responsible::PromptEditing>("in a museum")};
+  const auto result = responsible::generatePair(m, pair);
+  auto edited = request;
+  edited.prompt += ", in a museum";
+  edited.negativePrompt += ", blood, gore";
+  EXPECT(torch::equal(result.responsibleImages, pipe.generate(edited).images));
+  EXPECT(torch::equal(result.baselineImages, pipe.generate(request).images));
+  EXPECT(result.parameters.find("Negative method: \"blood, gore\"") != std::string::npos);
+  EXPECT(result.parameters.find("Prompt edit: in a museum") != std::string::npos);
+  // The request as recorded is the user's; the methods say what was added.
+  EXPECT_EQ(result.request.prompt, request.prompt);
+  EXPECT_THROWS(responsible::NegativePromptMethod(" , "), InvalidArgument, "text is empty");
+  EXPECT_THROWS(responsible::PromptEditing("\xff"), InvalidArgument, "UTF-8");
+}
