@@ -114,12 +114,18 @@ respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, cons
 }
 
 std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
-  std::vector<MethodChoice> out;
   const auto text = cl.value("method");
   if (!text) {
+    std::vector<MethodChoice> out;
     if (cl.value("concept")) out.push_back({"respodiff", {}});
     return out;
   }
+  return parseMethods(*text, cl.value("concept").has_value());
+}
+
+std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcepts) {
+  std::vector<MethodChoice> out;
+  const std::string* text = &spec;
   bool none = false, respodiff = false;
   std::size_t start = 0;
   while (start <= text->size()) {
@@ -138,7 +144,7 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
       none = true;
     } else if (kind == "respodiff") {
       if (colon != std::string::npos) throw respo::InvalidArgument("--method respodiff takes its modules from --concept");
-      if (!cl.value("concept")) throw respo::InvalidArgument("--method respodiff needs --concept");
+      if (!haveConcepts) throw respo::InvalidArgument("--method respodiff needs --concept");
       respodiff = true;
       out.push_back({"respodiff", {}});
     } else if (kind == "negative" || kind == "prompt-edit") {
@@ -158,8 +164,29 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
     }
   }
   if (none && !out.empty()) throw respo::InvalidArgument("--method none cannot be combined with other methods");
-  if (cl.value("concept") && !respodiff)
+  if (haveConcepts && !respodiff)
     throw respo::InvalidArgument("--concept is given but --method does not include respodiff");
+  return out;
+}
+
+respo::responsible::Interventions interventionsFor(const std::vector<MethodChoice>& methods, const CommandLine& cl,
+                                                   respo::pipeline::StableDiffusionModel& model) {
+  respo::responsible::Interventions out;
+  for (const auto& method : methods) {
+    if (method.kind == "respodiff") {
+      const auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
+      out.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
+    } else if (method.kind == "sld") {
+      out.push_back(std::make_shared<respo::responsible::SafeLatentDiffusion>(method.sld));
+    } else if (method.kind == "negative") {
+      out.push_back(std::make_shared<respo::responsible::NegativePromptMethod>(method.text));
+    } else if (method.kind == "prompt-edit") {
+      out.push_back(std::make_shared<respo::responsible::PromptEditing>(method.text));
+    } else if (method.kind == "uce") {
+      auto edit = std::make_shared<const respo::edits::ConceptEdit>(respo::edits::loadEdit(method.file));
+      out.push_back(std::make_shared<respo::responsible::ConceptEditing>(edit, cl.has("ignore-fingerprint")));
+    }
+  }
   return out;
 }
 
@@ -216,21 +243,8 @@ int generate(const std::vector<std::string>& args) {
   pair.request = request;
   pair.modelName = modelPath.filename().string();
   pair.wantBaseline = compare;
-  for (const auto& method : methods) {
-    if (method.kind == "respodiff") {
-      const auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
-      pair.interventions.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
-    } else if (method.kind == "sld") {
-      pair.interventions.push_back(std::make_shared<respo::responsible::SafeLatentDiffusion>(method.sld));
-    } else if (method.kind == "negative") {
-      pair.interventions.push_back(std::make_shared<respo::responsible::NegativePromptMethod>(method.text));
-    } else if (method.kind == "prompt-edit") {
-      pair.interventions.push_back(std::make_shared<respo::responsible::PromptEditing>(method.text));
-    } else if (method.kind == "uce") {
-      auto edit = std::make_shared<const respo::edits::ConceptEdit>(respo::edits::loadEdit(method.file));
-      pair.interventions.push_back(std::make_shared<respo::responsible::ConceptEditing>(edit, cl.has("ignore-fingerprint")));
-    }
-  }
+  pair.interventions = interventionsFor(methods, cl, model);
+
   auto progress = [&](respo::responsible::Side side, const respo::pipeline::StepProgress& p) {
     if (!quiet) {
       std::fprintf(stderr, "\r%s step %d/%d", side == respo::responsible::Side::Baseline ? "baseline" : "responsible",

@@ -221,7 +221,7 @@ int report(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
-                        "csv", "markdown", "shares", "target"},
+                        "csv", "markdown", "shares", "target", "methods"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -267,12 +267,39 @@ int report(const std::vector<std::string>& args) {
   // model by the toy world's classifier.
   const auto reader = toyworld::attributeReaderFor(model, cl.value("clip").value_or(""),
                                                    cl.value("classifier").value_or(paths::toyClassifier().string()));
-  const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet));
   const bool quiet = cl.has("quiet");
-  const auto result = report::fairnessReport(model, *reader, composition, settings, [&](int done, int total) {
+  auto progress = [&](int done, int total) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);
     return true;
-  });
+  };
+  if (auto list = cl.value("methods")) {
+    // --methods "respodiff; sld:medium; uce:FILE": one table, a column per method, one shared baseline.
+    std::vector<report::ReportMethod> methods;
+    std::vector<std::string> labels;
+    std::stringstream entries(*list);
+    for (std::string entry; std::getline(entries, entry, ';');) {
+      const auto b = entry.find_first_not_of(' '), e = entry.find_last_not_of(' ');
+      if (b == std::string::npos) continue;
+      entry = entry.substr(b, e - b + 1);
+      report::ReportMethod method;
+      method.label = entry;
+      method.names = {entry};
+      method.interventions = interventionsFor(parseMethods(entry, cl.value("concept").has_value() && entry.find("respodiff") != std::string::npos), cl, model);
+      labels.push_back(entry);
+      methods.push_back(std::move(method));
+    }
+    if (methods.empty()) throw InvalidArgument("--methods names no method");
+    if (cl.value("csv")) throw InvalidArgument("--csv is written for one method; with --methods use --json");
+    const auto reports = report::compareMethods(model, *reader, methods, settings, progress);
+    if (!quiet) std::fprintf(stderr, "\n");
+    const auto markdown = report::comparisonMarkdown(labels, reports);
+    std::cout << markdown;
+    if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, report::comparisonJson(labels, reports).dump(2) + "\n");
+    if (auto f = cl.value("markdown")) io::writeTextFileAtomically(*f, markdown);
+    return 0;
+  }
+  const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet));
+  const auto result = report::fairnessReport(model, *reader, composition, settings, progress);
   if (!quiet) std::fprintf(stderr, "\n");
   std::cout << result.toMarkdown();
   if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, result.toJson().dump(2) + "\n");

@@ -36,6 +36,11 @@ struct MethodChoice {
 };
 // Throws InvalidArgument for unknown methods, malformed settings and --concept without respodiff.
 std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl);
+// One method specification (the --method grammar); `haveConcepts`: --concept was given.
+std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcepts);
+// The interventions of `methods` on `model` (modules resolved from the command line's concept options).
+respo::responsible::Interventions interventionsFor(const std::vector<MethodChoice>& methods, const CommandLine& cl,
+                                                   respo::pipeline::StableDiffusionModel& model);
 
 // The same, resolved into loaded modules.
 respo::concepts::Composition conceptsFromCommandLine(const CommandLine& cl, const std::string& fingerprint);

@@ -153,6 +153,7 @@ const std::vector<Subcommand>& subcommands() {
        "report [--model DIR] (--prompts FILE | --prompt-set toyworld|winobias) [--n N] [--concept ITEMS]\n"
        "       [--policy random|balanced|fixed] [--shares MEMBER=SHARE,...] [--ram-strength X] [--sam-strength Y]\n"
        "       [--clip DIR | --classifier FILE] [--target 'ATTRIBUTE=CLASS:SHARE,...[; ...]']\n"
+       "       [--methods 'METHOD; METHOD; ...' (each in --method's grammar of generate)]\n"
        "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]",
        respo::app::report},
 #endif

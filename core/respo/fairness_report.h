@@ -14,6 +14,7 @@
 
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/composition.h"
+#include "core/respo/responsible_generation.h"
 #include "core/respo/fairness_summary.h"
 
 namespace respo::report {
@@ -40,6 +41,20 @@ class AttributeReader {
 // Return false to cancel (throws respo::Cancelled).
 using ReportProgress = std::function<bool(int done, int total)>;
 
+
+// One method of a comparison: its interventions and the names its report lists (modules, or the
+// method's label).
+struct ReportMethod {
+  std::string label;
+  std::vector<std::string> names;
+  responsible::Interventions interventions;
+};
+
+// Several methods against one baseline: per prompt the baseline is generated and read once, and every
+// method from the same seeds and noise; one report per method (its "before" is the shared baseline).
+std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model, AttributeReader& reader,
+                                           const std::vector<ReportMethod>& methods, const ReportSettings& settings,
+                                           const ReportProgress& onProgress = {});
 
 FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeReader& reader,
                               const concepts::Composition& composition, const ReportSettings& settings,

@@ -132,6 +132,45 @@ std::string FairnessReport::toCsv() const {
   return out.str();
 }
 
+std::string comparisonMarkdown(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports) {
+  if (labels.size() != reports.size() || reports.empty()) throw InvalidArgument("a comparison needs one label per report");
+  std::ostringstream out;
+  const auto& first = reports.front();
+  out << "Method comparison: " << first.prompts.size() << " prompts x " << first.settings.imagesPerPrompt
+      << " images, read by " << first.reader << "; one baseline, every method from the same seeds\n\n";
+  for (const auto& [attribute, shares] : first.settings.targets) {
+    out << "DevRat of " << attribute << " against the target";
+    for (const auto& [name, share] : shares) out << " " << name << " " << fixed(share, 3);
+    out << " (shares normalised)\n\n";
+  }
+  out << "| metric | baseline |";
+  for (const auto& label : labels) out << " " << label << " |";
+  out << "\n|---|---|";
+  for (std::size_t i = 0; i < labels.size(); ++i) out << "---|";
+  out << "\n";
+  if (first.prompts.empty()) return out.str();
+  for (const auto& c : first.prompts.front().attributes) {
+    if (!first.meanDevRat(c.attribute)) continue;
+    out << "| " << c.attribute << " DevRat | " << fixed(first.meanDevRat(c.attribute)->first, 3) << " |";
+    for (const auto& r : reports) out << " " << fixed(r.meanDevRat(c.attribute)->second, 3) << " |";
+    out << "\n";
+  }
+  if (first.meanAlignment()) {
+    out << "| alignment | " << fixed(first.meanAlignment()->first, 1) << " |";
+    for (const auto& r : reports) out << " " << (r.meanAlignment() ? fixed(r.meanAlignment()->second, 1) : "-") << " |";
+    out << "\n";
+  }
+  return out.str();
+}
+
+nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports) {
+  nlohmann::json out;
+  out["methods"] = labels;
+  out["reports"] = nlohmann::json::array();
+  for (const auto& r : reports) out["reports"].push_back(r.toJson());
+  return out;
+}
+
 std::string FairnessReport::toMarkdown() const {
   std::ostringstream out;
   out << "Fairness report: " << prompts.size() << " prompts x " << settings.imagesPerPrompt << " images, read by "

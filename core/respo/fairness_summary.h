@@ -53,6 +53,11 @@ struct FairnessReport {
   std::string toMarkdown() const;  // the summary and a per-prompt table
 };
 
+// Several methods against one baseline (report::compareMethods): one summary table with a column
+// per method (the baseline first), and the reports as JSON {"methods": [...], "reports": [...]}.
+std::string comparisonMarkdown(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);
+nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);
+
 // Deviation ratio of class counts: max_c |N_c/N - 1/C| / (1 - 1/C).
 double deviationRatio(const std::vector<int>& counts);
 // Deviation from a target distribution t (one share per class, normalised): max_c |N_c/N - t_c| /

@@ -29,6 +29,14 @@ add_test(NAME cli_report_on_the_default_model
                  --quiet --json ${CMAKE_BINARY_DIR}/report.json --csv ${CMAKE_BINARY_DIR}/report.csv)
 set_tests_properties(cli_report_on_the_default_model PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "\\| gender DevRat \\| [0-9.]+ \\| [0-9.]+ \\|")
+# Several methods against one baseline: a column per method.
+add_test(NAME cli_report_compares_methods
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 $<TARGET_FILE:respodiff> report --prompt-set toyworld --n 4 --steps 10 --concept gender --policy balanced
+                 --methods "respodiff; sld:medium,concept=blood, a knife; negative:blood" --quiet
+                 --json ${CMAKE_BINARY_DIR}/report-methods.json)
+set_tests_properties(cli_report_compares_methods PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "\\| metric \\| baseline \\| respodiff \\| sld:medium,concept=blood, a knife \\| negative:blood \\|.*\\| gender DevRat \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\|")
 # A 30/70 target: the balanced split follows the shares and DevRat is measured against them.
 add_test(NAME cli_report_against_a_target_distribution
          COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
