@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include "core/common/paths.h"
+#include "ui/method_grid_dialog.h"
 #include "ui/methods_box.h"
 
 #include <QAction>
@@ -176,8 +177,16 @@ MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine,
     if (!isBusy()) progressLabel_->setText(tr("Fairness report: %1/%2 batches").arg(done).arg(total));
   });
   connect(worker_, &GenerationWorker::jobFinished, this, &MainWindow::onJobFinished);
-  connect(worker_, &GenerationWorker::jobCancelled, this, [this](int id) { onJobEnded(id, tr("Cancelled")); });
+  connect(worker_, &GenerationWorker::jobCancelled, this, [this](int id) {
+    if (grid_ && grid_->owns(id)) grid_->addFailure(id, tr("cancelled"));
+    onJobEnded(id, tr("Cancelled"));
+  });
   connect(worker_, &GenerationWorker::jobFailed, this, [this](int id, const QString& message) {
+    if (grid_ && grid_->owns(id)) {  // shown in its cell; no dialog per cell
+      grid_->addFailure(id, message);
+      onJobEnded(id, tr("Generation failed"));
+      return;
+    }
     onJobEnded(id, tr("Generation failed"));
     showError(tr("Generation failed"), message);
   });
@@ -236,6 +245,9 @@ void MainWindow::buildActions() {
   auto* report = conceptMenu->addAction(tr("&Fairness report..."), this, &MainWindow::openReport);
   report->setObjectName("fairnessReportAction");
   report->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+  auto* grid = conceptMenu->addAction(tr("Compare &methods (methods x seeds)..."), this, &MainWindow::openMethodGrid);
+  grid->setObjectName("methodGridAction");
+  grid->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
   conceptMenu->addAction(tr("&Reload the concept library"), this, [this] {
     const auto request = form_->request();
     worker_->refreshConcepts(request.width, request.height);
@@ -290,6 +302,27 @@ void MainWindow::openModel(const QString& path) {
   loadingModel_ = path;
   statusBar()->showMessage(tr("Loading %1...").arg(QFileInfo(path).fileName()));
   worker_->loadModel(path);  // queued on the engine ahead of any job asked for after this
+}
+
+void MainWindow::openMethodGrid() {
+  if (!grid_) grid_ = new MethodGridDialog([this](const respo::gpu::GenerationJob& job) { return enqueue(job, true); }, this);
+  std::vector<GridMethod> methods{{tr("plain model"), false, {}}};
+  if (!concepts_->selection().empty()) methods.push_back({tr("RespoDiff (the panel's modules)"), true, {}});
+  for (const auto& preset : respo::pipeline::SafeLatentGuidance::presetNames()) {
+    GridMethod m{tr("SLD %1").arg(QString::fromStdString(preset)), false, {}};
+    m.right.sld = respo::pipeline::SafeLatentGuidance::preset(preset);
+    methods.push_back(m);
+  }
+  for (const auto& e : respo::responsible::listEdits({respo::paths::userConcepts(), respo::paths::shippedConcepts()})) {
+    if (!e.problem.empty()) continue;
+    GridMethod m{tr("edit %1").arg(QString::fromStdString(e.name)), false, {}};
+    m.right.conceptEdit = e.file;
+    methods.push_back(m);
+  }
+  grid_->setMethods(methods);
+  grid_->setBase(currentJob());  // the grid runs when the user asks
+  grid_->show();
+  grid_->raise();
 }
 
 void MainWindow::refreshConceptEdits() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "ui/method_grid_dialog.h"
 #include "ui/generation_worker.h"
 #include "ui/history_panel.h"
 #include "ui/report_dialog.h"
@@ -28,6 +29,7 @@ namespace respo::ui {
 class ComparisonView;
 class ConceptPanel;
 class MethodsBox;
+class MethodGridDialog;
 class ModelPicker;
 class ParameterForm;
 
@@ -57,6 +59,7 @@ class MainWindow : public QMainWindow {
   HistoryPanel* history() const { return history_; }
   TrainingWizard* trainingWizard() const { return wizard_; }  // null until opened
   ReportDialog* reportDialog() const { return report_; }      // null until opened
+  MethodGridDialog* methodGrid() const { return grid_; }      // null until opened
   bool isBusy() const { return runningJob_ != 0; }
   QString currentModel() const { return model_; }
   const std::optional<JobResult>& lastResult() const { return lastResult_; }
@@ -88,6 +91,8 @@ class MainWindow : public QMainWindow {
   // The training wizard and the fairness report (non-modal; one of each).
   void openTrainingWizard();
   void openReport();
+  // Compare methods > Methods x seeds grid: the current settings with each chosen method.
+  void openMethodGrid();
 
  Q_SIGNALS:
   // Every error the window shows (a non-modal message box) is also announced here.
@@ -162,6 +167,7 @@ class MainWindow : public QMainWindow {
   ConceptList conceptList_;  // as the worker last listed them
   QPointer<TrainingWizard> wizard_;
   QPointer<ReportDialog> report_;
+  QPointer<MethodGridDialog> grid_;
 };
 
 }  // namespace respo::ui

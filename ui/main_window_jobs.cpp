@@ -10,6 +10,7 @@
 #include "ui/concept_panel.h"
 #include "ui/history_panel.h"
 #include "ui/main_window.h"
+#include "ui/method_grid_dialog.h"
 #include "ui/methods_box.h"
 #include "ui/parameter_form.h"
 
@@ -73,6 +74,11 @@ void MainWindow::onStepProgressed(int id, int step, int total, const QImage& pre
 }
 
 void MainWindow::onJobFinished(int id, const JobResult& result) {
+  if (grid_ && grid_->owns(id)) {  // a cell of the methods grid: nowhere else
+    grid_->addResult(id, result.responsible.value(0));
+    onJobEnded(id, tr("Grid cell done"));
+    return;
+  }
   comparison_->setImages(result.baseline, result.responsible);
   lastResult_ = result;
   HistoryEntry entry{result.parameters, {}, result.baseline, result.responsible, {}};

@@ -1,7 +1,11 @@
 // Two methods side by side on one seed, through the studio's widgets on the toy-world model: Safe
 // Latent Diffusion on the left, a concept edit (made by `respodiff edit-concepts`) on the right. The
 // saved picture records both sides, and restoring it brings both back and regenerates the same pixels.
+#include <QAction>
 #include <QCheckBox>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QComboBox>
 #include <QDir>
 #include <QProcess>
@@ -15,6 +19,7 @@
 #include "tests/support/studio_testing.h"
 #include "ui/history_panel.h"
 #include "ui/main_window.h"
+#include "ui/method_grid_dialog.h"
 #include "ui/methods_box.h"
 #include "ui/parameter_form.h"
 
@@ -105,6 +110,40 @@ class TestStudioMethods : public QObject {
     const JobResult again = generateByClick();
     QCOMPARE(again.baseline.front().convertToFormat(QImage::Format_RGB888), left_);
     QCOMPARE(again.responsible.front().convertToFormat(QImage::Format_RGB888), right_);
+  }
+
+  void aGridRunsEachMethodForEachSeedAndTouchesNothingElse() {
+    QSignalSpy saved(window_.get(), &MainWindow::imagesSaved);
+    const int historyBefore = window_->history()->entryCount();
+    window_->findChild<QAction*>("methodGridAction")->trigger();
+    auto* grid = window_->methodGrid();
+    QVERIFY(grid);
+    auto* list = grid->findChild<QListWidget*>("gridMethods");
+    QStringList labels;
+    for (int i = 0; i < list->count(); ++i) labels << list->item(i)->text();
+    QVERIFY(labels.contains("plain model"));
+    QVERIFY(labels.contains("SLD max"));
+    QVERIFY(labels.contains("edit erase-blood"));
+    for (int i = 0; i < list->count(); ++i) {
+      const QString text = list->item(i)->text();
+      list->item(i)->setCheckState(text == "plain model" || text == "SLD strong" || text == "edit erase-blood" ? Qt::Checked
+                                                                                                             : Qt::Unchecked);
+    }
+    grid->findChild<QSpinBox*>("gridSeeds")->setValue(2);
+    QSignalSpy finished(grid, &respo::ui::MethodGridDialog::gridFinished);
+    QTest::mouseClick(grid->findChild<QPushButton*>("gridStart"), Qt::LeftButton);
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(grid->columnLabels(), (QStringList{"plain model", "SLD strong", "edit erase-blood"}));
+    for (int row = 0; row < 2; ++row)
+      for (int column = 0; column < 3; ++column) QVERIFY(!grid->cell(row, column).isNull());
+    QVERIFY(grid->cell(0, 0) != grid->cell(0, 2));  // the edit acts
+    QVERIFY(grid->cell(0, 0) != grid->cell(1, 0));  // another seed, another image
+    // The restored picture's SLD-left / edit-right pair is the grid's first row (same seed, same methods).
+    QCOMPARE(grid->cell(0, 1).convertToFormat(QImage::Format_RGB888), left_);
+    QCOMPARE(grid->cell(0, 2).convertToFormat(QImage::Format_RGB888), right_);
+    QCOMPARE(saved.count(), 0);
+    QCOMPARE(window_->history()->entryCount(), historyBefore);
+    grid->close();
   }
 
   void aRestoredEditThatIsNotInstalledIsNamedAndLeftOff() {
