@@ -80,6 +80,8 @@ struct GenerationService::State {
   void addMethods(const responsible::SideMethods& side, responsible::Interventions& into) {
     if (side.sld) into.push_back(std::make_shared<responsible::SafeLatentDiffusion>(*side.sld));
     if (!side.conceptEdit.empty()) into.push_back(std::make_shared<responsible::ConceptEditing>(edit(side.conceptEdit)));
+    if (!side.negativeText.empty()) into.push_back(std::make_shared<responsible::NegativePromptMethod>(side.negativeText));
+    if (!side.promptText.empty()) into.push_back(std::make_shared<responsible::PromptEditing>(side.promptText));
   }
 
   pipeline::StableDiffusionModel& requireModel() {
@@ -205,6 +207,7 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
   const auto request = responsible::completeRequest(model, pair.request);
   std::string key = baselineKey(request, state_->modelGeneration);
   if (job.left.sld) key += "\nsld " + job.left.sld->spec();
+  key += "\nnegative " + job.left.negativeText + "\nprompt " + job.left.promptText;
   if (!job.left.conceptEdit.empty()) {
     std::error_code error;
     key += "\nedit " + job.left.conceptEdit.string() + " " +

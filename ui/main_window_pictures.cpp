@@ -123,11 +123,6 @@ bool MainWindow::restoreEntry(const HistoryEntry& entry) {
   refreshConceptEdits();
   notes << methods_->applyRecord(MethodsBox::Side::Left, leftMethods);
   notes << methods_->applyRecord(MethodsBox::Side::Right, rightMethods);
-  // Text methods of the command line are not settings of the studio: say what the picture used.
-  for (const char* key : {"Negative method", "Prompt edit", "Baseline Negative method", "Baseline Prompt edit"})
-    if (const auto it = extra.find(key); it != extra.end())
-      notes << tr("the picture used %1 '%2' (not a studio setting; add it to the prompts to reproduce it)")
-                   .arg(QString::fromUtf8(key).toLower(), QString::fromStdString(it->second));
   if (const auto model = extra.find("Model"); model != extra.end() && !model_.isEmpty() &&
                                               QString::fromStdString(model->second) != QFileInfo(model_).fileName())
     notes << tr("made with the model %1").arg(QString::fromStdString(model->second));

@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QGridLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSignalBlocker>
 
 namespace respo::ui {
@@ -37,6 +38,25 @@ MethodsBox::MethodsBox(QWidget* parent) : QWidget(parent) {
     connect(box, &QComboBox::activated, this, &MethodsBox::edited);
     return box;
   };
+  auto makeText = [this](const QString& name, const QString& placeholder, const QString& tip) {
+    auto* box = new QLineEdit(this);
+    box->setObjectName(name);
+    box->setPlaceholderText(placeholder);
+    box->setToolTip(tip);
+    connect(box, &QLineEdit::editingFinished, this, [this, box] {
+      if (box->isModified()) {
+        box->setModified(false);
+        Q_EMIT edited();
+      }
+    });
+    return box;
+  };
+  const QString negativeTip = tr("The negative-prompt method: words added to this side's negative prompt");
+  const QString promptTip = tr("Prompt editing: words added to this side's prompt");
+  leftNegative_ = makeText("negative:left", tr("+ negative prompt"), negativeTip);
+  rightNegative_ = makeText("negative:right", tr("+ negative prompt"), negativeTip);
+  leftPrompt_ = makeText("prompt:left", tr("+ prompt"), promptTip);
+  rightPrompt_ = makeText("prompt:right", tr("+ prompt"), promptTip);
   leftSld_ = makeSld("sld:left");
   rightSld_ = makeSld("sld:right");
   leftEdit_ = makeEdit("edit:left");
@@ -44,9 +64,13 @@ MethodsBox::MethodsBox(QWidget* parent) : QWidget(parent) {
   grid->addWidget(new QLabel(tr("Left"), this), 0, 0);
   grid->addWidget(leftSld_, 0, 1);
   grid->addWidget(leftEdit_, 0, 2);
-  grid->addWidget(new QLabel(tr("Right"), this), 1, 0);
-  grid->addWidget(rightSld_, 1, 1);
-  grid->addWidget(rightEdit_, 1, 2);
+  grid->addWidget(leftNegative_, 1, 1);
+  grid->addWidget(leftPrompt_, 1, 2);
+  grid->addWidget(new QLabel(tr("Right"), this), 2, 0);
+  grid->addWidget(rightSld_, 2, 1);
+  grid->addWidget(rightEdit_, 2, 2);
+  grid->addWidget(rightNegative_, 3, 1);
+  grid->addWidget(rightPrompt_, 3, 2);
   grid->setColumnStretch(2, 1);
   setEdits({});
 }
@@ -79,6 +103,8 @@ respo::responsible::SideMethods MethodsBox::methods(Side side) const {
   else if (!preset.isEmpty())
     out.sld = respo::pipeline::SafeLatentGuidance::preset(preset.toStdString());
   out.conceptEdit = editBox(side)->currentData().toString().toStdString();
+  out.negativeText = negativeBox(side)->text().trimmed().toStdString();
+  out.promptText = promptBox(side)->text().trimmed().toStdString();
   return out;
 }
 
@@ -100,8 +126,16 @@ bool MethodsBox::chooseEdit(Side side, const QString& file) {
   return true;
 }
 
+void MethodsBox::setTexts(Side side, const QString& negative, const QString& prompt) {
+  negativeBox(side)->setText(negative);
+  promptBox(side)->setText(prompt);
+  Q_EMIT edited();
+}
+
 QStringList MethodsBox::applyRecord(Side side, const respo::responsible::SideRecord& record) {
   QStringList notes;
+  negativeBox(side)->setText(QString::fromStdString(record.negativeText));
+  promptBox(side)->setText(QString::fromStdString(record.promptText));
   auto* sld = sldBox(side);
   {
     const QSignalBlocker block(sld);

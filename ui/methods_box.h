@@ -9,6 +9,7 @@
 #include "core/respo/side_methods.h"
 
 class QComboBox;
+class QLineEdit;
 
 namespace respo::ui {
 
@@ -26,6 +27,8 @@ class MethodsBox : public QWidget {
   // As a user's choice (emits edited()): an SLD preset name or "" for off; an edit by file ("" none).
   bool chooseSld(Side side, const QString& preset);
   bool chooseEdit(Side side, const QString& file);
+  // The text methods: added to the side's negative prompt / prompt ("" none).
+  void setTexts(Side side, const QString& negative, const QString& prompt);
 
  Q_SIGNALS:
   void edited();
@@ -35,7 +38,11 @@ class MethodsBox : public QWidget {
   QComboBox* editBox(Side side) const { return side == Side::Left ? leftEdit_ : rightEdit_; }
   void fillEdits(QComboBox* box);
 
+  QLineEdit* negativeBox(Side side) const { return side == Side::Left ? leftNegative_ : rightNegative_; }
+  QLineEdit* promptBox(Side side) const { return side == Side::Left ? leftPrompt_ : rightPrompt_; }
+
   QComboBox *leftSld_, *rightSld_, *leftEdit_, *rightEdit_;
+  QLineEdit *leftNegative_, *rightNegative_, *leftPrompt_, *rightPrompt_;
   std::vector<respo::responsible::EditInfo> edits_;
 };
 

@@ -57,6 +57,8 @@ SideRecord sideFromParameters(const std::map<std::string, std::string>& extra, c
   if (prefix.empty())
     for (auto it = own.begin(); it != own.end();) it = it->first.rfind("Baseline ", 0) == 0 ? own.erase(it) : std::next(it);
   out.sld = pipeline::SafeLatentGuidance::fromParameters(own);
+  if (const auto it = own.find("Negative method"); it != own.end()) out.negativeText = it->second;
+  if (const auto it = own.find("Prompt edit"); it != own.end()) out.promptText = it->second;
   if (const auto it = own.find("Concept edit"); it != own.end()) {
     // "NAME (method)"
     const auto& text = it->second;

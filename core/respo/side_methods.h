@@ -15,7 +15,9 @@ namespace respo::responsible {
 struct SideMethods {
   std::optional<pipeline::SafeLatentGuidance> sld;
   std::filesystem::path conceptEdit;  // a file made by `respodiff edit-concepts`; empty: none
-  bool empty() const { return !sld && conceptEdit.empty(); }
+  std::string negativeText;           // the negative-prompt method: added to the side's negative prompt
+  std::string promptText;             // prompt editing: added to the side's prompt
+  bool empty() const { return !sld && conceptEdit.empty() && negativeText.empty() && promptText.empty(); }
   bool operator==(const SideMethods&) const = default;
 };
 
@@ -37,6 +39,7 @@ struct SideRecord {
   std::optional<pipeline::SafeLatentGuidance> sld;
   std::string editName;  // "" when no concept edit
   std::string editHash;  // the first hex digits of its SHA-256 (may be empty in foreign texts)
+  std::string negativeText, promptText;  // "Negative method", "Prompt edit"
 };
 SideRecord sideFromParameters(const std::map<std::string, std::string>& extra, const std::string& prefix = "");
 

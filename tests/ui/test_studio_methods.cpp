@@ -146,6 +146,31 @@ class TestStudioMethods : public QObject {
     grid->close();
   }
 
+  void theTextBaselinesArePerSideAndRestored() {
+    QVERIFY(methods()->chooseSld(Side::Left, ""));
+    QVERIFY(methods()->chooseEdit(Side::Right, ""));
+    methods()->setTexts(Side::Left, "blood, a knife", "");
+    methods()->setTexts(Side::Right, "", "at night");
+    QSignalSpy saved(window_.get(), &MainWindow::imagesSaved);
+    const JobResult result = generateByClick();
+    QVERIFY(result.parameters.contains("Baseline Negative method: \"blood, a knife\""));
+    QVERIFY(result.parameters.contains("Prompt edit: at night"));
+    QVERIFY(result.parameters.startsWith("a knife fight in the rain\n"));  // the user's prompt as typed
+    QCOMPARE(saved.count(), 1);
+    const QString picture = saved.front().at(0).toStringList().value(0);
+    methods()->setTexts(Side::Left, "", "");
+    methods()->setTexts(Side::Right, "", "");
+    QVERIFY(window_->restoreFromFile(picture));
+    QCOMPARE(QString::fromStdString(methods()->methods(Side::Left).negativeText), QString("blood, a knife"));
+    QCOMPARE(QString::fromStdString(methods()->methods(Side::Right).promptText), QString("at night"));
+    QVERIFY(methods()->methods(Side::Right).negativeText.empty());
+    const JobResult again = generateByClick();
+    QCOMPARE(again.baseline.front(), result.baseline.front());
+    QCOMPARE(again.responsible.front(), result.responsible.front());
+    methods()->setTexts(Side::Left, "", "");
+    methods()->setTexts(Side::Right, "", "");
+  }
+
   void aRestoredEditThatIsNotInstalledIsNamedAndLeftOff() {
     QVERIFY(QFile::remove(edit_));
     QVERIFY(window_->restoreFromFile(saved_));
