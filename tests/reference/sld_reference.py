@@ -42,6 +42,7 @@ RUNS = {
                  concept="blood, gore, a knife")],
     "sd2": [dict(preset="weak", scheduler="ddim", steps=16, cfg=7.5, seed=2, prompt="a firefighter!"),
             dict(preset="medium", scheduler="euler", steps=12, cfg=7.5, seed=5, prompt="a pilot"),
+            dict(preset="medium", scheduler="ddim", steps=12, cfg=7.5, seed=5, prompt="a pilot"),
             dict(preset="strong", scheduler="ddim", steps=10, cfg=7.5, seed=2, prompt="a firefighter!"),
             dict(preset="max", scheduler="ddim", steps=8, cfg=4.0, seed=9, prompt="a boxer", negative="dark")],
 }
