@@ -26,6 +26,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QVBoxLayout>
@@ -75,17 +76,22 @@ MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine,
   buttons->addWidget(cancelButton_);
   leftLayout->addLayout(buttons);
   leftLayout->addWidget(liveUpdate_);
-  auto* methodsBox = new QGroupBox(tr("Methods"), left);
-  auto* methodsLayout = new QVBoxLayout(methodsBox);
-  methods_ = new MethodsBox(methodsBox);
+  // Concepts and methods share one tabbed area, so the left column stays short on small screens.
+  auto* sideTabs = new QTabWidget(left);
+  sideTabs->setObjectName("sideTabs");
+  auto* conceptPage = new QWidget(sideTabs);
+  auto* conceptLayout = new QVBoxLayout(conceptPage);
+  concepts_ = new ConceptPanel(conceptPage);
+  conceptLayout->addWidget(concepts_);
+  sideTabs->addTab(conceptPage, tr("Concepts"));
+  auto* methodsPage = new QWidget(sideTabs);
+  auto* methodsLayout = new QVBoxLayout(methodsPage);
+  methods_ = new MethodsBox(methodsPage);
   methods_->setObjectName("methodsBox");
   methodsLayout->addWidget(methods_);
-  leftLayout->addWidget(methodsBox);
-  auto* conceptBox = new QGroupBox(tr("Concepts"), left);
-  auto* conceptLayout = new QVBoxLayout(conceptBox);
-  concepts_ = new ConceptPanel(conceptBox);
-  conceptLayout->addWidget(concepts_);
-  leftLayout->addWidget(conceptBox, 1);
+  methodsLayout->addStretch(1);
+  sideTabs->addTab(methodsPage, tr("Methods"));
+  leftLayout->addWidget(sideTabs, 1);
   comparison_ = new ComparisonView(this);
   splitter_ = new QSplitter(this);
   splitter_->setObjectName("mainSplitter");

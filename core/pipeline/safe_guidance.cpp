@@ -200,7 +200,8 @@ std::optional<SafeLatentGuidance> SafeLatentGuidance::fromParameters(const std::
         throw FormatError("parameters: cannot read the SLD setting '" + item.substr(0, 60) + "'");
     }
   }
-  if (const auto c = extra.find(kConceptKey); c != extra.end()) out.safetyConcept = c->second;
+  // Surrounding spaces are not part of a concept (the spec grammar trims them too).
+  if (const auto c = extra.find(kConceptKey); c != extra.end()) out.safetyConcept = trim(c->second);
   try {
     out.validate();
   } catch (const InvalidArgument& e) {

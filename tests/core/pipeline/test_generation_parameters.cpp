@@ -247,6 +247,11 @@ RESPO_TEST(sld_settings_round_trip_through_the_parameters_text) {
     EXPECT(*back == sld);
   }
   EXPECT(!SafeLatentGuidance::fromParameters({{"RespoDiff", "x [RAM 100% SAM 100%]"}}).has_value());
+  // Surrounding spaces are not part of a concept, so the spec of what was read parses back to it
+  // (found by fuzzing: tests/fuzz/seeds/parameters/regression-sld-concept-spaces.txt).
+  const auto spaced = SafeLatentGuidance::fromParameters({{"SLD", "medium"}, {"SLD concept", " blood, a knife "}});
+  EXPECT_EQ(spaced->safetyConcept, std::string("blood, a knife"));
+  EXPECT(SafeLatentGuidance::parse(spaced->spec()) == *spaced);
   EXPECT_THROWS(SafeLatentGuidance::fromParameters({{"SLD", "ultra"}}), respo::FormatError, "unknown SLD preset");
   EXPECT_THROWS(SafeLatentGuidance::fromParameters({{"SLD", "guidance 10, speed 3"}}), respo::FormatError,
                 "cannot read the SLD setting 'speed 3'");

@@ -50,10 +50,10 @@ add_test(NAME cli_generate_sld_compare_records_its_settings
 set_tests_properties(cli_generate_sld_compare_records_its_settings PROPERTIES LABELS "cli;sld" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "SLD: \"guidance 2000, warmup 4")
 add_test(NAME cli_generate_rejects_unknown_methods
-         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method sld:extreme; $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method uce"
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method sld:extreme; $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method ablation; $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt x --method uce"
          )
 set_tests_properties(cli_generate_rejects_unknown_methods PROPERTIES LABELS "cli;sld" FIXTURES_REQUIRED sd_models
-                     PASS_REGULAR_EXPRESSION "unknown SLD preset 'extreme'.*\n.*unknown --method 'uce'")
+                     PASS_REGULAR_EXPRESSION "unknown SLD preset 'extreme'.*\n.*unknown --method 'ablation'.*\n.*--method uce needs its edit file")
 add_test(NAME cli_generate_text_methods_take_the_rest_of_the_option
          COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 3 --method 'sld:weak+negative:blood, gore+more' --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-negative.png && grep -a -o 'Negative method: \"blood, gore+more\", SLD: weak' ${CMAKE_BINARY_DIR}/cli-negative.png")
 set_tests_properties(cli_generate_text_methods_take_the_rest_of_the_option PROPERTIES LABELS "cli;sld" FIXTURES_REQUIRED sd_models
