@@ -24,6 +24,8 @@ ConceptPanel::ConceptPanel(QWidget* parent) : QWidget(parent) {
   view_->setModel(model_);
   view_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   view_->header()->setStretchLastSection(false);
+  // The target column holds a short text ("30, 70"); the name column keeps the room.
+  view_->header()->resizeSection(ConceptSelectionModel::TargetColumn, 80);
   view_->setRootIsDecorated(true);
   view_->setSelectionMode(QAbstractItemView::NoSelection);
   view_->setEditTriggers(QAbstractItemView::NoEditTriggers);  // strengths and policies have their own editors

@@ -98,7 +98,7 @@ MainWindow::MainWindow(AppInfo info, std::unique_ptr<respo::gpu::Engine> engine,
   splitter_->addWidget(left);
   splitter_->addWidget(comparison_);
   splitter_->setStretchFactor(1, 1);
-  splitter_->setSizes({460, 820});
+  splitter_->setSizes({540, 740});
   setCentralWidget(splitter_);
 
   history_ = new HistoryPanel(this);
