@@ -125,18 +125,17 @@ std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl) {
 
 std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcepts) {
   std::vector<MethodChoice> out;
-  const std::string* text = &spec;
   bool none = false, respodiff = false;
   std::size_t start = 0;
-  while (start <= text->size()) {
-    auto end = text->find('+', start);
-    if (end == std::string::npos) end = text->size();
+  while (start <= spec.size()) {
+    auto end = spec.find('+', start);
+    if (end == std::string::npos) end = spec.size();
     // Free text takes the rest of the option, '+' included: an SLD concept ("concept=...") and the
     // text of the negative-prompt and prompt-editing methods.
-    if (const auto c = text->find("concept=", start); c != std::string::npos && c < end && text->compare(start, 4, "sld:") == 0)
-      end = text->size();
-    if (text->compare(start, 9, "negative:") == 0 || text->compare(start, 12, "prompt-edit:") == 0) end = text->size();
-    const std::string item = text->substr(start, end - start);
+    if (const auto c = spec.find("concept=", start); c != std::string::npos && c < end && spec.compare(start, 4, "sld:") == 0)
+      end = spec.size();
+    if (spec.compare(start, 9, "negative:") == 0 || spec.compare(start, 12, "prompt-edit:") == 0) end = spec.size();
+    const std::string item = spec.substr(start, end - start);
     start = end + 1;
     const auto colon = item.find(':');
     const std::string kind = item.substr(0, colon);

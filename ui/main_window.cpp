@@ -319,7 +319,8 @@ void MainWindow::openMethodGrid() {
     m.right.sld = respo::pipeline::SafeLatentGuidance::preset(preset);
     methods.push_back(m);
   }
-  for (const auto& e : respo::responsible::listEdits({respo::paths::userConcepts(), respo::paths::shippedConcepts()})) {
+  refreshConceptEdits();
+  for (const auto& e : methods_->edits()) {
     if (!e.problem.empty()) continue;
     GridMethod m{tr("edit %1").arg(QString::fromStdString(e.name)), false, {}};
     m.right.conceptEdit = e.file;
@@ -332,7 +333,9 @@ void MainWindow::openMethodGrid() {
 }
 
 void MainWindow::refreshConceptEdits() {
-  methods_->setEdits(respo::responsible::listEdits({respo::paths::userConcepts(), respo::paths::shippedConcepts()}));
+  // Files unchanged since the last look keep their hash: a restore does not re-read every edit.
+  methods_->setEdits(respo::responsible::listEdits({respo::paths::userConcepts(), respo::paths::shippedConcepts()},
+                                                   methods_->edits()));
 }
 
 void MainWindow::onModelLoaded(const QString& path, const QString& description, int nativeSize, int sizeStep) {

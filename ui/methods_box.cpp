@@ -15,6 +15,13 @@ QString sldLabel(const QString& preset) {
   return preset.isEmpty() ? QObject::tr("SLD off") : QObject::tr("SLD %1").arg(preset);
 }
 
+bool chooseData(QComboBox* box, const QString& data) {
+  const int index = box->findData(data);
+  if (index < 0) return false;
+  box->setCurrentIndex(index);
+  return true;
+}
+
 }  // namespace
 
 MethodsBox::MethodsBox(QWidget* parent) : QWidget(parent) {
@@ -109,19 +116,13 @@ respo::responsible::SideMethods MethodsBox::methods(Side side) const {
 }
 
 bool MethodsBox::chooseSld(Side side, const QString& preset) {
-  auto* box = sldBox(side);
-  const int index = box->findData(preset);
-  if (index < 0) return false;
-  box->setCurrentIndex(index);
+  if (!chooseData(sldBox(side), preset)) return false;
   Q_EMIT edited();
   return true;
 }
 
 bool MethodsBox::chooseEdit(Side side, const QString& file) {
-  auto* box = editBox(side);
-  const int index = box->findData(file);
-  if (index < 0) return false;
-  box->setCurrentIndex(index);
+  if (!chooseData(editBox(side), file)) return false;
   Q_EMIT edited();
   return true;
 }

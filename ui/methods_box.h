@@ -21,6 +21,7 @@ class MethodsBox : public QWidget {
 
   // The edits the edit boxes offer (files that read; the others are left out).
   void setEdits(const std::vector<respo::responsible::EditInfo>& edits);
+  const std::vector<respo::responsible::EditInfo>& edits() const { return edits_; }
   respo::responsible::SideMethods methods(Side side) const;
   // Sets a side as a restored picture says; returns notes for what is not installed.
   QStringList applyRecord(Side side, const respo::responsible::SideRecord& record);

@@ -285,7 +285,7 @@ ConceptEdit loadEdit(const std::filesystem::path& path) {
   return edit;
 }
 
-AppliedEdit::AppliedEdit(pipeline::StableDiffusionModel& model, const ConceptEdit& edit, bool ignoreFingerprint) {
+void checkEdit(pipeline::StableDiffusionModel& model, const ConceptEdit& edit, bool ignoreFingerprint) {
   if (!ignoreFingerprint) {
     const auto fingerprint = concepts::modelFingerprint(model.unet);
     if (fingerprint != edit.modelFingerprint)
@@ -298,6 +298,11 @@ AppliedEdit::AppliedEdit(pipeline::StableDiffusionModel& model, const ConceptEdi
     if (params[name].sizes() != delta.sizes())
       throw InvalidArgument("the concept edit '" + edit.recipe.name + "' has another shape for '" + name + "'");
   }
+}
+
+AppliedEdit::AppliedEdit(pipeline::StableDiffusionModel& model, const ConceptEdit& edit, bool ignoreFingerprint) {
+  checkEdit(model, edit, ignoreFingerprint);
+  auto params = model.unet->named_parameters();
   torch::NoGradGuard noGrad;
   for (const auto& [name, delta] : edit.deltas) {
     auto param = params[name];

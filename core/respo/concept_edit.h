@@ -69,9 +69,13 @@ void saveEdit(const std::filesystem::path& path, const ConceptEdit& edit);
 // Throws FormatError naming the file for anything but an edit file of sane shape and finite values.
 ConceptEdit loadEdit(const std::filesystem::path& path);
 
+// Throws InvalidArgument when `edit` cannot be applied to `model`: made for another model
+// (fingerprint, unless `ignoreFingerprint`), or naming parameters the model lacks or shapes it does
+// not have. Changes nothing.
+void checkEdit(pipeline::StableDiffusionModel& model, const ConceptEdit& edit, bool ignoreFingerprint = false);
+
 // An edit applied to a model's weights while this object lives; the destructor restores the exact
-// original weights. Throws InvalidArgument when the edit was made for another model (fingerprint,
-// unless `ignoreFingerprint`) or names parameters the model lacks or shapes it does not have.
+// original weights. Checks first, as checkEdit does.
 class AppliedEdit {
  public:
   AppliedEdit(pipeline::StableDiffusionModel& model, const ConceptEdit& edit, bool ignoreFingerprint = false);

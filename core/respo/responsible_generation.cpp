@@ -51,9 +51,8 @@ ConceptEditing::ConceptEditing(std::shared_ptr<const edits::ConceptEdit> edit, b
 void ConceptEditing::prepare(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest&,
                              RunEdits& edits) const {
   // Checked here, before any sampling: another model's edit is refused, not applied.
-  { edits::AppliedEdit check(model, *edit_, ignoreFingerprint_); }
-  edits.weightEdits.push_back(edit_);
-  edits.ignoreEditFingerprint = edits.ignoreEditFingerprint || ignoreFingerprint_;
+  edits::checkEdit(model, *edit_, ignoreFingerprint_);
+  edits.weightEdits.push_back({edit_, ignoreFingerprint_});
 }
 
 std::map<std::string, std::string> ConceptEditing::parameters() const {
@@ -157,8 +156,8 @@ pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, c
   // Weight edits hold for this side only; the destructors restore the exact weights (also when the
   // run is cancelled or fails).
   std::vector<std::unique_ptr<edits::AppliedEdit>> applied;
-  for (const auto& edit : edits.weightEdits)
-    applied.push_back(std::make_unique<edits::AppliedEdit>(model, *edit, edits.ignoreEditFingerprint));
+  for (const auto& [edit, ignoreFingerprint] : edits.weightEdits)
+    applied.push_back(std::make_unique<edits::AppliedEdit>(model, *edit, ignoreFingerprint));
   pipeline::SamplingEdits sampling;
   sampling.bottleneck = edits.bottleneck;
   sampling.safety = edits.safety;
@@ -182,12 +181,8 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   };
   collect(pair.interventions, out.interventionParameters);
   collect(pair.baselineInterventions, out.baselineInterventionParameters);
-  auto acts = [](const RunEdits& e) {
-    return static_cast<bool>(e.bottleneck) || e.safety.has_value() || !e.weightEdits.empty() ||
-           !e.promptAddition.empty() || !e.negativeAddition.empty();
-  };
-  const bool responsible = acts(edits);
-  const bool baselineActs = acts(baselineEdits);
+  const bool responsible = edits.acts();
+  const bool baselineActs = baselineEdits.acts();
 
   auto observer = [&](Side side) -> pipeline::StepCallback {
     if (!onStep) return {};

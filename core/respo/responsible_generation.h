@@ -32,9 +32,18 @@ struct RunEdits {
   // negative-prompt baselines), joined with ", ".
   std::string promptAddition, negativeAddition;
   // Weight edits applied to the model for the responsible side only, and undone after it.
-  std::vector<std::shared_ptr<const edits::ConceptEdit>> weightEdits;
-  bool ignoreEditFingerprint = false;
+  struct WeightEdit {
+    std::shared_ptr<const edits::ConceptEdit> edit;
+    bool ignoreFingerprint = false;
+  };
+  std::vector<WeightEdit> weightEdits;
   std::vector<std::vector<std::string>> members;  // per image, fairness members drawn (if any)
+
+  // Whether these edits change the run at all (otherwise the side is the plain pipeline's).
+  bool acts() const {
+    return static_cast<bool>(bottleneck) || safety.has_value() || !weightEdits.empty() || !promptAddition.empty() ||
+           !negativeAddition.empty();
+  }
 };
 
 class Intervention {

@@ -14,6 +14,9 @@ EditInfo readEditInfo(const fs::path& file) {
   EditInfo info;
   info.file = file;
   info.name = file.stem().string();
+  std::error_code error;
+  info.size = fs::file_size(file, error);
+  if (!error) info.stamp = fs::last_write_time(file, error);
   try {
     const auto header = io::SafetensorsFile::open(file);
     const auto& meta = header.metadata();
@@ -35,15 +38,28 @@ EditInfo readEditInfo(const fs::path& file) {
   return info;
 }
 
-std::vector<EditInfo> listEdits(const std::vector<fs::path>& folders) {
+std::vector<EditInfo> listEdits(const std::vector<fs::path>& folders, const std::vector<EditInfo>& known) {
   std::vector<EditInfo> out;
+  auto reuse = [&](const fs::path& file) -> const EditInfo* {
+    std::error_code error;
+    const auto size = fs::file_size(file, error);
+    if (error) return nullptr;
+    const auto stamp = fs::last_write_time(file, error);
+    if (error) return nullptr;
+    for (const auto& info : known)
+      if (info.file == file && info.size == size && info.stamp == stamp) return &info;
+    return nullptr;
+  };
   for (const auto& folder : folders) {
     std::error_code error;
     std::vector<fs::path> files;
     for (fs::directory_iterator it(folder / "edits", error), end; !error && it != end; it.increment(error))
       if (it->path().extension() == ".safetensors" && it->is_regular_file(error)) files.push_back(it->path());
     std::sort(files.begin(), files.end());
-    for (const auto& file : files) out.push_back(readEditInfo(file));
+    for (const auto& file : files) {
+      const EditInfo* same = reuse(file);
+      out.push_back(same ? *same : readEditInfo(file));
+    }
   }
   return out;
 }

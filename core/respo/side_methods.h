@@ -27,11 +27,14 @@ struct EditInfo {
   std::string name, method, modelFingerprint;
   std::string fileHash;  // SHA-256 (hex)
   std::string problem;   // why it cannot be used; empty when it reads
+  std::uintmax_t size = 0;  // the file's size and time when it was read
+  std::filesystem::file_time_type stamp{};
 };
 // Throws nothing: a file that is not a concept edit comes back with `problem` set.
 EditInfo readEditInfo(const std::filesystem::path& file);
-// The concept edits in <folder>/edits/*.safetensors of each folder, by file name.
-std::vector<EditInfo> listEdits(const std::vector<std::filesystem::path>& folders);
+// The concept edits in <folder>/edits/*.safetensors of each folder, by file name. An entry of
+// `known` whose file still has the same size and time is reused as it is (no reading, no hashing).
+std::vector<EditInfo> listEdits(const std::vector<std::filesystem::path>& folders, const std::vector<EditInfo>& known = {});
 
 // What a picture's text says one side ran: `prefix` "" for the side the text belongs to, "Baseline "
 // for the other side of its comparison. Throws FormatError for entries it cannot read.
