@@ -38,7 +38,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& input, const torch::Te
   auto k = split(toK_->forward(kv));
   auto v = split(toV_->forward(kv));
   const auto dtype = q.scalar_type();
-  if (options_.upcast && dtype != torch::kFloat32) {
+  // Upcasting raises half precision to float32; float32 and float64 compute as they are.
+  if (options_.upcast && (dtype == torch::kFloat16 || dtype == torch::kBFloat16)) {
     q = q.to(torch::kFloat32), k = k.to(torch::kFloat32), v = v.to(torch::kFloat32);
   }
   auto out = at::scaled_dot_product_attention(q, k, v).to(dtype);

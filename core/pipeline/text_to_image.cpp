@@ -157,7 +157,11 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   auto passes = groupPasses(segments, request.batch, edits.bottleneck);
 
   auto generator = at::detail::createCPUGenerator(request.seed);
-  auto latents = (initialNoise(request, generator) * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
+  // The noise is drawn in float32 whatever the precision; scaled in float64 for a float64 model (as
+  // diffusers scales latents of the model's precision), in float32 otherwise.
+  auto noise = initialNoise(request, generator);
+  if (model_.dtype == torch::kFloat64) noise = noise.to(torch::kFloat64);
+  auto latents = (noise * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
   const auto& timesteps = scheduler->timesteps();
   torch::Tensor momentum;
   std::vector<torch::Tensor> outputs;

@@ -6,7 +6,9 @@ On the random-weight SD1- and SD2-shaped folders that sd_reference.py wrote, run
 pipeline for each SLD preset (weak, medium, strong, max), a custom setting with another safety
 concept, a negative prompt and a batch of two, and writes OUT/<model>_sld.safetensors (final images
 [B, 3, H, W] in [0, 1], the latents after every step, and per step the decision margin: the smallest
-|(e_p - e_s) - threshold| over all elements) and OUT/<model>_sld_runs.json (the runs).
+|(e_p - e_s) - threshold| over all elements) and OUT/<model>_sld_runs.json (the runs). The same runs
+in float64 (weights, text encoder, UNet, scheduler and VAE; the initial noise drawn in float32 as the
+C++ pipeline draws it) go to OUT/<model>_sld64.safetensors.
 
 SLD's "d >= threshold" is a discontinuity: where an element's d lies within float32 rounding of the
 threshold, two correct implementations may decide it differently, and that element's guidance jumps
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 import diffusers
 from diffusers.pipelines.deprecated.stable_diffusion_safe import SafetyConfig, StableDiffusionPipelineSafe
+from diffusers.pipelines.deprecated.stable_diffusion_safe import pipeline_stable_diffusion_safe as safe_module
 from safetensors.torch import save_file
 
 from reference_args import model_fixture_args
@@ -48,10 +51,17 @@ RUNS = {
 }
 
 
+def float32_initial_noise(draw):
+    # The C++ pipeline draws the initial latents in float32 whatever the model's precision.
+    def wrapped(shape, generator=None, device=None, dtype=None, layout=None):
+        return draw(shape, generator=generator, device=device, dtype=torch.float32, layout=layout).to(dtype)
+    return wrapped
+
+
 @torch.no_grad()
-def run_model(folder: pathlib.Path, runs: list) -> dict:
+def run_model(folder: pathlib.Path, runs: list, dtype=torch.float32) -> dict:
     pipe = StableDiffusionPipelineSafe.from_pretrained(str(folder), safety_checker=None, feature_extractor=None,
-                                                       requires_safety_checker=False)
+                                                       requires_safety_checker=False, torch_dtype=dtype)
     pipe.set_progress_bar_config(disable=True)
     default_concept = pipe.safety_concept
     unet_forward = pipe.unet.forward
@@ -79,7 +89,7 @@ def run_model(folder: pathlib.Path, runs: list) -> dict:
                    output_type="np", callback=lambda step, t, latents: steps.append(latents.clone()),
                    callback_steps=1, **settings)
         image = torch.from_numpy(np.ascontiguousarray(out.images)).permute(0, 3, 1, 2).contiguous()
-        tensors[f"sld.{i}.image"] = image
+        tensors[f"sld.{i}.image"] = image.to(torch.float64 if dtype == torch.float64 else torch.float32)
         tensors[f"sld.{i}.latents"] = torch.stack(steps).contiguous()
         margins = []
         for prediction in predictions:
@@ -96,6 +106,13 @@ def main() -> None:
         runs = [dict(r) for r in runs]
         tensors = run_model(models / name, runs)
         save_file(tensors, str(out / f"{name}_sld.safetensors"))
+        draw = safe_module.randn_tensor
+        safe_module.randn_tensor = float32_initial_noise(draw)
+        try:
+            tensors64 = run_model(models / name, [dict(r) for r in RUNS[name]], torch.float64)
+        finally:
+            safe_module.randn_tensor = draw
+        save_file(tensors64, str(out / f"{name}_sld64.safetensors"))
         (out / f"{name}_sld_runs.json").write_text(json.dumps(runs, indent=1))
         print(f"{name}: {len(runs)} SLD runs")
 

@@ -60,6 +60,18 @@ Run runFrom(const nlohmann::json& run) {
   return out;
 }
 
+// The run's final images and the latents after every step (on the CPU, in the model's precision).
+std::pair<torch::Tensor, std::vector<torch::Tensor>> sample(TextToImagePipeline& pipeline, const Run& run) {
+  std::vector<torch::Tensor> steps;
+  SamplingEdits edits;
+  edits.safety = run.sld;
+  auto images = pipeline.generate(run.request, [&](const StepProgress& p) {
+    steps.push_back(p.latents->to(torch::kCPU).clone());
+    return true;
+  }, edits).images;
+  return {images, steps};
+}
+
 void checkRuns(const std::string& name) {
   const auto expected = io::loadAll(io::SafetensorsFile::open(sldDir() / (name + "_sld.safetensors")));
   std::ifstream in(sldDir() / (name + "_sld_runs.json"));
@@ -69,13 +81,7 @@ void checkRuns(const std::string& name) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto run = runFrom(runs[i]);
     if (runs[i].at("preset") != "custom") EXPECT_EQ(run.sld.presetName(), runs[i].at("preset").get<std::string>());
-    std::vector<torch::Tensor> steps;
-    SamplingEdits edits;
-    edits.safety = run.sld;
-    const auto images = pipeline.generate(run.request, [&](const StepProgress& p) {
-      steps.push_back(p.latents->to(torch::kCPU, torch::kFloat32).clone());
-      return true;
-    }, edits).images;
+    const auto [images, steps] = sample(pipeline, run);
     const auto& reference = expected.at("sld." + std::to_string(i) + ".image");
     const auto& referenceSteps = expected.at("sld." + std::to_string(i) + ".latents");
     REQUIRE(images.sizes() == reference.sizes());
@@ -116,6 +122,44 @@ void checkRuns(const std::string& name) {
   }
 }
 
+// The same runs with everything in float64 on both sides: rounding is then far below the smallest
+// threshold margin of the runs (the fp32 margins are >= 3e-7), so every decision is the same and every
+// run, close call or not, is compared in full. The reference's images pass through float32 (diffusers
+// converts decoded images to float32), so images are held to 1e-6 and latents to 1e-9.
+void checkRuns64(const std::string& name) {
+  const auto expected = io::loadAll(io::SafetensorsFile::open(sldDir() / (name + "_sld64.safetensors")));
+  std::ifstream in(sldDir() / (name + "_sld_runs.json"));
+  const auto runs = nlohmann::json::parse(in);
+  LoadOptions options;
+  options.dtype = torch::kFloat64;
+  auto model = loadStableDiffusion(sdDir() / name, options);
+  TextToImagePipeline pipeline(model);
+  auto error = [](const torch::Tensor& a, const torch::Tensor& reference) {
+    const auto r = reference.to(torch::kFloat64);
+    return (a.to(torch::kCPU, torch::kFloat64) - r).abs().max().item<double>() / r.abs().max().item<double>();
+  };
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto run = runFrom(runs[i]);
+    const auto [images, steps] = sample(pipeline, run);
+    const auto& reference = expected.at("sld." + std::to_string(i) + ".image");
+    const auto& referenceSteps = expected.at("sld." + std::to_string(i) + ".latents");
+    REQUIRE(images.sizes() == reference.sizes());
+    REQUIRE(static_cast<int64_t>(steps.size()) == referenceSteps.size(0));
+    REQUIRE(steps.front().scalar_type() == torch::kFloat64);
+    const double imageError = error(images, reference);
+    double stepError = 0;
+    for (std::size_t k = 0; k < steps.size(); ++k)
+      stepError = std::max(stepError, error(steps[k], referenceSteps[static_cast<int64_t>(k)]));
+    std::cout << "  " << name << " (cpu fp64) SLD " << runs[i].at("preset").get<std::string>() << ", "
+              << run.request.scheduler << " " << run.request.steps << " steps, batch " << run.request.batch
+              << ": image relative error " << imageError << ", worst step latents " << stepError << "\n";
+    if (!(imageError <= 1e-6))
+      respo::testing::recordFailure(__FILE__, __LINE__, name + " fp64 SLD run " + std::to_string(i) + ": image error " + std::to_string(imageError));
+    if (!(stepError <= 1e-9))
+      respo::testing::recordFailure(__FILE__, __LINE__, name + " fp64 SLD run " + std::to_string(i) + ": latents error " + std::to_string(stepError));
+  }
+}
+
 GenerationRequest plainRequest() {
   GenerationRequest request;
   request.prompt = "a photo of a doctor";
@@ -129,6 +173,8 @@ GenerationRequest plainRequest() {
 
 RESPO_TEST(sld_matches_diffusers_on_sd1) { checkRuns("sd1"); }
 RESPO_TEST(sld_matches_diffusers_on_sd2) { checkRuns("sd2"); }
+RESPO_TEST(sld_matches_diffusers_in_float64_on_sd1) { checkRuns64("sd1"); }
+RESPO_TEST(sld_matches_diffusers_in_float64_on_sd2) { checkRuns64("sd2"); }
 
 RESPO_TEST(sld_without_guidance_is_the_plain_pipeline) {
   TextToImagePipeline pipeline(model("sd1"));
