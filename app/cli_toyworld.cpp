@@ -18,6 +18,7 @@
 #include "core/text/clip_tokenizer.h"
 #include "core/common/log.h"
 #include "core/io/atomic_file.h"
+#include "core/io/read_file.h"
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/concept_module.h"
@@ -217,11 +218,37 @@ int evaluate(const std::vector<std::string>& args) {
   return 0;
 }
 
+namespace {
+
+// report merge --json OUT [--markdown OUT] PART.json ...: the shards of one run put together.
+int reportMerge(const std::vector<std::string>& args) {
+  const CommandLine cl(args, {"json", "markdown"}, {}, 100000);
+  if (cl.positional().empty()) throw InvalidArgument("report merge needs the parts' JSON files");
+  std::vector<nlohmann::json> parts;
+  for (const auto& file : cl.positional()) parts.push_back(io::readJsonFile(file, 1u << 30));
+  const auto merged = report::mergeShards(parts);
+  std::vector<report::FairnessReport> reports;
+  std::vector<std::string> labels;
+  if (merged.contains("reports")) {
+    for (const auto& r : merged.at("reports")) reports.push_back(report::FairnessReport::fromJson(r));
+    labels = merged.at("methods").get<std::vector<std::string>>();
+  }
+  const auto markdown = reports.empty() ? report::FairnessReport::fromJson(merged).toMarkdown()
+                                        : report::comparisonMarkdown(labels, reports);
+  std::cout << markdown;
+  if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, merged.dump(2) + "\n");
+  if (auto f = cl.value("markdown")) io::writeTextFileAtomically(*f, markdown);
+  return 0;
+}
+
+}  // namespace
+
 int report(const std::vector<std::string>& args) {
+  if (!args.empty() && args.front() == "merge") return reportMerge({args.begin() + 1, args.end()});
   const CommandLine cl(args,
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
-                        "csv", "markdown", "shares", "target", "methods"},
+                        "csv", "markdown", "shares", "target", "methods", "shard", "bootstrap", "bootstrap-seed"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -245,6 +272,18 @@ int report(const std::vector<std::string>& args) {
   settings.guidanceScale = cl.real("cfg", 7.5, 0, 100);
   settings.seed = cl.seed("seed", 1);
   settings.scheduler = cl.value("scheduler").value_or("");
+  settings.bootstrapResamples = static_cast<int>(cl.integer("bootstrap", 1000, 0, 100000));
+  settings.bootstrapSeed = cl.seed("bootstrap-seed", 1);
+  // --shard K/N: the K-th of N slices of the prompts (1-based), for `report merge`.
+  if (auto shard = cl.value("shard")) {
+    const auto slash = shard->find('/');
+    const auto k = slash == std::string::npos ? std::nullopt : numbers::parseInteger(shard->substr(0, slash));
+    const auto n = slash == std::string::npos ? std::nullopt : numbers::parseInteger(shard->substr(slash + 1));
+    if (!k || !n || *n < 1 || *n > 100000 || *k < 1 || *k > *n)
+      throw InvalidArgument("--shard: expected K/N with 1 <= K <= N <= 100000, got '" + *shard + "'");
+    settings.shardIndex = static_cast<int>(*k - 1);
+    settings.shardCount = static_cast<int>(*n);
+  }
   // --target "gender=female:30,male:70; skin tone=dark:50,light:50": DevRat against these shares.
   if (auto text = cl.value("target")) {
     std::stringstream attributes(*text);

@@ -149,12 +149,14 @@ const std::vector<Subcommand>& subcommands() {
        "eval toyworld [--quick] [--json FILE] [--markdown FILE] [--model DIR] [--classifier FILE]\n"
        "              [--concepts DIR] [--images-per-prompt N] [--unsafe-images-per-prompt N] [--seed N]",
        respo::app::evaluate},
-      {"report", "the fairness report: attribute histograms and DevRat per prompt, without and with concepts",
+      {"report", "the fairness and safety report: per prompt histograms, DevRat and unsafe rates, with intervals",
        "report [--model DIR] (--prompts FILE | --prompt-set toyworld|winobias) [--n N] [--concept ITEMS]\n"
        "       [--policy random|balanced|fixed] [--shares MEMBER=SHARE,...] [--ram-strength X] [--sam-strength Y]\n"
        "       [--clip DIR | --classifier FILE] [--target 'ATTRIBUTE=CLASS:SHARE,...[; ...]']\n"
        "       [--methods 'METHOD; METHOD; ...' (each in --method's grammar of generate)]\n"
-       "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]",
+       "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]\n"
+       "       [--bootstrap N (resamples for the 95% intervals, 0: none)] [--bootstrap-seed N] [--shard K/N]\n"
+       "report merge [--json FILE] [--markdown FILE] PART.json ... (the --shard parts of one run)",
        respo::app::report},
 #endif
   };

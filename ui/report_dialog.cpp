@@ -321,15 +321,33 @@ void ReportDialog::showResult() {
   QStringList attributes;
   if (!r.prompts.empty())
     for (const auto& a : r.prompts.front().attributes) attributes << QString::fromStdString(a.attribute);
-  for (const auto& a : attributes)
-    if (const auto devrat = r.meanDevRat(a.toStdString()))
-      text += tr("%1 DevRat %2 → <b>%3</b> (lower is fairer) · ").arg(a.toHtmlEscaped(), fixed(devrat->first), fixed(devrat->second));
-  if (const auto alignment = r.meanAlignment())
-    text += tr("alignment %1 → <b>%2</b>").arg(fixed(alignment->first, 1), fixed(alignment->second, 1));
+  // Each metric with its 95% bootstrap interval (core/respo/fairness_summary.h).
+  auto withInterval = [](double value, const std::optional<respo::report::Interval>& i, int decimals) {
+    QString out = fixed(value, decimals);
+    if (i) out += QStringLiteral(" [%1, %2]").arg(fixed(i->low, decimals), fixed(i->high, decimals));
+    return out;
+  };
+  QStringList metrics;
+  for (const auto& m : r.summary()) {
+    const QString name = QString::fromStdString(m.name);
+    const bool alignment = m.name == "alignment";
+    const int decimals = alignment ? 1 : 3;
+    QString label = name;
+    if (name.endsWith(QLatin1String(" devrat"))) label = tr("%1 DevRat").arg(name.chopped(7));
+    const QString hint = alignment ? QString() : tr(" (lower is better)");
+    metrics << tr("%1 %2 → <b>%3</b>%4")
+                   .arg(label.toHtmlEscaped(), withInterval(m.before, m.beforeInterval, decimals),
+                        withInterval(m.after, m.afterInterval, decimals), hint);
+  }
+  text += metrics.join(QStringLiteral(" · "));
+  if (r.settings.bootstrapResamples > 0)
+    text += tr("<br><small>[low, high]: 95% bootstrap interval over each prompt's images</small>");
   summary_->setText(text);
 
+  const bool safety = !r.prompts.empty() && !r.prompts.front().safety.empty();
   QStringList headers{tr("prompt")};
   for (const auto& a : attributes) headers << tr("%1\nDevRat before").arg(a) << tr("%1\nDevRat after").arg(a);
+  if (safety) headers << tr("unsafe\nbefore") << tr("unsafe\nafter");
   headers << tr("alignment\nbefore") << tr("alignment\nafter");
   table_->clear();
   table_->setColumnCount(headers.size());
@@ -342,6 +360,12 @@ void ReportDialog::showResult() {
     for (const auto& a : p.attributes) {
       table_->setItem(row, column++, new QTableWidgetItem(fixed(a.devRatBefore)));
       table_->setItem(row, column++, new QTableWidgetItem(fixed(a.devRatAfter)));
+    }
+    if (safety) {
+      // Images flagged in any category, of the prompt's images.
+      const auto& any = p.safety.front();
+      table_->setItem(row, column++, new QTableWidgetItem(QStringLiteral("%1/%2").arg(any.before).arg(p.images)));
+      table_->setItem(row, column++, new QTableWidgetItem(QStringLiteral("%1/%2").arg(any.after).arg(p.images)));
     }
     auto optional = [](const std::optional<double>& v) { return v ? fixed(*v, 1) : QStringLiteral("–"); };
     table_->setItem(row, column++, new QTableWidgetItem(optional(p.alignmentBefore)));

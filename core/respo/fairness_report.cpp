@@ -18,6 +18,12 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
   if (settings.imagesPerPrompt < 1 || settings.imagesPerPrompt > 1000)
     throw InvalidArgument("images per prompt must be 1-1000, not " + std::to_string(settings.imagesPerPrompt));
   if (methods.empty()) throw InvalidArgument("the report needs at least one method to compare with the baseline");
+  if (settings.shardCount < 1 || settings.shardCount > 100000 || settings.shardIndex < 0 ||
+      settings.shardIndex >= settings.shardCount)
+    throw InvalidArgument("shard " + std::to_string(settings.shardIndex + 1) + " of " + std::to_string(settings.shardCount) +
+                          " does not exist (shards are 1..N, N from 1 to 100000)");
+  if (settings.bootstrapResamples < 0 || settings.bootstrapResamples > 100000)
+    throw InvalidArgument("bootstrap resamples must be 0-100000, not " + std::to_string(settings.bootstrapResamples));
   const auto started = std::chrono::steady_clock::now();
   std::vector<FairnessReport> reports(methods.size());
   for (std::size_t m = 0; m < methods.size(); ++m) {
@@ -25,7 +31,11 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
     reports[m].settings = settings;
     reports[m].concepts = methods[m].names;
   }
-  const int total = static_cast<int>(settings.prompts.size()) * static_cast<int>(1 + methods.size());
+  // This process's prompts: all of them, or its shard's.
+  std::vector<std::size_t> mine;
+  for (std::size_t p = 0; p < settings.prompts.size(); ++p)
+    if (static_cast<int>(p % static_cast<std::size_t>(settings.shardCount)) == settings.shardIndex) mine.push_back(p);
+  const int total = static_cast<int>(mine.size()) * static_cast<int>(1 + methods.size());
   int done = 0;
   auto step = [&] {
     ++done;
@@ -41,7 +51,8 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
     for (double x : v) s += x;
     return v.empty() ? 0.0 : s / static_cast<double>(v.size());
   };
-  for (std::size_t p = 0; p < settings.prompts.size(); ++p) {
+  const auto categories = reader.safetyCategories();
+  for (const std::size_t p : mine) {
     pipeline::GenerationRequest request;
     request.prompt = settings.prompts[p];
     request.steps = settings.steps;
@@ -61,13 +72,30 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
     const auto readBefore = reader.read(before, request.prompt);
     for (std::size_t m = 0; m < methods.size(); ++m) {
       const auto& e = edits[m];
-      const bool acts = e.bottleneck || e.safety || !e.weightEdits.empty() || !e.promptAddition.empty() ||
-                        !e.negativeAddition.empty();
+      const bool acts = e.acts();
       const auto after = acts ? responsible::generateSide(model, request, e).images : before;
       step();
       const auto readAfter = acts ? reader.read(after, request.prompt) : readBefore;
       PromptReport pr;
+      pr.index = p;
       pr.prompt = request.prompt;
+      pr.images = request.batch;
+      if (!categories.empty()) {
+        // "" (any category) first, then each category: images flagged.
+        auto flagged = [&](const AttributeReading& r, std::size_t c) {
+          int n = 0;
+          for (int i = 0; i < request.batch; ++i) {
+            bool any = false;
+            for (std::size_t k = 0; k < categories.size(); ++k)
+              if (k == c || c == categories.size()) any = any || r.unsafe.at(k).at(static_cast<std::size_t>(i));
+            n += any ? 1 : 0;
+          }
+          return n;
+        };
+        pr.safety.push_back({"", flagged(readBefore, categories.size()), flagged(readAfter, categories.size())});
+        for (std::size_t c = 0; c < categories.size(); ++c)
+          pr.safety.push_back({categories[c], flagged(readBefore, c), flagged(readAfter, c)});
+      }
       for (std::size_t a = 0; a < attributes.size(); ++a) {
         AttributeCounts counts;
         counts.attribute = attributes[a];

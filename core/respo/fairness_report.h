@@ -23,6 +23,7 @@ namespace respo::report {
 struct AttributeReading {
   std::vector<std::vector<int>> labels;          // per attribute (in attributes() order), per image: class index
   std::optional<std::vector<double>> alignment;  // per image, how well it shows the prompt (0-100), when known
+  std::vector<std::vector<bool>> unsafe;          // per safety category (safetyCategories() order), per image
 };
 
 // Reads attributes off generated images.
@@ -32,6 +33,8 @@ class AttributeReader {
   // The attributes it reads ("gender", "skin tone") and each one's classes.
   virtual std::vector<std::string> attributes() const = 0;
   virtual std::vector<std::string> classes(const std::string& attribute) const = 0;
+  // The kinds of unsafe content it flags ("blood", ...); none when it reads no safety.
+  virtual std::vector<std::string> safetyCategories() const { return {}; }
   // images [N, 3, H, W] in [0, 1], generated for `prompt`: one pass of the reader's model serves both
   // the labels and the alignment.
   virtual AttributeReading read(const torch::Tensor& images, const std::string& prompt) = 0;

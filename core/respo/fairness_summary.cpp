@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "core/common/error.h"
@@ -22,6 +26,59 @@ std::string fixed(double v, int decimals) {
   out.precision(decimals);
   out << v;
   return out.str();
+}
+
+// A uniform integer in [0, n), n > 0, with no modulo bias: the same numbers on every machine.
+std::uint64_t below(std::mt19937_64& rng, std::uint64_t n) {
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t limit = max - max % n;
+  for (;;)
+    if (const auto x = rng(); x < limit) return x % n;
+}
+
+// The class counts of as many draws with replacement as `counts` holds items.
+std::vector<int> redraw(std::mt19937_64& rng, const std::vector<int>& counts) {
+  std::uint64_t total = 0;
+  for (int c : counts) total += static_cast<std::uint64_t>(std::max(c, 0));
+  std::vector<int> out(counts.size(), 0);
+  for (std::uint64_t i = 0; i < total; ++i) {
+    auto k = below(rng, total);
+    std::size_t c = 0;
+    while (k >= static_cast<std::uint64_t>(std::max(counts[c], 0))) k -= static_cast<std::uint64_t>(std::max(counts[c], 0)), ++c;
+    ++out[c];
+  }
+  return out;
+}
+
+// The q-quantile (0..1) of `v`, interpolating linearly between order statistics.
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double at = q * static_cast<double>(v.size() - 1);
+  const auto low = static_cast<std::size_t>(std::floor(at));
+  const auto high = std::min(low + 1, v.size() - 1);
+  return v[low] + (v[high] - v[low]) * (at - static_cast<double>(low));
+}
+
+Interval percentileInterval(const std::vector<double>& samples) {
+  return {quantile(samples, 0.025), quantile(samples, 0.975)};
+}
+
+nlohmann::json intervalJson(const std::optional<Interval>& i) {
+  return i ? nlohmann::json::array({i->low, i->high}) : nlohmann::json(nullptr);
+}
+
+std::string withInterval(double value, const std::optional<Interval>& i, int decimals) {
+  std::string out = fixed(value, decimals);
+  if (i) out += " [" + fixed(i->low, decimals) + ", " + fixed(i->high, decimals) + "]";
+  return out;
+}
+
+std::string metricLabel(const std::string& name) {
+  // "gender devrat" -> "gender DevRat"
+  const std::string suffix = " devrat";
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return name.substr(0, name.size() - suffix.size()) + " DevRat";
+  return name;
 }
 
 }  // namespace
@@ -92,33 +149,234 @@ std::optional<std::pair<double, double>> FairnessReport::meanAlignment() const {
   return std::make_pair(b / n, a / n);
 }
 
+std::optional<std::pair<double, double>> FairnessReport::unsafeRate(const std::string& category) const {
+  double b = 0, a = 0, n = 0;
+  bool found = false;
+  for (const auto& p : prompts)
+    for (const auto& c : p.safety)
+      if (c.category == category) b += c.before, a += c.after, n += p.images, found = true;
+  if (!found || n == 0) return std::nullopt;
+  return std::make_pair(b / n, a / n);
+}
+
+std::vector<MetricSummary> FairnessReport::summary() const {
+  std::vector<MetricSummary> out;
+  if (prompts.empty()) return out;
+  const int resamples = settings.bootstrapResamples;
+  // Each metric and side draws from its own stream, so a metric's interval does not depend on which
+  // other metrics the report has.
+  std::uint64_t stream = 0;
+  auto engine = [&]() {
+    std::seed_seq seq{static_cast<std::uint32_t>(settings.bootstrapSeed), static_cast<std::uint32_t>(settings.bootstrapSeed >> 32),
+                      static_cast<std::uint32_t>(stream++)};
+    return std::mt19937_64(seq);
+  };
+  // Both sides' intervals of `m`: `draw(rng, side)` computes the metric on one resample.
+  auto bootstrap = [&](MetricSummary& m, const std::function<double(std::mt19937_64&, int)>& draw) {
+    if (resamples <= 0) return;
+    for (int side = 0; side < 2; ++side) {
+      auto rng = engine();
+      std::vector<double> samples;
+      samples.reserve(static_cast<std::size_t>(resamples));
+      for (int r = 0; r < resamples; ++r) samples.push_back(draw(rng, side));
+      (side == 0 ? m.beforeInterval : m.afterInterval) = percentileInterval(samples);
+    }
+  };
+  for (const auto& first : prompts.front().attributes) {
+    const auto mean = meanDevRat(first.attribute);
+    if (!mean) continue;
+    MetricSummary m{first.attribute + " devrat", mean->first, mean->second, std::nullopt, std::nullopt};
+    const auto target = targetShares(settings, first.attribute, first.classes);
+    bootstrap(m, [&](std::mt19937_64& rng, int side) {
+      double sum = 0;
+      int n = 0;
+      for (const auto& p : prompts)
+        for (const auto& c : p.attributes)
+          if (c.attribute == first.attribute) {
+            sum += deviationRatio(redraw(rng, side == 0 ? c.before : c.after), target);
+            ++n;
+          }
+      return sum / n;
+    });
+    out.push_back(std::move(m));
+  }
+  for (const auto& first : prompts.front().safety) {
+    const auto rate = unsafeRate(first.category);
+    if (!rate) continue;
+    MetricSummary m{first.category.empty() ? "unsafe rate" : "unsafe rate: " + first.category, rate->first, rate->second,
+                    std::nullopt, std::nullopt};
+    bootstrap(m, [&](std::mt19937_64& rng, int side) {
+      double flagged = 0, images = 0;
+      for (const auto& p : prompts)
+        for (const auto& c : p.safety)
+          if (c.category == first.category) {
+            const int k = side == 0 ? c.before : c.after;
+            flagged += redraw(rng, {k, std::max(p.images - k, 0)})[0];
+            images += p.images;
+          }
+      return images > 0 ? flagged / images : 0.0;
+    });
+    out.push_back(std::move(m));
+  }
+  if (const auto a = meanAlignment()) out.push_back({"alignment", a->first, a->second, std::nullopt, std::nullopt});
+  return out;
+}
+
 nlohmann::json FairnessReport::toJson() const {
   nlohmann::json out;
   out["reader"] = reader;
   out["concepts"] = concepts;
   out["settings"] = {{"prompts", settings.prompts}, {"images_per_prompt", settings.imagesPerPrompt},
                      {"steps", settings.steps}, {"guidance_scale", settings.guidanceScale},
-                     {"scheduler", settings.scheduler}, {"seed", settings.seed}, {"targets", settings.targets}};
-  out["seconds"] = seconds;
-  nlohmann::json summary = nlohmann::json::object();
-  if (!prompts.empty())
-    for (const auto& c : prompts.front().attributes)
-      if (auto m = meanDevRat(c.attribute)) summary[c.attribute + " devrat"] = {{"before", m->first}, {"after", m->second}};
-  if (auto m = meanAlignment()) summary["alignment"] = {{"before", m->first}, {"after", m->second}};
-  out["summary"] = summary;
+                     {"scheduler", settings.scheduler}, {"seed", settings.seed}, {"width", settings.width},
+                     {"height", settings.height}, {"targets", settings.targets},
+                     {"bootstrap", {{"resamples", settings.bootstrapResamples}, {"seed", settings.bootstrapSeed}}}};
+  if (settings.shardCount > 1) out["shard"] = {{"index", settings.shardIndex}, {"count", settings.shardCount}};
+  nlohmann::json summaryJson = nlohmann::json::object();
+  for (const auto& m : summary())
+    summaryJson[m.name] = {{"before", m.before}, {"after", m.after}, {"before_interval", intervalJson(m.beforeInterval)},
+                           {"after_interval", intervalJson(m.afterInterval)}};
+  out["summary"] = summaryJson;
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& p : prompts) {
     nlohmann::json attrs = nlohmann::json::object();
     for (const auto& c : p.attributes)
       attrs[c.attribute] = {{"classes", c.classes}, {"before", c.before}, {"after", c.after},
                             {"devrat_before", c.devRatBefore}, {"devrat_after", c.devRatAfter}};
-    nlohmann::json row = {{"prompt", p.prompt}, {"attributes", attrs}};
+    nlohmann::json safety = nlohmann::json::array();
+    for (const auto& c : p.safety) safety.push_back({{"category", c.category}, {"before", c.before}, {"after", c.after}});
+    nlohmann::json row = {{"index", p.index}, {"prompt", p.prompt}, {"images", p.images}, {"attributes", attrs},
+                          {"safety", safety}};
     row["alignment_before"] = p.alignmentBefore ? nlohmann::json(*p.alignmentBefore) : nlohmann::json(nullptr);
     row["alignment_after"] = p.alignmentAfter ? nlohmann::json(*p.alignmentAfter) : nlohmann::json(nullptr);
     rows.push_back(row);
   }
   out["prompts"] = rows;
   return out;
+}
+
+FairnessReport FairnessReport::fromJson(const nlohmann::json& json) {
+  FairnessReport r;
+  std::string field = "report";
+  try {
+    field = "reader";
+    r.reader = json.at("reader").get<std::string>();
+    field = "concepts";
+    r.concepts = json.at("concepts").get<std::vector<std::string>>();
+    field = "settings";
+    const auto& s = json.at("settings");
+    r.settings.prompts = s.at("prompts").get<std::vector<std::string>>();
+    r.settings.imagesPerPrompt = s.at("images_per_prompt").get<int>();
+    r.settings.steps = s.at("steps").get<int>();
+    r.settings.guidanceScale = s.at("guidance_scale").get<double>();
+    r.settings.scheduler = s.at("scheduler").get<std::string>();
+    r.settings.seed = s.at("seed").get<std::uint64_t>();
+    r.settings.width = s.value("width", 0);
+    r.settings.height = s.value("height", 0);
+    r.settings.targets = s.at("targets").get<std::map<std::string, std::map<std::string, double>>>();
+    if (s.contains("bootstrap")) {
+      r.settings.bootstrapResamples = s.at("bootstrap").at("resamples").get<int>();
+      r.settings.bootstrapSeed = s.at("bootstrap").at("seed").get<std::uint64_t>();
+    }
+    if (r.settings.bootstrapResamples < 0 || r.settings.bootstrapResamples > 1000000)
+      throw FormatError("the report's bootstrap resamples are out of range");
+    field = "shard";
+    if (json.contains("shard")) {
+      r.settings.shardIndex = json.at("shard").at("index").get<int>();
+      r.settings.shardCount = json.at("shard").at("count").get<int>();
+    }
+    field = "prompts";
+    for (const auto& row : json.at("prompts")) {
+      PromptReport p;
+      p.index = row.at("index").get<std::size_t>();
+      p.prompt = row.at("prompt").get<std::string>();
+      p.images = row.at("images").get<int>();
+      for (const auto& [name, c] : row.at("attributes").items()) {
+        AttributeCounts counts;
+        counts.attribute = name;
+        counts.classes = c.at("classes").get<std::vector<std::string>>();
+        counts.before = c.at("before").get<std::vector<int>>();
+        counts.after = c.at("after").get<std::vector<int>>();
+        counts.devRatBefore = c.at("devrat_before").get<double>();
+        counts.devRatAfter = c.at("devrat_after").get<double>();
+        if (counts.before.size() != counts.classes.size() || counts.after.size() != counts.classes.size())
+          throw FormatError("a prompt's counts of '" + name.substr(0, 80) + "' do not match its classes");
+        p.attributes.push_back(std::move(counts));
+      }
+      for (const auto& c : row.at("safety"))
+        p.safety.push_back({c.at("category").get<std::string>(), c.at("before").get<int>(), c.at("after").get<int>()});
+      if (!row.at("alignment_before").is_null()) p.alignmentBefore = row.at("alignment_before").get<double>();
+      if (!row.at("alignment_after").is_null()) p.alignmentAfter = row.at("alignment_after").get<double>();
+      if (p.index >= r.settings.prompts.size()) throw FormatError("a prompt's index is past the prompt list");
+      r.prompts.push_back(std::move(p));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError("report JSON: '" + field + "' is missing or of the wrong type (" + e.what() + ")");
+  }
+  return r;
+}
+
+nlohmann::json mergeShards(const std::vector<nlohmann::json>& parts) {
+  if (parts.empty()) throw InvalidArgument("nothing to merge");
+  // A comparison's JSON holds one report per method; a single report is a comparison of one.
+  auto reportsOf = [](const nlohmann::json& part) {
+    return part.is_object() && part.contains("reports") ? part.at("reports") : nlohmann::json::array({part});
+  };
+  const bool comparison = parts.front().is_object() && parts.front().contains("reports");
+  const auto methods = comparison ? parts.front().at("methods") : nlohmann::json();
+  std::vector<std::vector<FairnessReport>> shards;  // per part, per method
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if ((parts[i].is_object() && parts[i].contains("reports")) != comparison || (comparison && parts[i].at("methods") != methods))
+      throw InvalidArgument("part " + std::to_string(i + 1) + " compares other methods than part 1");
+    std::vector<FairnessReport> reports;
+    for (const auto& r : reportsOf(parts[i])) reports.push_back(FairnessReport::fromJson(r));
+    if (reports.empty() || reports.size() != reportsOf(parts.front()).size())
+      throw InvalidArgument("part " + std::to_string(i + 1) + " holds another number of reports than part 1");
+    shards.push_back(std::move(reports));
+  }
+  const int count = shards.front().front().settings.shardCount;
+  if (static_cast<int>(parts.size()) != count)
+    throw InvalidArgument("the run was split into " + std::to_string(count) + " shards; " + std::to_string(parts.size()) +
+                          " parts were given");
+  std::set<int> seen;
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    const auto& s = shards[i].front().settings;
+    if (s.shardCount != count) throw InvalidArgument("part " + std::to_string(i + 1) + " is a shard of another split");
+    if (!seen.insert(s.shardIndex).second)
+      throw InvalidArgument("shard " + std::to_string(s.shardIndex + 1) + "/" + std::to_string(count) + " is given twice");
+  }
+  std::vector<FairnessReport> merged;
+  for (std::size_t m = 0; m < shards.front().size(); ++m) {
+    FairnessReport out = shards.front()[m];
+    out.prompts.clear();
+    out.settings.shardIndex = 0;
+    out.settings.shardCount = 1;
+    const auto settingsOf = [](FairnessReport r) {
+      r.settings.shardIndex = 0;
+      r.settings.shardCount = 1;
+      r.prompts.clear();
+      return r.toJson();
+    };
+    const auto expected = settingsOf(shards.front()[m]);
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      const auto& part = shards[i][m];
+      if (settingsOf(part) != expected)
+        throw InvalidArgument("part " + std::to_string(i + 1) + " was run with other settings, reader or methods than part 1");
+      for (const auto& p : part.prompts) {
+        if (static_cast<int>(p.index % static_cast<std::size_t>(count)) != part.settings.shardIndex)
+          throw InvalidArgument("part " + std::to_string(i + 1) + " holds a prompt of another shard");
+        out.prompts.push_back(p);
+      }
+    }
+    std::sort(out.prompts.begin(), out.prompts.end(), [](const PromptReport& a, const PromptReport& b) { return a.index < b.index; });
+    for (std::size_t k = 0; k < out.prompts.size(); ++k)
+      if (out.prompts[k].index != k) throw InvalidArgument("the parts do not hold every prompt of the run exactly once");
+    if (out.prompts.size() != out.settings.prompts.size())
+      throw InvalidArgument("the parts do not hold every prompt of the run exactly once");
+    merged.push_back(std::move(out));
+  }
+  if (!comparison) return merged.front().toJson();
+  return comparisonJson(methods.get<std::vector<std::string>>(), merged);
 }
 
 std::string FairnessReport::toCsv() const {
@@ -149,17 +407,21 @@ std::string comparisonMarkdown(const std::vector<std::string>& labels, const std
   for (std::size_t i = 0; i < labels.size(); ++i) out << "---|";
   out << "\n";
   if (first.prompts.empty()) return out.str();
-  for (const auto& c : first.prompts.front().attributes) {
-    if (!first.meanDevRat(c.attribute)) continue;
-    out << "| " << c.attribute << " DevRat | " << fixed(first.meanDevRat(c.attribute)->first, 3) << " |";
-    for (const auto& r : reports) out << " " << fixed(r.meanDevRat(c.attribute)->second, 3) << " |";
+  std::vector<std::vector<MetricSummary>> summaries;
+  for (const auto& r : reports) summaries.push_back(r.summary());
+  for (std::size_t k = 0; k < summaries.front().size(); ++k) {
+    const auto& base = summaries.front()[k];
+    const int decimals = base.name == "alignment" ? 1 : 3;
+    out << "| " << metricLabel(base.name) << " | " << withInterval(base.before, base.beforeInterval, decimals) << " |";
+    for (const auto& s : summaries) {
+      const auto it = std::find_if(s.begin(), s.end(), [&](const MetricSummary& m) { return m.name == base.name; });
+      out << " " << (it == s.end() ? std::string("-") : withInterval(it->after, it->afterInterval, decimals)) << " |";
+    }
     out << "\n";
   }
-  if (first.meanAlignment()) {
-    out << "| alignment | " << fixed(first.meanAlignment()->first, 1) << " |";
-    for (const auto& r : reports) out << " " << (r.meanAlignment() ? fixed(r.meanAlignment()->second, 1) : "-") << " |";
-    out << "\n";
-  }
+  if (first.settings.bootstrapResamples > 0)
+    out << "\n[low, high]: 95% percentile bootstrap over each prompt's images (" << first.settings.bootstrapResamples
+        << " resamples, seed " << first.settings.bootstrapSeed << ")\n";
   return out.str();
 }
 
@@ -184,14 +446,20 @@ std::string FairnessReport::toMarkdown() const {
   }
   if (prompts.empty()) return out.str();
   out << "| summary | before | after |\n|---|---|---|\n";
-  for (const auto& c : prompts.front().attributes)
-    if (auto m = meanDevRat(c.attribute))
-      out << "| " << c.attribute << " DevRat | " << fixed(m->first, 3) << " | " << fixed(m->second, 3) << " |\n";
-  if (auto m = meanAlignment()) out << "| alignment | " << fixed(m->first, 1) << " | " << fixed(m->second, 1) << " |\n";
+  for (const auto& m : summary()) {
+    const int decimals = m.name == "alignment" ? 1 : 3;
+    out << "| " << metricLabel(m.name) << " | " << withInterval(m.before, m.beforeInterval, decimals) << " | "
+        << withInterval(m.after, m.afterInterval, decimals) << " |\n";
+  }
+  if (settings.bootstrapResamples > 0)
+    out << "\n[low, high]: 95% percentile bootstrap over each prompt's images (" << settings.bootstrapResamples
+        << " resamples, seed " << settings.bootstrapSeed << ")\n";
+  const bool safety = !prompts.front().safety.empty();
   out << "\n| prompt |";
   for (const auto& c : prompts.front().attributes) out << " " << c.attribute << " before | " << c.attribute << " after |";
+  if (safety) out << " unsafe before | unsafe after |";
   out << "\n|---|";
-  for (std::size_t i = 0; i < prompts.front().attributes.size(); ++i) out << "---|---|";
+  for (std::size_t i = 0; i < prompts.front().attributes.size() + (safety ? 1 : 0); ++i) out << "---|---|";
   out << "\n";
   auto histogram = [](const AttributeCounts& c, const std::vector<int>& counts) {
     std::string s;
@@ -201,6 +469,15 @@ std::string FairnessReport::toMarkdown() const {
   for (const auto& p : prompts) {
     out << "| " << p.prompt << " |";
     for (const auto& c : p.attributes) out << " " << histogram(c, c.before) << " | " << histogram(c, c.after) << " |";
+    if (safety) {
+      std::string before, after;
+      for (const auto& c : p.safety) {
+        const std::string name = c.category.empty() ? "any" : c.category;
+        before += (before.empty() ? "" : " ") + name + " " + std::to_string(c.before) + "/" + std::to_string(p.images);
+        after += (after.empty() ? "" : " ") + name + " " + std::to_string(c.after) + "/" + std::to_string(p.images);
+      }
+      out << " " << before << " | " << after << " |";
+    }
     out << "\n";
   }
   return out.str();

@@ -23,6 +23,14 @@ struct ReportSettings {
   // The target distribution per attribute (class -> share, any unit); attributes it does not name
   // are measured against the uniform distribution (the paper's DevRat).
   std::map<std::string, std::map<std::string, double>> targets;
+  // Confidence intervals: a percentile bootstrap with this many resamples from this seed (see
+  // FairnessReport::intervals); 0 resamples: none.
+  int bootstrapResamples = 1000;
+  std::uint64_t bootstrapSeed = 1;
+  // A slice of the prompts for one process of a sharded run: the prompts whose index i (0-based)
+  // has i % shardCount == shardIndex. Every prompt's seeds come from its index, so the slices of N
+  // processes put together (mergeReports) are exactly the unsharded run.
+  int shardIndex = 0, shardCount = 1;
 };
 
 struct AttributeCounts {
@@ -32,10 +40,32 @@ struct AttributeCounts {
   double devRatBefore = 0, devRatAfter = 0;
 };
 
+// Images a safety reader flags in one category ("blood", "nudity", ...); category "" counts the
+// images flagged in any category.
+struct SafetyCounts {
+  std::string category;
+  int before = 0, after = 0;
+};
+
 struct PromptReport {
+  std::size_t index = 0;  // the prompt's position in the settings' list
   std::string prompt;
+  int images = 0;  // per side
   std::vector<AttributeCounts> attributes;
+  std::vector<SafetyCounts> safety;  // "" (any) first, then each category; empty without a safety reader
   std::optional<double> alignmentBefore, alignmentAfter;  // mean, 0-100
+};
+
+// A two-sided percentile interval.
+struct Interval {
+  double low = 0, high = 0;
+};
+
+// A metric of the report with its bootstrap intervals, before and after.
+struct MetricSummary {
+  std::string name;  // "gender devrat", "unsafe rate", "unsafe rate: blood", "alignment"
+  double before = 0, after = 0;
+  std::optional<Interval> beforeInterval, afterInterval;
 };
 
 struct FairnessReport {
@@ -48,7 +78,19 @@ struct FairnessReport {
   // Mean over prompts of an attribute's DevRat before / after (nullopt when it was not read).
   std::optional<std::pair<double, double>> meanDevRat(const std::string& attribute) const;
   std::optional<std::pair<double, double>> meanAlignment() const;
+  // The share of images flagged unsafe (category "" = any), before / after, over every prompt's
+  // images; nullopt without a safety reader.
+  std::optional<std::pair<double, double>> unsafeRate(const std::string& category = "") const;
+  // The summary metrics: each attribute's mean DevRat, the unsafe rates, the alignment. Intervals
+  // (95%) come from a percentile bootstrap stratified by prompt: the prompts are fixed, the images
+  // are the random draw, so each resample redraws every prompt's images with replacement (its class
+  // counts, its flagged images) and recomputes the metric; settings.bootstrapResamples resamples from
+  // settings.bootstrapSeed (std::mt19937_64, so the same on every machine). No interval for alignment.
+  std::vector<MetricSummary> summary() const;
+  // JSON with no timing in it: the same run gives the same bytes, however it was sharded.
   nlohmann::json toJson() const;
+  // Reads what toJson writes. Throws FormatError naming the field for anything else.
+  static FairnessReport fromJson(const nlohmann::json& json);
   std::string toCsv() const;       // one row per prompt, attribute and class
   std::string toMarkdown() const;  // the summary and a per-prompt table
 };
@@ -57,6 +99,12 @@ struct FairnessReport {
 // per method (the baseline first), and the reports as JSON {"methods": [...], "reports": [...]}.
 std::string comparisonMarkdown(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);
 nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);
+
+// Puts the partial results of a sharded run together (each a report's or a comparison's JSON, as
+// toJson / comparisonJson write them): the result is what the unsharded run writes, byte for byte.
+// Throws InvalidArgument when the parts are not the shards of one run: other settings, methods or
+// reader, a shard twice or missing, a prompt twice.
+nlohmann::json mergeShards(const std::vector<nlohmann::json>& parts);
 
 // Deviation ratio of class counts: max_c |N_c/N - 1/C| / (1 - 1/C).
 double deviationRatio(const std::vector<int>& counts);

@@ -30,6 +30,12 @@ std::vector<std::string> ToyAttributeReader::classes(const std::string& attribut
   return out;
 }
 
+std::vector<std::string> ToyAttributeReader::safetyCategories() const {
+  std::vector<std::string> out;
+  for (int u = 0; u < kUnsafeCount; ++u) out.emplace_back(unsafeName(static_cast<Unsafe>(u)));
+  return out;
+}
+
 report::AttributeReading ToyAttributeReader::read(const torch::Tensor& images, const std::string& prompt) {
   torch::NoGradGuard noGrad;
   auto x = images.to(torch::kFloat32);
@@ -40,10 +46,12 @@ report::AttributeReading ToyAttributeReader::read(const torch::Tensor& images, c
   const auto named = professionInPrompt(prompt);
   report::AttributeReading out;
   out.labels.resize(2);
+  out.unsafe.resize(kUnsafeCount);
   if (named) out.alignment.emplace();
   for (const auto& p : predictions(classifier_->forward(x * 2 - 1))) {
     out.labels[0].push_back(static_cast<int>(p.attributes.gender));
     out.labels[1].push_back(static_cast<int>(p.attributes.skin));
+    for (int u = 0; u < kUnsafeCount; ++u) out.unsafe[static_cast<std::size_t>(u)].push_back(p.attributes.unsafe[static_cast<std::size_t>(u)]);
     if (named) out.alignment->push_back(p.attributes.profession == *named ? 100.0 : 0.0);
   }
   return out;

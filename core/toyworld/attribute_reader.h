@@ -1,6 +1,6 @@
 #pragma once
 // The fairness report's attribute reader for the toy model: the toy world's classifier reads gender
-// presentation and skin tone, and alignment is whether the image shows the profession the prompt
+// presentation, skin tone and the unsafe concepts (blood, knife), and alignment is whether the image shows the profession the prompt
 // names (100 or 0 per image; none for prompts that name no profession).
 #include "core/respo/fairness_report.h"
 #include "core/toyworld/classifier.h"
@@ -15,6 +15,8 @@ class ToyAttributeReader : public report::AttributeReader {
   explicit ToyAttributeReader(AttributeClassifier classifier) : classifier_(std::move(classifier)) {}
   std::vector<std::string> attributes() const override;
   std::vector<std::string> classes(const std::string& attribute) const override;
+  // The classifier's unsafe heads: blood and knife (flagged above probability 0.5).
+  std::vector<std::string> safetyCategories() const override;
   report::AttributeReading read(const torch::Tensor& images, const std::string& prompt) override;
   std::string name() const override { return "the toy-world classifier"; }
 

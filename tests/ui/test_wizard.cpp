@@ -306,7 +306,17 @@ class TestWizard : public QObject {
     QCOMPARE(dialog->findChild<QTableWidget*>("reportTable")->rowCount(), 2);
     auto* chart = dialog->findChild<QChartView*>("histogramChart");
     QVERIFY(chart && !chart->chart()->series().isEmpty());
-    QVERIFY(dialog->findChild<QLabel*>("reportSummary")->text().contains("DevRat"));
+    const QString summary = dialog->findChild<QLabel*>("reportSummary")->text();
+    QVERIFY2(summary.contains("gender DevRat") && summary.contains("unsafe rate") && summary.contains(" ["), qPrintable(summary));
+    // Safety columns: images flagged of the prompt's 8.
+    auto* table = dialog->findChild<QTableWidget*>("reportTable");
+    bool unsafeColumn = false;
+    for (int c = 0; c < table->columnCount(); ++c)
+      if (table->horizontalHeaderItem(c)->text() == "unsafe\nbefore") {
+        unsafeColumn = true;
+        QVERIFY(table->item(0, c)->text().endsWith("/8"));
+      }
+    QVERIFY(unsafeColumn);
 
     // Exports.
     const QString csv = home_.filePath("report.csv"), json = home_.filePath("report.json");

@@ -28,12 +28,12 @@ add_test(NAME cli_report_on_the_default_model
                  $<TARGET_FILE:respodiff> report --prompt-set toyworld --n 2 --steps 10 --concept gender --policy balanced
                  --quiet --json ${CMAKE_BINARY_DIR}/report.json --csv ${CMAKE_BINARY_DIR}/report.csv)
 set_tests_properties(cli_report_on_the_default_model PROPERTIES LABELS "toyworld;cli"
-                     PASS_REGULAR_EXPRESSION "\\| gender DevRat \\| [0-9.]+ \\| [0-9.]+ \\|")
+                     PASS_REGULAR_EXPRESSION "\\| gender DevRat \\| [0-9.]+ \\[[0-9.]+, [0-9.]+\\] \\| [0-9.]+ \\[[0-9.]+, [0-9.]+\\] \\|.*\\| unsafe rate \\| [0-9.]+ \\[")
 # Several methods against one baseline: a column per method.
 add_test(NAME cli_report_compares_methods
          COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
                  $<TARGET_FILE:respodiff> report --prompt-set toyworld --n 4 --steps 10 --concept gender --policy balanced
-                 --methods "respodiff; sld:medium,concept=blood, a knife; negative:blood" --quiet
+                 --methods "respodiff; sld:medium,concept=blood, a knife; negative:blood" --bootstrap 0 --quiet
                  --json ${CMAKE_BINARY_DIR}/report-methods.json)
 set_tests_properties(cli_report_compares_methods PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "\\| metric \\| baseline \\| respodiff \\| sld:medium,concept=blood, a knife \\| negative:blood \\|.*\\| gender DevRat \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\|")
@@ -43,7 +43,14 @@ add_test(NAME cli_report_against_a_target_distribution
                  $<TARGET_FILE:respodiff> report --prompt-set toyworld --n 10 --steps 10 --concept gender --policy balanced
                  --shares "a woman=30,a man=70" --target "gender=woman:30,man:70" --quiet)
 set_tests_properties(cli_report_against_a_target_distribution PROPERTIES LABELS "toyworld;cli"
-                     PASS_REGULAR_EXPRESSION "against the target man 70.000 woman 30.000.*\\| gender DevRat \\| [0-9.]+ \\| 0\\.[01][0-9]* \\|")
+                     PASS_REGULAR_EXPRESSION "against the target man 70.000 woman 30.000.*\\| gender DevRat \\| [0-9.]+ [^|]*\\| 0\\.[01][0-9]* ")
+# A report in 3 shards (separate processes) merged is the unsharded report, byte for byte.
+add_test(NAME cli_report_shards_merge_to_the_unsharded_report
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/report_shards.sh $<TARGET_FILE:respodiff>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/report-shards)
+set_tests_properties(cli_report_shards_merge_to_the_unsharded_report PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "merged 3 shards == unsharded")
 
 # The paper's table at CI size: loose bounds on the direction of every effect.
 add_test(NAME eval_toyworld_quick
@@ -59,3 +66,10 @@ respodiff_add_reference(NAME toyworld_bottleneck_swap SCRIPT bottleneck_swap.py
                         ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model
                              --classifier ${PROJECT_SOURCE_DIR}/resources/toyworld/classifier.safetensors --n 8 --min-transfer 0.7
                         LABELS "toyworld;parity")
+
+# The Slurm job-array script of deploy/, run here as two array tasks and the merge job.
+set(_slurm_out ${CMAKE_BINARY_DIR}/slurm-report)
+add_test(NAME deploy_slurm_array_script_runs_on_one_machine
+         COMMAND sh -c "rm -rf ${_slurm_out} && export RESPODIFF=$<TARGET_FILE:respodiff> MODEL=${PROJECT_SOURCE_DIR}/resources/toyworld/model PROMPTS=${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt N_IMAGES=2 STEPS=3 SHARDS=2 OUT=${_slurm_out} XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library && SLURM_ARRAY_TASK_ID=2 bash ${PROJECT_SOURCE_DIR}/deploy/slurm/report-array.sh && SLURM_ARRAY_TASK_ID=1 bash ${PROJECT_SOURCE_DIR}/deploy/slurm/report-array.sh && bash ${PROJECT_SOURCE_DIR}/deploy/slurm/report-array.sh merge && test -s ${_slurm_out}/report.json")
+set_tests_properties(deploy_slurm_array_script_runs_on_one_machine PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "Fairness report: 7 prompts x 2 images.*\\| unsafe rate \\|")

@@ -1,0 +1,178 @@
+// The report's summary: bootstrap intervals (seeded, stratified by prompt), unsafe rates, and the
+// merge of a sharded run's parts into exactly the unsharded result. Torch-free.
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/respo/fairness_summary.h"
+#include "tests/support/testing.h"
+
+using namespace respo;
+using namespace respo::report;
+
+namespace {
+
+// A report of `prompts` prompts with `images` images each: gender counts that lean toward "man"
+// before and are even after; the first prompt in every three is flagged unsafe in half its images.
+FairnessReport makeReport(int prompts, int images) {
+  FairnessReport r;
+  r.reader = "a test reader";
+  r.concepts = {"a concept"};
+  r.settings.imagesPerPrompt = images;
+  for (int p = 0; p < prompts; ++p) {
+    r.settings.prompts.push_back("prompt " + std::to_string(p));
+    PromptReport pr;
+    pr.index = static_cast<std::size_t>(p);
+    pr.prompt = r.settings.prompts.back();
+    pr.images = images;
+    AttributeCounts gender;
+    gender.attribute = "gender";
+    gender.classes = {"woman", "man"};
+    const int women = (images * (p % 3 + 1)) / 10;
+    gender.before = {women, images - women};
+    gender.after = {images / 2, images - images / 2};
+    gender.devRatBefore = deviationRatio(gender.before);
+    gender.devRatAfter = deviationRatio(gender.after);
+    pr.attributes.push_back(gender);
+    const int flagged = p % 3 == 0 ? images / 2 : 0;
+    pr.safety = {{"", flagged, flagged / 2}, {"blood", flagged, 0}, {"knife", 0, flagged / 2}};
+    pr.alignmentBefore = 80;
+    pr.alignmentAfter = 75;
+    r.prompts.push_back(pr);
+  }
+  return r;
+}
+
+const MetricSummary& metric(const std::vector<MetricSummary>& all, const std::string& name) {
+  const auto it = std::find_if(all.begin(), all.end(), [&](const MetricSummary& m) { return m.name == name; });
+  if (it == all.end()) throw std::runtime_error("no metric " + name);
+  return *it;
+}
+
+// The part of a sharded run that shard `index` of `count` writes.
+nlohmann::json shardOf(const FairnessReport& whole, int index, int count) {
+  FairnessReport part = whole;
+  part.settings.shardIndex = index;
+  part.settings.shardCount = count;
+  part.prompts.clear();
+  for (const auto& p : whole.prompts)
+    if (static_cast<int>(p.index % static_cast<std::size_t>(count)) == index) part.prompts.push_back(p);
+  return part.toJson();
+}
+
+}  // namespace
+
+RESPO_TEST(unsafe_rates_pool_every_prompts_images) {
+  const auto r = makeReport(6, 10);  // prompts 0 and 3 flagged: 5 + 5 of 60 images
+  EXPECT_NEAR(r.unsafeRate()->first, 10.0 / 60, 1e-12);
+  EXPECT_NEAR(r.unsafeRate()->second, 4.0 / 60, 1e-12);
+  EXPECT_NEAR(r.unsafeRate("blood")->second, 0.0, 1e-12);
+  EXPECT(!r.unsafeRate("nudity").has_value());
+  FairnessReport none = r;
+  for (auto& p : none.prompts) p.safety.clear();
+  EXPECT(!none.unsafeRate().has_value());
+}
+
+RESPO_TEST(bootstrap_intervals_are_seeded_and_hold_their_estimate) {
+  const auto r = makeReport(6, 20);
+  const auto a = r.summary(), b = r.summary();
+  REQUIRE(a.size() == 5u);  // gender devrat, unsafe rate, unsafe rate: blood, unsafe rate: knife, alignment
+  const auto& devrat = metric(a, "gender devrat");
+  REQUIRE(devrat.beforeInterval && devrat.afterInterval);
+  // The same seed gives the same interval, to the bit.
+  EXPECT_EQ(devrat.beforeInterval->low, metric(b, "gender devrat").beforeInterval->low);
+  EXPECT_EQ(devrat.beforeInterval->high, metric(b, "gender devrat").beforeInterval->high);
+  EXPECT(devrat.beforeInterval->low <= devrat.before && devrat.before <= devrat.beforeInterval->high);
+  EXPECT(devrat.beforeInterval->high > devrat.beforeInterval->low);
+  // Another seed draws other resamples.
+  FairnessReport other = r;
+  other.settings.bootstrapSeed = 2;
+  const auto& moved = metric(other.summary(), "gender devrat");
+  EXPECT(moved.beforeInterval->low != devrat.beforeInterval->low || moved.beforeInterval->high != devrat.beforeInterval->high);
+  // The unsafe rate's interval holds the pooled rate.
+  const auto& unsafe = metric(a, "unsafe rate");
+  EXPECT_NEAR(unsafe.before, 20.0 / 120, 1e-12);
+  EXPECT(unsafe.beforeInterval->low < unsafe.before && unsafe.before < unsafe.beforeInterval->high);
+  // A category never flagged: nothing to resample, the interval is the point.
+  EXPECT_EQ(metric(a, "unsafe rate: blood").afterInterval->low, 0.0);
+  EXPECT_EQ(metric(a, "unsafe rate: blood").afterInterval->high, 0.0);
+  // No interval for alignment, and none at all with 0 resamples.
+  EXPECT(!metric(a, "alignment").beforeInterval.has_value());
+  FairnessReport off = r;
+  off.settings.bootstrapResamples = 0;
+  EXPECT(!metric(off.summary(), "gender devrat").beforeInterval.has_value());
+}
+
+RESPO_TEST(bootstrap_intervals_narrow_with_more_images) {
+  auto width = [](int images) {
+    const auto& m = metric(makeReport(6, images).summary(), "unsafe rate");
+    return m.beforeInterval->high - m.beforeInterval->low;
+  };
+  const double w10 = width(10), w40 = width(40), w160 = width(160);
+  std::cout << "  unsafe-rate interval width at 10, 40, 160 images per prompt: " << w10 << ", " << w40 << ", " << w160 << "\n";
+  // Binomial: the width falls as 1/sqrt(n), about half for four times the images.
+  EXPECT(w40 < 0.7 * w10 && w160 < 0.7 * w40);
+  // Every image the same class: each resample is the same, so is the interval.
+  FairnessReport same = makeReport(3, 10);
+  for (auto& p : same.prompts) {
+    p.attributes[0].before = {0, 10};
+    p.attributes[0].devRatBefore = 1;
+  }
+  const auto& devrat = metric(same.summary(), "gender devrat");
+  EXPECT_EQ(devrat.beforeInterval->low, 1.0);
+  EXPECT_EQ(devrat.beforeInterval->high, 1.0);
+}
+
+RESPO_TEST(json_round_trips_and_carries_no_timing) {
+  auto r = makeReport(4, 8);
+  r.seconds = 12.5;
+  const auto json = r.toJson();
+  EXPECT(!json.contains("seconds"));
+  EXPECT(json.at("summary").at("gender devrat").at("before_interval").is_array());
+  EXPECT_EQ(FairnessReport::fromJson(json).toJson().dump(), json.dump());
+  auto broken = json;
+  broken["prompts"][0].erase("images");
+  EXPECT_THROWS(FairnessReport::fromJson(broken), FormatError, "'prompts' is missing or of the wrong type");
+  broken = json;
+  broken["prompts"][1]["index"] = 99;
+  EXPECT_THROWS(FairnessReport::fromJson(broken), FormatError, "past the prompt list");
+}
+
+RESPO_TEST(shards_merge_into_the_unsharded_result_byte_for_byte) {
+  const auto whole = makeReport(7, 6);
+  const std::string expected = whole.toJson().dump(2);
+  // Any order of the parts.
+  EXPECT_EQ(mergeShards({shardOf(whole, 2, 3), shardOf(whole, 0, 3), shardOf(whole, 1, 3)}).dump(2), expected);
+  // More shards than prompts: some parts are empty.
+  std::vector<nlohmann::json> parts;
+  for (int k = 0; k < 9; ++k) parts.push_back(shardOf(whole, k, 9));
+  EXPECT_EQ(mergeShards(parts).dump(2), expected);
+  // A comparison of two methods: each method's report merged.
+  auto second = whole;
+  second.concepts = {"another"};
+  const auto comparison = comparisonJson({"a", "b"}, {whole, second}).dump(2);
+  auto comparisonShard = [&](int k) {
+    return nlohmann::json{{"methods", {"a", "b"}}, {"reports", {shardOf(whole, k, 2), shardOf(second, k, 2)}}};
+  };
+  EXPECT_EQ(mergeShards({comparisonShard(1), comparisonShard(0)}).dump(2), comparison);
+}
+
+RESPO_TEST(merging_refuses_parts_of_other_runs) {
+  const auto whole = makeReport(6, 4);
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 3), shardOf(whole, 1, 3)}), InvalidArgument, "3 shards; 2 parts");
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 3), shardOf(whole, 0, 3), shardOf(whole, 1, 3)}), InvalidArgument,
+                "shard 1/3 is given twice");
+  auto otherSteps = whole;
+  otherSteps.settings.steps = 3;
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), shardOf(otherSteps, 1, 2)}), InvalidArgument, "other settings");
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), shardOf(whole, 1, 3)}), InvalidArgument, "another split");
+  auto missing = shardOf(whole, 1, 2);
+  missing["prompts"].erase(0);
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), missing}), InvalidArgument, "every prompt of the run exactly once");
+  auto stray = shardOf(whole, 1, 2);
+  stray["prompts"].push_back(shardOf(whole, 0, 2)["prompts"][0]);
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), stray}), InvalidArgument, "a prompt of another shard");
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), comparisonJson({"a"}, {whole})}), InvalidArgument, "other methods");
+}
