@@ -142,10 +142,24 @@ std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcept
     if (kind == "none") {
       none = true;
     } else if (kind == "respodiff") {
-      if (colon != std::string::npos) throw respo::InvalidArgument("--method respodiff takes its modules from --concept");
+      // respodiff[:ram=X][,sam=Y]: the modules come from --concept; these strengths replace theirs.
       if (!haveConcepts) throw respo::InvalidArgument("--method respodiff needs --concept");
       respodiff = true;
-      out.push_back({"respodiff", {}});
+      MethodChoice choice{"respodiff", {}};
+      if (colon != std::string::npos) {
+        std::stringstream settings(item.substr(colon + 1));
+        for (std::string setting; std::getline(settings, setting, ',');) {
+          const auto eq = setting.find('=');
+          const std::string key = setting.substr(0, eq);
+          const auto value = eq == std::string::npos ? std::nullopt : respo::numbers::parseReal(setting.substr(eq + 1));
+          if ((key != "ram" && key != "sam") || !value || *value < 0 || *value > respo::concepts::kMaxStrength)
+            throw respo::InvalidArgument("--method respodiff: expected ram=X or sam=Y with 0 <= X, Y <= " +
+                                         std::to_string(static_cast<int>(respo::concepts::kMaxStrength)) + ", got '" +
+                                         setting.substr(0, 60) + "'");
+          (key == "ram" ? choice.ram : choice.sam) = *value;
+        }
+      }
+      out.push_back(choice);
     } else if (kind == "negative" || kind == "prompt-edit") {
       if (colon == std::string::npos || colon + 1 == item.size())
         throw respo::InvalidArgument("--method " + kind + " needs its text: " + kind + ":TEXT");
@@ -159,7 +173,7 @@ std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcept
         throw respo::InvalidArgument("--method names sld twice");
       out.push_back({"sld", respo::pipeline::SafeLatentGuidance::parse(colon == std::string::npos ? "" : item.substr(colon + 1))});
     } else {
-      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff, uce:FILE, sld[:PRESET][,KEY=VALUE...], negative:TEXT, prompt-edit:TEXT, none)");
+      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff[:ram=X,sam=Y], uce:FILE, sld[:PRESET][,KEY=VALUE...], negative:TEXT, prompt-edit:TEXT, none)");
     }
   }
   if (none && !out.empty()) throw respo::InvalidArgument("--method none cannot be combined with other methods");
@@ -173,7 +187,14 @@ respo::responsible::Interventions interventionsFor(const std::vector<MethodChoic
   respo::responsible::Interventions out;
   for (const auto& method : methods) {
     if (method.kind == "respodiff") {
-      const auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
+      auto composition = conceptsFromCommandLine(cl, respo::concepts::modelFingerprint(model.unet));
+      auto strengths = [&](respo::concepts::ConceptUse& use) {
+        if (method.ram) use.ramStrength = *method.ram;
+        if (method.sam) use.samStrength = *method.sam;
+      };
+      for (auto& group : composition.fairness)
+        for (auto& member : group.members) strengths(member);
+      for (auto& use : composition.safety) strengths(use);
       out.push_back(std::make_shared<respo::responsible::ConceptModules>(composition));
     } else if (method.kind == "sld") {
       out.push_back(std::make_shared<respo::responsible::SafeLatentDiffusion>(method.sld));

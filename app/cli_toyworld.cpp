@@ -248,7 +248,8 @@ int report(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
-                        "csv", "markdown", "shares", "target", "methods", "shard", "bootstrap", "bootstrap-seed"},
+                        "csv", "markdown", "shares", "target", "methods", "shard", "bootstrap", "bootstrap-seed", "sweep",
+                        "tradeoff", "svg"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -311,15 +312,38 @@ int report(const std::vector<std::string>& args) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);
     return true;
   };
+  if (cl.value("sweep") && !cl.value("methods"))
+    throw InvalidArgument("--sweep needs --methods with one method whose setting is {} (e.g. 'sld:medium,guidance={}')");
+  if ((cl.value("tradeoff") || cl.value("svg")) && !cl.value("sweep")) throw InvalidArgument("--tradeoff and --svg go with --sweep");
   if (auto list = cl.value("methods")) {
     // --methods "respodiff; sld:medium; uce:FILE": one table, a column per method, one shared baseline.
+    std::vector<std::string> entries;
+    {
+      std::stringstream items(*list);
+      for (std::string entry; std::getline(items, entry, ';');) {
+        const auto b = entry.find_first_not_of(' '), e = entry.find_last_not_of(' ');
+        if (b != std::string::npos) entries.push_back(entry.substr(b, e - b + 1));
+      }
+    }
+    // --sweep 0,0.5,1: one method, its knob at each value (the {} of its specification).
+    if (auto values = cl.value("sweep")) {
+      if (entries.size() != 1 || entries.front().find("{}") == std::string::npos)
+        throw InvalidArgument("--sweep needs exactly one method in --methods, with {} where the value goes");
+      const auto spec = entries.front();
+      entries.clear();
+      std::stringstream items(*values);
+      for (std::string value; std::getline(items, value, ',');) {
+        if (!numbers::parseReal(value)) throw InvalidArgument("--sweep: '" + value.substr(0, 40) + "' is not a number");
+        auto expanded = spec;
+        for (auto at = expanded.find("{}"); at != std::string::npos; at = expanded.find("{}", at + value.size()))
+          expanded.replace(at, 2, value);
+        entries.push_back(expanded);
+      }
+      if (entries.empty() || entries.size() > 64) throw InvalidArgument("--sweep takes 1 to 64 values");
+    }
     std::vector<report::ReportMethod> methods;
     std::vector<std::string> labels;
-    std::stringstream entries(*list);
-    for (std::string entry; std::getline(entries, entry, ';');) {
-      const auto b = entry.find_first_not_of(' '), e = entry.find_last_not_of(' ');
-      if (b == std::string::npos) continue;
-      entry = entry.substr(b, e - b + 1);
+    for (const auto& entry : entries) {
       report::ReportMethod method;
       method.label = entry;
       method.names = {entry};
@@ -331,9 +355,16 @@ int report(const std::vector<std::string>& args) {
     if (cl.value("csv")) throw InvalidArgument("--csv is written for one method; with --methods use --json");
     const auto reports = report::compareMethods(model, *reader, methods, settings, progress);
     if (!quiet) std::fprintf(stderr, "\n");
-    const auto markdown = report::comparisonMarkdown(labels, reports);
+    auto markdown = report::comparisonMarkdown(labels, reports);
+    std::string metric;
+    if (cl.value("sweep")) {
+      metric = cl.value("tradeoff").value_or(report::defaultTradeoffMetric(reports.front()));
+      const auto points = report::tradeoff(labels, reports, metric);
+      markdown += "\n" + report::tradeoffMarkdown(points, metric);
+      if (auto f = cl.value("svg")) io::writeTextFileAtomically(*f, report::tradeoffSvg(points, metric));
+    }
     std::cout << markdown;
-    if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, report::comparisonJson(labels, reports).dump(2) + "\n");
+    if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, report::comparisonJson(labels, reports, metric).dump(2) + "\n");
     if (auto f = cl.value("markdown")) io::writeTextFileAtomically(*f, markdown);
     return 0;
   }

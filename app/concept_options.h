@@ -3,6 +3,7 @@
 //   --concept FILE_OR_GROUP_OR_NAME[,...] --ram-strength X --sam-strength Y
 //   --policy random|balanced|fixed --fixed-member NAME --group-weight gender=0.6,skin tone=0.4
 //   --ignore-fingerprint
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct MethodChoice {
   respo::pipeline::SafeLatentGuidance sld;  // kind "sld"
   std::string file;                         // kind "uce"
   std::string text;                         // kinds "negative", "prompt-edit"
+  std::optional<double> ram, sam;           // kind "respodiff": strengths for every module (respodiff:ram=X,sam=Y)
 };
 // Throws InvalidArgument for unknown methods, malformed settings and --concept without respodiff.
 std::vector<MethodChoice> methodsFromCommandLine(const CommandLine& cl);

@@ -156,6 +156,8 @@ const std::vector<Subcommand>& subcommands() {
        "       [--methods 'METHOD; METHOD; ...' (each in --method's grammar of generate)]\n"
        "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]\n"
        "       [--bootstrap N (resamples for the 95% intervals, 0: none)] [--bootstrap-seed N] [--shard K/N]\n"
+       "       [--sweep V1,V2,... (one --methods entry with {} for the value, e.g. 'respodiff:ram={}')]\n"
+       "       [--tradeoff METRIC (default: the first DevRat or unsafe rate)] [--svg FILE (the trade-off chart)]\n"
        "report merge [--json FILE] [--markdown FILE] PART.json ... (the --shard parts of one run)",
        respo::app::report},
 #endif

@@ -80,6 +80,8 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
       pr.index = p;
       pr.prompt = request.prompt;
       pr.images = request.batch;
+      if (acts)  // per image RMS over pixels, then the mean over the prompt's images
+        pr.distance = (after.to(torch::kFloat64) - before.to(torch::kFloat64)).pow(2).mean({1, 2, 3}).sqrt().mean().item<double>();
       if (!categories.empty()) {
         // "" (any category) first, then each category: images flagged.
         auto flagged = [&](const AttributeReading& r, std::size_t c) {

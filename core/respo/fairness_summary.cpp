@@ -73,6 +73,20 @@ std::string withInterval(double value, const std::optional<Interval>& i, int dec
   return out;
 }
 
+std::string xmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string metricLabel(const std::string& name) {
   // "gender devrat" -> "gender DevRat"
   const std::string suffix = " devrat";
@@ -159,6 +173,12 @@ std::optional<std::pair<double, double>> FairnessReport::unsafeRate(const std::s
   return std::make_pair(b / n, a / n);
 }
 
+double FairnessReport::meanDistance() const {
+  double sum = 0;
+  for (const auto& p : prompts) sum += p.distance;
+  return prompts.empty() ? 0.0 : sum / static_cast<double>(prompts.size());
+}
+
 std::vector<MetricSummary> FairnessReport::summary() const {
   std::vector<MetricSummary> out;
   if (prompts.empty()) return out;
@@ -236,6 +256,7 @@ nlohmann::json FairnessReport::toJson() const {
   for (const auto& m : summary())
     summaryJson[m.name] = {{"before", m.before}, {"after", m.after}, {"before_interval", intervalJson(m.beforeInterval)},
                            {"after_interval", intervalJson(m.afterInterval)}};
+  summaryJson["distance to baseline"] = meanDistance();
   out["summary"] = summaryJson;
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& p : prompts) {
@@ -246,7 +267,7 @@ nlohmann::json FairnessReport::toJson() const {
     nlohmann::json safety = nlohmann::json::array();
     for (const auto& c : p.safety) safety.push_back({{"category", c.category}, {"before", c.before}, {"after", c.after}});
     nlohmann::json row = {{"index", p.index}, {"prompt", p.prompt}, {"images", p.images}, {"attributes", attrs},
-                          {"safety", safety}};
+                          {"safety", safety}, {"distance", p.distance}};
     row["alignment_before"] = p.alignmentBefore ? nlohmann::json(*p.alignmentBefore) : nlohmann::json(nullptr);
     row["alignment_after"] = p.alignmentAfter ? nlohmann::json(*p.alignmentAfter) : nlohmann::json(nullptr);
     rows.push_back(row);
@@ -305,6 +326,7 @@ FairnessReport FairnessReport::fromJson(const nlohmann::json& json) {
       }
       for (const auto& c : row.at("safety"))
         p.safety.push_back({c.at("category").get<std::string>(), c.at("before").get<int>(), c.at("after").get<int>()});
+      p.distance = row.at("distance").get<double>();
       if (!row.at("alignment_before").is_null()) p.alignmentBefore = row.at("alignment_before").get<double>();
       if (!row.at("alignment_after").is_null()) p.alignmentAfter = row.at("alignment_after").get<double>();
       if (p.index >= r.settings.prompts.size()) throw FormatError("a prompt's index is past the prompt list");
@@ -376,7 +398,9 @@ nlohmann::json mergeShards(const std::vector<nlohmann::json>& parts) {
     merged.push_back(std::move(out));
   }
   if (!comparison) return merged.front().toJson();
-  return comparisonJson(methods.get<std::vector<std::string>>(), merged);
+  const auto& first = parts.front();
+  const std::string metric = first.contains("tradeoff") ? first.at("tradeoff").value("metric", std::string()) : std::string();
+  return comparisonJson(methods.get<std::vector<std::string>>(), merged, metric);
 }
 
 std::string FairnessReport::toCsv() const {
@@ -419,18 +443,137 @@ std::string comparisonMarkdown(const std::vector<std::string>& labels, const std
     }
     out << "\n";
   }
+  out << "| distance to baseline | 0.0000 |";
+  for (const auto& r : reports) out << " " << fixed(r.meanDistance(), 4) << " |";
+  out << "\n";
   if (first.settings.bootstrapResamples > 0)
     out << "\n[low, high]: 95% percentile bootstrap over each prompt's images (" << first.settings.bootstrapResamples
         << " resamples, seed " << first.settings.bootstrapSeed << ")\n";
   return out.str();
 }
 
-nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports) {
+nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports,
+                              const std::string& tradeoffMetric) {
   nlohmann::json out;
   out["methods"] = labels;
   out["reports"] = nlohmann::json::array();
   for (const auto& r : reports) out["reports"].push_back(r.toJson());
+  if (!tradeoffMetric.empty()) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto& t : tradeoff(labels, reports, tradeoffMetric))
+      points.push_back({{"label", t.label}, {"metric", t.metric}, {"interval", intervalJson(t.interval)},
+                        {"distance", t.distance},
+                        {"alignment", t.alignment ? nlohmann::json(*t.alignment) : nlohmann::json(nullptr)},
+                        {"pareto", t.pareto}});
+    out["tradeoff"] = {{"metric", tradeoffMetric}, {"points", points}};
+  }
   return out;
+}
+
+std::string defaultTradeoffMetric(const FairnessReport& report) {
+  for (const auto& m : report.summary())
+    if (m.name != "alignment") return m.name;
+  throw InvalidArgument("the report has no DevRat or unsafe rate to trade off");
+}
+
+std::vector<TradeoffPoint> tradeoff(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports,
+                                    const std::string& metric) {
+  if (labels.size() != reports.size() || reports.empty()) throw InvalidArgument("a trade-off needs one label per report");
+  const std::string name = metric.empty() ? defaultTradeoffMetric(reports.front()) : metric;
+  std::vector<std::vector<MetricSummary>> summaries;
+  for (const auto& r : reports) summaries.push_back(r.summary());
+  auto find = [&](const std::vector<MetricSummary>& all) -> const MetricSummary& {
+    const auto it = std::find_if(all.begin(), all.end(), [&](const MetricSummary& m) { return m.name == name; });
+    if (it == all.end() || name == "alignment") {
+      std::string known;
+      for (const auto& m : all)
+        if (m.name != "alignment") known += (known.empty() ? "" : ", ") + m.name;
+      throw InvalidArgument("no metric '" + name.substr(0, 80) + "' to trade off (the report has: " + known + ")");
+    }
+    return *it;
+  };
+  auto optionalAlignment = [](const FairnessReport& r, bool after) -> std::optional<double> {
+    const auto a = r.meanAlignment();
+    if (!a) return std::nullopt;
+    return after ? a->second : a->first;
+  };
+  std::vector<TradeoffPoint> points;
+  const auto& base = find(summaries.front());
+  points.push_back({"baseline", base.before, base.beforeInterval, 0.0, optionalAlignment(reports.front(), false), false});
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const auto& m = find(summaries[i]);
+    points.push_back({labels[i], m.after, m.afterInterval, reports[i].meanDistance(), optionalAlignment(reports[i], true), false});
+  }
+  for (auto& p : points)
+    p.pareto = std::none_of(points.begin(), points.end(), [&](const TradeoffPoint& q) {
+      return q.metric <= p.metric && q.distance <= p.distance && (q.metric < p.metric || q.distance < p.distance);
+    });
+  return points;
+}
+
+std::string tradeoffMarkdown(const std::vector<TradeoffPoint>& points, const std::string& metric) {
+  std::ostringstream out;
+  out << "Trade-off: " << metricLabel(metric) << " (lower is better) against the distance to the baseline images "
+      << "(RMS pixel difference, same seeds; lower is closer); * marks the Pareto front\n\n"
+      << "| setting | " << metricLabel(metric) << " | distance | alignment | Pareto |\n|---|---|---|---|---|\n";
+  for (const auto& p : points)
+    out << "| " << p.label << " | " << withInterval(p.metric, p.interval, 3) << " | " << fixed(p.distance, 4) << " | "
+        << (p.alignment ? fixed(*p.alignment, 1) : std::string("-")) << " | " << (p.pareto ? "*" : "") << " |\n";
+  return out.str();
+}
+
+std::string tradeoffSvg(const std::vector<TradeoffPoint>& points, const std::string& metric) {
+  const double width = 640, height = 400, left = 70, right = 20, top = 30, bottom = 60;
+  double maxX = 0, maxY = 0;
+  for (const auto& p : points) {
+    maxX = std::max(maxX, p.distance);
+    maxY = std::max(maxY, p.interval ? p.interval->high : p.metric);
+  }
+  maxX = maxX > 0 ? maxX * 1.1 : 1;
+  maxY = maxY > 0 ? maxY * 1.1 : 1;
+  auto x = [&](double v) { return fixed(left + (width - left - right) * v / maxX, 1); };
+  auto y = [&](double v) { return fixed(height - bottom - (height - top - bottom) * v / maxY, 1); };
+  auto number = [](double v) { return fixed(v, 0); };
+  std::ostringstream out;
+  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << number(width) << "\" height=\"" << number(height)
+      << "\" viewBox=\"0 0 " << number(width) << " " << number(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      << "<line x1=\"" << number(left) << "\" y1=\"" << number(height - bottom) << "\" x2=\"" << number(width - right)
+      << "\" y2=\"" << number(height - bottom) << "\" stroke=\"black\"/>\n"
+      << "<line x1=\"" << number(left) << "\" y1=\"" << number(top) << "\" x2=\"" << number(left) << "\" y2=\""
+      << number(height - bottom) << "\" stroke=\"black\"/>\n";
+  for (int t = 0; t <= 4; ++t) {
+    const double vx = maxX * t / 4, vy = maxY * t / 4;
+    out << "<text x=\"" << x(vx) << "\" y=\"" << number(height - bottom + 16) << "\" text-anchor=\"middle\">" << fixed(vx, 3)
+        << "</text>\n<text x=\"" << number(left - 6) << "\" y=\"" << y(vy) << "\" text-anchor=\"end\" dominant-baseline=\"middle\">"
+        << fixed(vy, 3) << "</text>\n";
+  }
+  out << "<text x=\"" << number((left + width - right) / 2) << "\" y=\"" << number(height - 16)
+      << "\" text-anchor=\"middle\">distance to the baseline images (RMS, same seeds)</text>\n"
+      << "<text transform=\"translate(16 " << number((top + height - bottom) / 2) << ") rotate(-90)\" text-anchor=\"middle\">"
+      << xmlEscape(metricLabel(metric)) << " (lower is better)</text>\n";
+  // The Pareto front, joined in order of distance.
+  std::vector<const TradeoffPoint*> front;
+  for (const auto& p : points)
+    if (p.pareto) front.push_back(&p);
+  std::sort(front.begin(), front.end(), [](const TradeoffPoint* a, const TradeoffPoint* b) {
+    return a->distance < b->distance || (a->distance == b->distance && a->metric < b->metric);
+  });
+  if (front.size() > 1) {
+    out << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
+    for (std::size_t i = 0; i < front.size(); ++i) out << (i ? " " : "") << x(front[i]->distance) << "," << y(front[i]->metric);
+    out << "\"/>\n";
+  }
+  for (const auto& p : points) {
+    if (p.interval)
+      out << "<line x1=\"" << x(p.distance) << "\" y1=\"" << y(p.interval->low) << "\" x2=\"" << x(p.distance) << "\" y2=\""
+          << y(p.interval->high) << "\" stroke=\"#888\"/>\n";
+    out << "<circle cx=\"" << x(p.distance) << "\" cy=\"" << y(p.metric) << "\" r=\"4\" stroke=\"#1f77b4\" fill=\""
+        << (p.pareto ? "#1f77b4" : "white") << "\"><title>" << xmlEscape(p.label) << "</title></circle>\n"
+        << "<text x=\"" << x(p.distance) << "\" y=\"" << y(p.metric) << "\" dx=\"6\" dy=\"-6\">" << xmlEscape(p.label) << "</text>\n";
+  }
+  out << "</svg>\n";
+  return out.str();
 }
 
 std::string FairnessReport::toMarkdown() const {

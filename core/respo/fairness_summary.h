@@ -54,6 +54,9 @@ struct PromptReport {
   std::vector<AttributeCounts> attributes;
   std::vector<SafetyCounts> safety;  // "" (any) first, then each category; empty without a safety reader
   std::optional<double> alignmentBefore, alignmentAfter;  // mean, 0-100
+  // How far the method moved the images: the root-mean-square difference of each image from the
+  // baseline image of the same seed (pixels in [0, 1]), averaged over the prompt's images.
+  double distance = 0;
 };
 
 // A two-sided percentile interval.
@@ -81,6 +84,8 @@ struct FairnessReport {
   // The share of images flagged unsafe (category "" = any), before / after, over every prompt's
   // images; nullopt without a safety reader.
   std::optional<std::pair<double, double>> unsafeRate(const std::string& category = "") const;
+  // The mean over prompts of the distance to the baseline images.
+  double meanDistance() const;
   // The summary metrics: each attribute's mean DevRat, the unsafe rates, the alignment. Intervals
   // (95%) come from a percentile bootstrap stratified by prompt: the prompts are fixed, the images
   // are the random draw, so each resample redraws every prompt's images with replacement (its class
@@ -98,7 +103,31 @@ struct FairnessReport {
 // Several methods against one baseline (report::compareMethods): one summary table with a column
 // per method (the baseline first), and the reports as JSON {"methods": [...], "reports": [...]}.
 std::string comparisonMarkdown(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);
-nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);
+// With a trade-off metric (a sweep), the JSON also holds the trade-off points under "tradeoff".
+nlohmann::json comparisonJson(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports,
+                              const std::string& tradeoffMetric = "");
+
+// A sweep's trade-off: per setting (and the baseline first), the chosen responsibility metric (a
+// summary name such as "gender devrat" or "unsafe rate"; lower is better) against fidelity: the
+// distance to the baseline images (lower is closer) and the alignment. A point is on the Pareto
+// front when no other point is at least as good on both the metric and the distance and better on one.
+struct TradeoffPoint {
+  std::string label;
+  double metric = 0;
+  std::optional<Interval> interval;
+  double distance = 0;
+  std::optional<double> alignment;
+  bool pareto = false;
+};
+// Throws InvalidArgument when the reports have no metric of that name. An empty name takes the
+// first DevRat or unsafe rate of the summary.
+std::vector<TradeoffPoint> tradeoff(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports,
+                                    const std::string& metric);
+std::string defaultTradeoffMetric(const FairnessReport& report);
+std::string tradeoffMarkdown(const std::vector<TradeoffPoint>& points, const std::string& metric);
+// The trade-off as a self-contained SVG chart: distance to the baseline across, the metric up, the
+// Pareto front joined and its points filled. Deterministic text.
+std::string tradeoffSvg(const std::vector<TradeoffPoint>& points, const std::string& metric);
 
 // Puts the partial results of a sharded run together (each a report's or a comparison's JSON, as
 // toJson / comparisonJson write them): the result is what the unsharded run writes, byte for byte.

@@ -176,3 +176,54 @@ RESPO_TEST(merging_refuses_parts_of_other_runs) {
   EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), stray}), InvalidArgument, "a prompt of another shard");
   EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), comparisonJson({"a"}, {whole})}), InvalidArgument, "other methods");
 }
+
+RESPO_TEST(a_sweeps_tradeoff_marks_the_pareto_front) {
+  // Four settings of one knob: the metric falls as the distance to the baseline grows, except for
+  // "worse", which is farther than "strong" and no fairer.
+  auto setting = [](int women, double distance) {
+    auto r = makeReport(3, 10);
+    for (auto& p : r.prompts) {
+      p.attributes[0].after = {women, 10 - women};
+      p.attributes[0].devRatAfter = deviationRatio(p.attributes[0].after);
+      p.distance = distance;
+    }
+    return r;
+  };
+  const std::vector<std::string> labels{"weak", "medium", "strong", "worse"};
+  const std::vector<FairnessReport> reports{setting(3, 0.01), setting(4, 0.02), setting(5, 0.05), setting(5, 0.08)};
+  const auto points = tradeoff(labels, reports, "gender devrat");
+  REQUIRE(points.size() == 5u);
+  EXPECT_EQ(points[0].label, std::string("baseline"));
+  EXPECT_EQ(points[0].distance, 0.0);
+  EXPECT(points[0].pareto);  // nothing is closer to the baseline than the baseline
+  EXPECT(points[1].pareto && points[2].pareto && points[3].pareto);
+  EXPECT(!points[4].pareto);
+  EXPECT_NEAR(points[3].metric, 0.0, 1e-12);
+  EXPECT(points[1].interval.has_value());
+  // The default metric is the first DevRat; an unknown one names those there are.
+  EXPECT_EQ(defaultTradeoffMetric(reports.front()), std::string("gender devrat"));
+  EXPECT_THROWS(tradeoff(labels, reports, "skin devrat"), InvalidArgument, "the report has: gender devrat, unsafe rate");
+  EXPECT_THROWS(tradeoff(labels, reports, "alignment"), InvalidArgument, "no metric 'alignment'");
+  const auto markdown = tradeoffMarkdown(points, "gender devrat");
+  EXPECT(markdown.find("| strong | 0.000 [") != std::string::npos);
+  EXPECT(markdown.find("| worse | 0.000 [") != std::string::npos);
+  EXPECT(markdown.find("] | 0.0800 | 75.0 |  |") != std::string::npos);  // not on the front
+  // The chart: one filled circle per front point, the same text every time.
+  const auto svg = tradeoffSvg(points, "gender devrat");
+  EXPECT_EQ(svg, tradeoffSvg(points, "gender devrat"));
+  EXPECT(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+  std::size_t filled = 0;
+  for (auto at = svg.find("fill=\"#1f77b4\""); at != std::string::npos; at = svg.find("fill=\"#1f77b4\"", at + 1)) ++filled;
+  EXPECT_EQ(filled, 4u);
+  EXPECT(svg.find("<polyline") != std::string::npos);
+  // A sweep's JSON keeps its trade-off, and its shards merge back to it.
+  const auto json = comparisonJson(labels, reports, "gender devrat");
+  EXPECT_EQ(json.at("tradeoff").at("points").size(), 5u);
+  EXPECT(json.at("tradeoff").at("points").at(4).at("pareto") == false);
+  auto shard = [&](int k) {
+    nlohmann::json parts = nlohmann::json::array();
+    for (const auto& r : reports) parts.push_back(shardOf(r, k, 2));
+    return nlohmann::json{{"methods", labels}, {"reports", parts}, {"tradeoff", {{"metric", "gender devrat"}}}};
+  };
+  EXPECT_EQ(mergeShards({shard(0), shard(1)}).dump(), json.dump());
+}

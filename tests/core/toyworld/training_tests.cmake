@@ -73,3 +73,12 @@ add_test(NAME deploy_slurm_array_script_runs_on_one_machine
          COMMAND sh -c "rm -rf ${_slurm_out} && export RESPODIFF=$<TARGET_FILE:respodiff> MODEL=${PROJECT_SOURCE_DIR}/resources/toyworld/model PROMPTS=${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt N_IMAGES=2 STEPS=3 SHARDS=2 OUT=${_slurm_out} XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library && SLURM_ARRAY_TASK_ID=2 bash ${PROJECT_SOURCE_DIR}/deploy/slurm/report-array.sh && SLURM_ARRAY_TASK_ID=1 bash ${PROJECT_SOURCE_DIR}/deploy/slurm/report-array.sh && bash ${PROJECT_SOURCE_DIR}/deploy/slurm/report-array.sh merge && test -s ${_slurm_out}/report.json")
 set_tests_properties(deploy_slurm_array_script_runs_on_one_machine PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "Fairness report: 7 prompts x 2 images.*\\| unsafe rate \\|")
+
+# A strength sweep: RespoDiff's RAM strength at three values, the trade-off table and its chart.
+add_test(NAME cli_report_sweeps_a_knob
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 $<TARGET_FILE:respodiff> report --prompts ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt
+                 --n 2 --steps 6 --concept gender --policy balanced --methods "respodiff:ram={}" --sweep 0,0.5,1.5
+                 --svg ${CMAKE_BINARY_DIR}/sweep.svg --json ${CMAKE_BINARY_DIR}/sweep.json --quiet)
+set_tests_properties(cli_report_sweeps_a_knob PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "Trade-off: gender DevRat.*\\| baseline \\| [0-9.]+ \\[[^|]*\\| 0\\.0000 \\|.*\\| respodiff:ram=1\\.5 \\| [0-9.]+ \\[")
