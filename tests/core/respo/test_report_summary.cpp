@@ -45,7 +45,8 @@ FairnessReport makeReport(int prompts, int images) {
   return r;
 }
 
-const MetricSummary& metric(const std::vector<MetricSummary>& all, const std::string& name) {
+// By value: callers pass summaries that are temporaries.
+MetricSummary metric(const std::vector<MetricSummary>& all, const std::string& name) {
   const auto it = std::find_if(all.begin(), all.end(), [&](const MetricSummary& m) { return m.name == name; });
   if (it == all.end()) throw std::runtime_error("no metric " + name);
   return *it;
