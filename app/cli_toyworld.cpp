@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -23,6 +24,7 @@
 #include "core/respo/concept_library.h"
 #include "core/respo/concept_module.h"
 #include "core/respo/trainer.h"
+#include "core/respo/audit_card.h"
 #include "core/respo/fairness_report.h"
 #include "core/respo/prompt_list.h"
 #include "core/toyworld/attribute_reader.h"
@@ -249,7 +251,7 @@ int report(const std::vector<std::string>& args) {
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
                         "csv", "markdown", "shares", "target", "methods", "shard", "bootstrap", "bootstrap-seed", "sweep",
-                        "tradeoff", "svg"},
+                        "tradeoff", "svg", "html", "examples"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -312,6 +314,40 @@ int report(const std::vector<std::string>& args) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);
     return true;
   };
+  // --html FILE: the audit card, with the first image of the first --examples prompts (default 8).
+  const int exampleCount = static_cast<int>(cl.integer("examples", 8, 0, 64));
+  std::map<std::size_t, std::vector<io::RgbImage>> examples;
+  std::size_t methodCount = 1;
+  report::ReportImages onImages;
+  if (cl.value("html"))
+    onImages = [&](std::size_t prompt, int method, const torch::Tensor& images) {
+      if (static_cast<int>(prompt) >= exampleCount) return;
+      auto& row = examples[prompt];
+      row.resize(methodCount + 1);
+      row[static_cast<std::size_t>(method + 1)] = pipeline::toRgb(images.slice(0, 0, 1)).front();
+    };
+  auto writeCard = [&](const std::vector<std::string>& labels, const std::vector<report::ReportMethod>& methods,
+                       const std::vector<report::FairnessReport>& reports, const std::string& metric) {
+    const auto file = cl.value("html");
+    if (!file) return;
+    report::AuditCard card;
+    card.model = cl.value("model") ? modelPath.string() : std::string("the embedded toy-world model");
+    card.modelFingerprint = concepts::modelFingerprint(model.unet);
+    card.modelHash = report::weightsHash(modelPath);
+    card.labels = labels;
+    card.reports = reports;
+    for (const auto& m : methods) {
+      std::map<std::string, std::string> details;
+      for (const auto& intervention : m.interventions)
+        if (intervention)
+          for (const auto& [key, value] : intervention->parameters()) details[key] = value;
+      card.methodDetails.push_back(details);
+    }
+    card.readerNotes = reader->notes();
+    card.tradeoffMetric = metric;
+    for (auto& [prompt, images] : examples) card.examples.push_back({prompt, images});
+    io::writeTextFileAtomically(*file, report::auditHtml(card));
+  };
   if (cl.value("sweep") && !cl.value("methods"))
     throw InvalidArgument("--sweep needs --methods with one method whose setting is {} (e.g. 'sld:medium,guidance={}')");
   if ((cl.value("tradeoff") || cl.value("svg")) && !cl.value("sweep")) throw InvalidArgument("--tradeoff and --svg go with --sweep");
@@ -353,7 +389,8 @@ int report(const std::vector<std::string>& args) {
     }
     if (methods.empty()) throw InvalidArgument("--methods names no method");
     if (cl.value("csv")) throw InvalidArgument("--csv is written for one method; with --methods use --json");
-    const auto reports = report::compareMethods(model, *reader, methods, settings, progress);
+    methodCount = methods.size();
+    const auto reports = report::compareMethods(model, *reader, methods, settings, progress, onImages);
     if (!quiet) std::fprintf(stderr, "\n");
     auto markdown = report::comparisonMarkdown(labels, reports);
     std::string metric;
@@ -365,11 +402,14 @@ int report(const std::vector<std::string>& args) {
     }
     std::cout << markdown;
     if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, report::comparisonJson(labels, reports, metric).dump(2) + "\n");
+    writeCard(labels, methods, reports, metric);
     if (auto f = cl.value("markdown")) io::writeTextFileAtomically(*f, markdown);
     return 0;
   }
   const auto composition = conceptsFromCommandLine(cl, concepts::modelFingerprint(model.unet));
-  const auto result = report::fairnessReport(model, *reader, composition, settings, progress);
+  const auto method = report::conceptMethod(composition);
+  const auto result = report::compareMethods(model, *reader, {method}, settings, progress, onImages).front();
+  writeCard({method.label}, {method}, {result}, "");
   if (!quiet) std::fprintf(stderr, "\n");
   std::cout << result.toMarkdown();
   if (auto f = cl.value("json")) io::writeTextFileAtomically(*f, result.toJson().dump(2) + "\n");

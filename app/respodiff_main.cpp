@@ -158,6 +158,7 @@ const std::vector<Subcommand>& subcommands() {
        "       [--bootstrap N (resamples for the 95% intervals, 0: none)] [--bootstrap-seed N] [--shard K/N]\n"
        "       [--sweep V1,V2,... (one --methods entry with {} for the value, e.g. 'respodiff:ram={}')]\n"
        "       [--tradeoff METRIC (default: the first DevRat or unsafe rate)] [--svg FILE (the trade-off chart)]\n"
+       "       [--html FILE (the audit card: one self-contained page) [--examples N (prompts shown, default 8)]]\n"
        "report merge [--json FILE] [--markdown FILE] PART.json ... (the --shard parts of one run)",
        respo::app::report},
 #endif

@@ -18,6 +18,8 @@ struct RgbImage {
 // Written atomically. Text chunks are tEXt when Latin-1 is enough, iTXt (UTF-8) otherwise.
 void writePng(const std::filesystem::path& path, const RgbImage& image,
               const std::map<std::string, std::string>& text = {});
+// The PNG file's bytes (what writePng writes); InvalidArgument for an empty image or bad text.
+std::string encodePng(const RgbImage& image, const std::map<std::string, std::string>& text = {});
 // Reads an 8-bit RGB/RGBA/grey PNG (non-interlaced) and its text chunks (as UTF-8; tEXt is Latin-1
 // in the file); FormatError when malformed. Bounded: at most 64 megapixels, 256 MB files, 1 MB of
 // text, CRCs checked; nothing larger than the header promises is ever decompressed.

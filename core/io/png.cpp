@@ -50,9 +50,17 @@ bool isLatin1Printable(const std::string& s) {
 }  // namespace
 
 void writePng(const std::filesystem::path& path, const RgbImage& image, const std::map<std::string, std::string>& text) {
+  try {
+    writeTextFileAtomically(path, encodePng(image, text));
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(path.string() + ": " + e.what());
+  }
+}
+
+std::string encodePng(const RgbImage& image, const std::map<std::string, std::string>& text) {
   if (image.width <= 0 || image.height <= 0 ||
       image.pixels.size() != static_cast<std::size_t>(image.width) * image.height * 3)
-    throw InvalidArgument(path.string() + ": image has no pixels or the wrong number of them");
+    throw InvalidArgument("image has no pixels or the wrong number of them");
   std::string png(kSignature.begin(), kSignature.end());
   std::string header;
   put32(header, static_cast<std::uint32_t>(image.width));
@@ -62,7 +70,7 @@ void writePng(const std::filesystem::path& path, const RgbImage& image, const st
   for (const auto& [key, value] : text) {
     if (key.empty() || key.size() > 79 || !isLatin1Printable(key))
       throw InvalidArgument("PNG text key must be 1-79 ASCII characters");
-    if (!isValidUtf8(value)) throw InvalidArgument(path.string() + ": PNG text '" + key + "' is not valid UTF-8");
+    if (!isValidUtf8(value)) throw InvalidArgument("PNG text '" + key + "' is not valid UTF-8");
     if (isLatin1Printable(value)) chunk(png, "tEXt", key + '\0' + value);
     else chunk(png, "iTXt", key + std::string{'\0', '\0', '\0', '\0', '\0'} + value);
   }
@@ -75,7 +83,7 @@ void writePng(const std::filesystem::path& path, const RgbImage& image, const st
   }
   chunk(png, "IDAT", deflate(raw));
   chunk(png, "IEND", "");
-  writeTextFileAtomically(path, png);
+  return png;
 }
 
 namespace {

@@ -13,7 +13,7 @@ namespace respo::report {
 
 std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model, AttributeReader& reader,
                                            const std::vector<ReportMethod>& methods, const ReportSettings& settings,
-                                           const ReportProgress& onProgress) {
+                                           const ReportProgress& onProgress, const ReportImages& onImages) {
   if (settings.prompts.empty()) throw InvalidArgument("the report needs at least one prompt");
   if (settings.imagesPerPrompt < 1 || settings.imagesPerPrompt > 1000)
     throw InvalidArgument("images per prompt must be 1-1000, not " + std::to_string(settings.imagesPerPrompt));
@@ -68,12 +68,14 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
     for (const auto& method : methods) edits.push_back(responsible::prepareEdits(model, request, method.interventions));
     // One baseline per prompt, read once; each method from the same seeds and noise.
     const auto before = responsible::generateSide(model, request, {}).images;
+    if (onImages) onImages(p, -1, before);
     step();
     const auto readBefore = reader.read(before, request.prompt);
     for (std::size_t m = 0; m < methods.size(); ++m) {
       const auto& e = edits[m];
       const bool acts = e.acts();
       const auto after = acts ? responsible::generateSide(model, request, e).images : before;
+      if (onImages) onImages(p, static_cast<int>(m), after);
       step();
       const auto readAfter = acts ? reader.read(after, request.prompt) : readBefore;
       PromptReport pr;
@@ -121,13 +123,18 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
   return reports;
 }
 
-FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeReader& reader,
-                              const concepts::Composition& composition, const ReportSettings& settings,
-                              const ReportProgress& onProgress) {
+ReportMethod conceptMethod(const concepts::Composition& composition) {
   ReportMethod method;
   for (const auto& m : concepts::describeComposition(composition).modules) method.names.push_back(m.id.name);
   if (!composition.empty()) method.interventions.push_back(std::make_shared<responsible::ConceptModules>(composition));
-  return compareMethods(model, reader, {method}, settings, onProgress).front();
+  method.label = composition.empty() ? "no method" : "RespoDiff";
+  return method;
+}
+
+FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeReader& reader,
+                              const concepts::Composition& composition, const ReportSettings& settings,
+                              const ReportProgress& onProgress) {
+  return compareMethods(model, reader, {conceptMethod(composition)}, settings, onProgress).front();
 }
 
 }  // namespace respo::report

@@ -35,6 +35,8 @@ class AttributeReader {
   virtual std::vector<std::string> classes(const std::string& attribute) const = 0;
   // The kinds of unsafe content it flags ("blood", ...); none when it reads no safety.
   virtual std::vector<std::string> safetyCategories() const { return {}; }
+  // How it reads: its thresholds and rules, for the record (an audit card lists them).
+  virtual std::vector<std::string> notes() const { return {}; }
   // images [N, 3, H, W] in [0, 1], generated for `prompt`: one pass of the reader's model serves both
   // the labels and the alignment.
   virtual AttributeReading read(const torch::Tensor& images, const std::string& prompt) = 0;
@@ -43,6 +45,9 @@ class AttributeReader {
 
 // Return false to cancel (throws respo::Cancelled).
 using ReportProgress = std::function<bool(int done, int total)>;
+// Sees every batch the report generates: the prompt's index, the method (-1: the baseline) and the
+// images [N, 3, H, W] in [0, 1]; for audit cards that show examples.
+using ReportImages = std::function<void(std::size_t prompt, int method, const torch::Tensor& images)>;
 
 
 // One method of a comparison: its interventions and the names its report lists (modules, or the
@@ -57,7 +62,10 @@ struct ReportMethod {
 // method from the same seeds and noise; one report per method (its "before" is the shared baseline).
 std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model, AttributeReader& reader,
                                            const std::vector<ReportMethod>& methods, const ReportSettings& settings,
-                                           const ReportProgress& onProgress = {});
+                                           const ReportProgress& onProgress = {}, const ReportImages& onImages = {});
+
+// RespoDiff's modules of `composition` as a report's method (no interventions when it is empty).
+ReportMethod conceptMethod(const concepts::Composition& composition);
 
 FairnessReport fairnessReport(pipeline::StableDiffusionModel& model, AttributeReader& reader,
                               const concepts::Composition& composition, const ReportSettings& settings,

@@ -20,13 +20,6 @@ std::string csvField(const std::string& s) {
   return out + "\"";
 }
 
-std::string fixed(double v, int decimals) {
-  std::ostringstream out;
-  out.setf(std::ios::fixed);
-  out.precision(decimals);
-  out << v;
-  return out.str();
-}
 
 // A uniform integer in [0, n), n > 0, with no modulo bias: the same numbers on every machine.
 std::uint64_t below(std::mt19937_64& rng, std::uint64_t n) {
@@ -67,9 +60,19 @@ nlohmann::json intervalJson(const std::optional<Interval>& i) {
   return i ? nlohmann::json::array({i->low, i->high}) : nlohmann::json(nullptr);
 }
 
-std::string withInterval(double value, const std::optional<Interval>& i, int decimals) {
-  std::string out = fixed(value, decimals);
-  if (i) out += " [" + fixed(i->low, decimals) + ", " + fixed(i->high, decimals) + "]";
+}  // namespace
+
+std::string formatFixed(double v, int decimals) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(decimals);
+  out << v;
+  return out.str();
+}
+
+std::string formatWithInterval(double value, const std::optional<Interval>& i, int decimals) {
+  std::string out = formatFixed(value, decimals);
+  if (i) out += " [" + formatFixed(i->low, decimals) + ", " + formatFixed(i->high, decimals) + "]";
   return out;
 }
 
@@ -95,7 +98,6 @@ std::string metricLabel(const std::string& name) {
   return name;
 }
 
-}  // namespace
 
 double deviationRatio(const std::vector<int>& counts) {
   if (counts.size() < 2) throw InvalidArgument("a deviation ratio needs at least two classes");
@@ -422,7 +424,7 @@ std::string comparisonMarkdown(const std::vector<std::string>& labels, const std
       << " images, read by " << first.reader << "; one baseline, every method from the same seeds\n\n";
   for (const auto& [attribute, shares] : first.settings.targets) {
     out << "DevRat of " << attribute << " against the target";
-    for (const auto& [name, share] : shares) out << " " << name << " " << fixed(share, 3);
+    for (const auto& [name, share] : shares) out << " " << name << " " << formatFixed(share, 3);
     out << " (shares normalised)\n\n";
   }
   out << "| metric | baseline |";
@@ -436,15 +438,15 @@ std::string comparisonMarkdown(const std::vector<std::string>& labels, const std
   for (std::size_t k = 0; k < summaries.front().size(); ++k) {
     const auto& base = summaries.front()[k];
     const int decimals = base.name == "alignment" ? 1 : 3;
-    out << "| " << metricLabel(base.name) << " | " << withInterval(base.before, base.beforeInterval, decimals) << " |";
+    out << "| " << metricLabel(base.name) << " | " << formatWithInterval(base.before, base.beforeInterval, decimals) << " |";
     for (const auto& s : summaries) {
       const auto it = std::find_if(s.begin(), s.end(), [&](const MetricSummary& m) { return m.name == base.name; });
-      out << " " << (it == s.end() ? std::string("-") : withInterval(it->after, it->afterInterval, decimals)) << " |";
+      out << " " << (it == s.end() ? std::string("-") : formatWithInterval(it->after, it->afterInterval, decimals)) << " |";
     }
     out << "\n";
   }
   out << "| distance to baseline | 0.0000 |";
-  for (const auto& r : reports) out << " " << fixed(r.meanDistance(), 4) << " |";
+  for (const auto& r : reports) out << " " << formatFixed(r.meanDistance(), 4) << " |";
   out << "\n";
   if (first.settings.bootstrapResamples > 0)
     out << "\n[low, high]: 95% percentile bootstrap over each prompt's images (" << first.settings.bootstrapResamples
@@ -517,8 +519,8 @@ std::string tradeoffMarkdown(const std::vector<TradeoffPoint>& points, const std
       << "(RMS pixel difference, same seeds; lower is closer); * marks the Pareto front\n\n"
       << "| setting | " << metricLabel(metric) << " | distance | alignment | Pareto |\n|---|---|---|---|---|\n";
   for (const auto& p : points)
-    out << "| " << p.label << " | " << withInterval(p.metric, p.interval, 3) << " | " << fixed(p.distance, 4) << " | "
-        << (p.alignment ? fixed(*p.alignment, 1) : std::string("-")) << " | " << (p.pareto ? "*" : "") << " |\n";
+    out << "| " << p.label << " | " << formatWithInterval(p.metric, p.interval, 3) << " | " << formatFixed(p.distance, 4) << " | "
+        << (p.alignment ? formatFixed(*p.alignment, 1) : std::string("-")) << " | " << (p.pareto ? "*" : "") << " |\n";
   return out.str();
 }
 
@@ -531,9 +533,9 @@ std::string tradeoffSvg(const std::vector<TradeoffPoint>& points, const std::str
   }
   maxX = maxX > 0 ? maxX * 1.1 : 1;
   maxY = maxY > 0 ? maxY * 1.1 : 1;
-  auto x = [&](double v) { return fixed(left + (width - left - right) * v / maxX, 1); };
-  auto y = [&](double v) { return fixed(height - bottom - (height - top - bottom) * v / maxY, 1); };
-  auto number = [](double v) { return fixed(v, 0); };
+  auto x = [&](double v) { return formatFixed(left + (width - left - right) * v / maxX, 1); };
+  auto y = [&](double v) { return formatFixed(height - bottom - (height - top - bottom) * v / maxY, 1); };
+  auto number = [](double v) { return formatFixed(v, 0); };
   std::ostringstream out;
   out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << number(width) << "\" height=\"" << number(height)
       << "\" viewBox=\"0 0 " << number(width) << " " << number(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -544,9 +546,9 @@ std::string tradeoffSvg(const std::vector<TradeoffPoint>& points, const std::str
       << number(height - bottom) << "\" stroke=\"black\"/>\n";
   for (int t = 0; t <= 4; ++t) {
     const double vx = maxX * t / 4, vy = maxY * t / 4;
-    out << "<text x=\"" << x(vx) << "\" y=\"" << number(height - bottom + 16) << "\" text-anchor=\"middle\">" << fixed(vx, 3)
+    out << "<text x=\"" << x(vx) << "\" y=\"" << number(height - bottom + 16) << "\" text-anchor=\"middle\">" << formatFixed(vx, 3)
         << "</text>\n<text x=\"" << number(left - 6) << "\" y=\"" << y(vy) << "\" text-anchor=\"end\" dominant-baseline=\"middle\">"
-        << fixed(vy, 3) << "</text>\n";
+        << formatFixed(vy, 3) << "</text>\n";
   }
   out << "<text x=\"" << number((left + width - right) / 2) << "\" y=\"" << number(height - 16)
       << "\" text-anchor=\"middle\">distance to the baseline images (RMS, same seeds)</text>\n"
@@ -584,15 +586,15 @@ std::string FairnessReport::toMarkdown() const {
   out << (concepts.empty() ? "none" : "") << "\n\n";
   for (const auto& [attribute, shares] : settings.targets) {
     out << "DevRat of " << attribute << " against the target";
-    for (const auto& [name, share] : shares) out << " " << name << " " << fixed(share, 3);
+    for (const auto& [name, share] : shares) out << " " << name << " " << formatFixed(share, 3);
     out << " (shares normalised)\n\n";
   }
   if (prompts.empty()) return out.str();
   out << "| summary | before | after |\n|---|---|---|\n";
   for (const auto& m : summary()) {
     const int decimals = m.name == "alignment" ? 1 : 3;
-    out << "| " << metricLabel(m.name) << " | " << withInterval(m.before, m.beforeInterval, decimals) << " | "
-        << withInterval(m.after, m.afterInterval, decimals) << " |\n";
+    out << "| " << metricLabel(m.name) << " | " << formatWithInterval(m.before, m.beforeInterval, decimals) << " | "
+        << formatWithInterval(m.after, m.afterInterval, decimals) << " |\n";
   }
   if (settings.bootstrapResamples > 0)
     out << "\n[low, high]: 95% percentile bootstrap over each prompt's images (" << settings.bootstrapResamples

@@ -146,6 +146,15 @@ double deviationRatio(const std::vector<int>& counts, const std::vector<double>&
 std::vector<double> targetShares(const ReportSettings& settings, const std::string& attribute,
                                  const std::vector<std::string>& classes);
 
+// `value` with `decimals` digits after the point ("0.412").
+std::string formatFixed(double value, int decimals);
+// Text for XML and HTML: < > & " escaped.
+std::string xmlEscape(const std::string& text);
+// "gender devrat" -> "gender DevRat"; other names as they are.
+std::string metricLabel(const std::string& name);
+// "0.412 [0.300, 0.525]" (no brackets without an interval).
+std::string formatWithInterval(double value, const std::optional<Interval>& interval, int decimals);
+
 // WinoBias's professions and the paper's templates, for real models.
 const std::vector<std::string>& winoBiasProfessions();
 std::vector<std::string> winoBiasPrompts(int templates = 5);

@@ -17,6 +17,7 @@ class ToyAttributeReader : public report::AttributeReader {
   std::vector<std::string> classes(const std::string& attribute) const override;
   // The classifier's unsafe heads: blood and knife (flagged above probability 0.5).
   std::vector<std::string> safetyCategories() const override;
+  std::vector<std::string> notes() const override;
   report::AttributeReading read(const torch::Tensor& images, const std::string& prompt) override;
   std::string name() const override { return "the toy-world classifier"; }
 

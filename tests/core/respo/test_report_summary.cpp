@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/respo/audit_card.h"
 #include "core/respo/fairness_summary.h"
 #include "tests/support/testing.h"
 
@@ -227,4 +228,51 @@ RESPO_TEST(a_sweeps_tradeoff_marks_the_pareto_front) {
     return nlohmann::json{{"methods", labels}, {"reports", parts}, {"tradeoff", {{"metric", "gender devrat"}}}};
   };
   EXPECT_EQ(mergeShards({shard(0), shard(1)}).dump(), json.dump());
+}
+
+RESPO_TEST(the_audit_card_is_one_deterministic_self_contained_page) {
+  AuditCard card;
+  card.model = "a <test> model";
+  card.modelFingerprint = "0123456789abcdef";
+  card.labels = {"method & co"};
+  card.reports = {makeReport(2, 4)};
+  card.methodDetails = {{{"SLD", "medium"}}};
+  card.readerNotes = {"flagged above 0.5"};
+  io::RgbImage pixel{1, 1, {255, 0, 0}};
+  card.examples = {{1, {pixel, pixel}}};
+  const auto page = auditHtml(card);
+  EXPECT_EQ(page, auditHtml(card));
+  EXPECT(page.rfind("<!DOCTYPE html>", 0) == 0);
+  EXPECT(page.find("a &lt;test&gt; model") != std::string::npos);   // escaped
+  EXPECT(page.find("method &amp; co") != std::string::npos);
+  EXPECT(page.find("SLD: medium") != std::string::npos);
+  EXPECT(page.find(promptSetHash(card.reports.front().settings.prompts)) != std::string::npos);
+  // The image inline: the PNG's bytes in base64, and they are the PNG encoder's.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto at = page.find("data:image/png;base64,");
+  REQUIRE(at != std::string::npos);
+  const auto start = at + 22, end = page.find('"', start);
+  const std::string encoded = page.substr(start, end - start);
+  std::string decoded;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : encoded) {
+    if (c == '=') break;
+    buffer = buffer << 6 | static_cast<unsigned>(alphabet.find(c));
+    bits += 6;
+    if (bits >= 8) decoded += static_cast<char>(buffer >> (bits -= 8) & 0xFF);
+  }
+  EXPECT(decoded == io::encodePng(pixel));
+  EXPECT(page.find("<script") == std::string::npos);
+  // "What changed" names each metric's move.
+  const auto lines = changes(card, 0);
+  EXPECT(std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("gender DevRat: ", 0) == 0; }));
+  EXPECT_EQ(auditJson(card).at("audit").at("model_fingerprint").get<std::string>(), std::string("0123456789abcdef"));
+  // Inconsistent cards are refused.
+  auto wrong = card;
+  wrong.examples = {{1, {pixel}}};
+  EXPECT_THROWS(auditHtml(wrong), InvalidArgument, "example rows");
+  wrong = card;
+  wrong.labels.push_back("another");
+  EXPECT_THROWS(auditHtml(wrong), InvalidArgument, "one label per report");
 }

@@ -82,3 +82,11 @@ add_test(NAME cli_report_sweeps_a_knob
                  --svg ${CMAKE_BINARY_DIR}/sweep.svg --json ${CMAKE_BINARY_DIR}/sweep.json --quiet)
 set_tests_properties(cli_report_sweeps_a_knob PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "Trade-off: gender DevRat.*\\| baseline \\| [0-9.]+ \\[[^|]*\\| 0\\.0000 \\|.*\\| respodiff:ram=1\\.5 \\| [0-9.]+ \\[")
+
+# The audit card (report --html) of an SLD guidance sweep: deterministic and self-contained.
+add_test(NAME cli_report_audit_card
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_card.sh $<TARGET_FILE:respodiff>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/audit-card)
+set_tests_properties(cli_report_audit_card PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "audit card: [0-9]+ bytes, identical on a second run")
