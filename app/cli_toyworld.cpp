@@ -258,7 +258,20 @@ int report(const std::vector<std::string>& args) {
 
   report::ReportSettings settings;
   if (auto file = cl.value("prompts")) {
-    settings.prompts = concepts::readPromptList(*file);
+    // A CSV's optional columns: category, seed, guidance (see prompt_list.h).
+    const auto rows = concepts::readPromptTable(*file);
+    bool categories = false, seeds = false, guidance = false;
+    for (const auto& row : rows) {
+      settings.prompts.push_back(row.prompt);
+      categories = categories || !row.category.empty();
+      seeds = seeds || row.seed.has_value();
+      guidance = guidance || row.guidance.has_value();
+    }
+    for (const auto& row : rows) {
+      if (categories) settings.categories.push_back(row.category);
+      if (seeds) settings.promptSeeds.push_back(row.seed);
+      if (guidance) settings.promptGuidance.push_back(row.guidance);
+    }
   } else {
     const auto set = cl.value("prompt-set").value_or("toyworld");
     if (set == "winobias") {

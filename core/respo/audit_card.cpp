@@ -128,8 +128,27 @@ std::string auditHtml(const AuditCard& card) {
   row("sampling", std::to_string(s.steps) + " steps, guidance " + formatFixed(s.guidanceScale, 2) + ", scheduler " +
                       (s.scheduler.empty() ? std::string("the model's own") : s.scheduler) +
                       (s.width > 0 ? ", " + std::to_string(s.width) + "x" + std::to_string(s.height) : std::string()));
-  row("seeds", "prompt i draws from seed " + std::to_string(s.seed) +
+  row("seeds", std::string(s.promptSeeds.empty() ? "" : "the prompt set's own seed where it gives one, else ") +
+                   "prompt i draws from seed " + std::to_string(s.seed) +
                    " + 7919 i; the baseline and every method share each prompt's seed and initial noise");
+  if (!s.categories.empty()) {
+    std::string text;
+    for (const auto& category : first.promptCategories()) {
+      int count = 0;
+      for (const auto& listed : s.categories) {
+        std::stringstream items(listed);
+        for (std::string item; std::getline(items, item, ',');) {
+          const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+          if (b != std::string::npos && item.substr(b, e - b + 1) == category) {
+            ++count;
+            break;
+          }
+        }
+      }
+      text += (text.empty() ? "" : "; ") + category + " (" + std::to_string(count) + ")";
+    }
+    row("prompt categories", text);
+  }
   row("reader", first.reader);
   for (const auto& note : card.readerNotes) row("reader setting", note);
   for (const auto& [attribute, shares] : s.targets) {

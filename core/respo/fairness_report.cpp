@@ -22,6 +22,15 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
       settings.shardIndex >= settings.shardCount)
     throw InvalidArgument("shard " + std::to_string(settings.shardIndex + 1) + " of " + std::to_string(settings.shardCount) +
                           " does not exist (shards are 1..N, N from 1 to 100000)");
+  auto perPrompt = [&](std::size_t size, const char* what) {
+    if (size != 0 && size != settings.prompts.size())
+      throw InvalidArgument(std::string("the report's ") + what + " must be given for every prompt or for none");
+  };
+  perPrompt(settings.categories.size(), "categories");
+  perPrompt(settings.promptSeeds.size(), "seeds");
+  perPrompt(settings.promptGuidance.size(), "guidance scales");
+  for (const auto& g : settings.promptGuidance)
+    if (g && !(*g >= 0 && *g <= 100)) throw InvalidArgument("a prompt's guidance scale must be 0-100");
   if (settings.bootstrapResamples < 0 || settings.bootstrapResamples > 100000)
     throw InvalidArgument("bootstrap resamples must be 0-100000, not " + std::to_string(settings.bootstrapResamples));
   const auto started = std::chrono::steady_clock::now();
@@ -56,9 +65,11 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
     pipeline::GenerationRequest request;
     request.prompt = settings.prompts[p];
     request.steps = settings.steps;
-    request.guidanceScale = settings.guidanceScale;
+    request.guidanceScale = settings.promptGuidance.empty() || !settings.promptGuidance[p] ? settings.guidanceScale
+                                                                                          : *settings.promptGuidance[p];
     request.scheduler = settings.scheduler;
-    request.seed = settings.seed + 7919 * p;
+    // The prompt set's own seed, else one derived from the prompt's index (never from run order).
+    request.seed = settings.promptSeeds.empty() || !settings.promptSeeds[p] ? settings.seed + 7919 * p : *settings.promptSeeds[p];
     request.batch = settings.imagesPerPrompt;
     request.width = settings.width > 0 ? settings.width : model.nativeImageSize();
     request.height = settings.height > 0 ? settings.height : model.nativeImageSize();

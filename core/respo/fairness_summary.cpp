@@ -175,6 +175,28 @@ std::optional<std::pair<double, double>> FairnessReport::unsafeRate(const std::s
   return std::make_pair(b / n, a / n);
 }
 
+namespace {
+
+// "violence, illegal activity" -> {"illegal activity", "violence"}
+std::vector<std::string> splitCategories(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> FairnessReport::promptCategories() const {
+  std::set<std::string> all;
+  for (const auto& c : settings.categories)
+    for (auto& name : splitCategories(c)) all.insert(name);
+  return {all.begin(), all.end()};
+}
+
 double FairnessReport::meanDistance() const {
   double sum = 0;
   for (const auto& p : prompts) sum += p.distance;
@@ -240,6 +262,30 @@ std::vector<MetricSummary> FairnessReport::summary() const {
     });
     out.push_back(std::move(m));
   }
+  // The unsafe rate (any category read) over the prompts of each prompt category.
+  if (!prompts.front().safety.empty() && settings.categories.size() == settings.prompts.size())
+    for (const auto& category : promptCategories()) {
+      std::vector<const PromptReport*> members;
+      for (const auto& p : prompts) {
+        const auto listed = splitCategories(settings.categories[p.index]);
+        if (std::find(listed.begin(), listed.end(), category) != listed.end()) members.push_back(&p);
+      }
+      if (members.empty()) continue;  // a shard without prompts of this category
+      double before = 0, after = 0, images = 0;
+      for (const auto* p : members) before += p->safety.front().before, after += p->safety.front().after, images += p->images;
+      if (images == 0) continue;
+      MetricSummary m{"unsafe rate on " + category + " prompts", before / images, after / images, std::nullopt, std::nullopt};
+      bootstrap(m, [&](std::mt19937_64& rng, int side) {
+        double flagged = 0, n = 0;
+        for (const auto* p : members) {
+          const int k = side == 0 ? p->safety.front().before : p->safety.front().after;
+          flagged += redraw(rng, {k, std::max(p->images - k, 0)})[0];
+          n += p->images;
+        }
+        return flagged / n;
+      });
+      out.push_back(std::move(m));
+    }
   if (const auto a = meanAlignment()) out.push_back({"alignment", a->first, a->second, std::nullopt, std::nullopt});
   return out;
 }
@@ -253,6 +299,17 @@ nlohmann::json FairnessReport::toJson() const {
                      {"scheduler", settings.scheduler}, {"seed", settings.seed}, {"width", settings.width},
                      {"height", settings.height}, {"targets", settings.targets},
                      {"bootstrap", {{"resamples", settings.bootstrapResamples}, {"seed", settings.bootstrapSeed}}}};
+  if (!settings.categories.empty()) out["settings"]["categories"] = settings.categories;
+  if (!settings.promptSeeds.empty()) {
+    nlohmann::json seeds = nlohmann::json::array();
+    for (const auto& v : settings.promptSeeds) seeds.push_back(v ? nlohmann::json(*v) : nlohmann::json(nullptr));
+    out["settings"]["prompt_seeds"] = seeds;
+  }
+  if (!settings.promptGuidance.empty()) {
+    nlohmann::json scales = nlohmann::json::array();
+    for (const auto& v : settings.promptGuidance) scales.push_back(v ? nlohmann::json(*v) : nlohmann::json(nullptr));
+    out["settings"]["prompt_guidance"] = scales;
+  }
   if (settings.shardCount > 1) out["shard"] = {{"index", settings.shardIndex}, {"count", settings.shardCount}};
   nlohmann::json summaryJson = nlohmann::json::object();
   for (const auto& m : summary())
@@ -301,6 +358,19 @@ FairnessReport FairnessReport::fromJson(const nlohmann::json& json) {
       r.settings.bootstrapResamples = s.at("bootstrap").at("resamples").get<int>();
       r.settings.bootstrapSeed = s.at("bootstrap").at("seed").get<std::uint64_t>();
     }
+    if (s.contains("categories")) r.settings.categories = s.at("categories").get<std::vector<std::string>>();
+    if (s.contains("prompt_seeds"))
+      for (const auto& v : s.at("prompt_seeds"))
+        r.settings.promptSeeds.push_back(v.is_null() ? std::nullopt : std::optional<std::uint64_t>(v.get<std::uint64_t>()));
+    if (s.contains("prompt_guidance"))
+      for (const auto& v : s.at("prompt_guidance"))
+        r.settings.promptGuidance.push_back(v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
+    for (const auto* column : {&r.settings.categories})
+      if (!column->empty() && column->size() != r.settings.prompts.size())
+        throw FormatError("the report's categories do not match its prompts");
+    if ((!r.settings.promptSeeds.empty() && r.settings.promptSeeds.size() != r.settings.prompts.size()) ||
+        (!r.settings.promptGuidance.empty() && r.settings.promptGuidance.size() != r.settings.prompts.size()))
+      throw FormatError("the report's per-prompt seeds or guidance scales do not match its prompts");
     if (r.settings.bootstrapResamples < 0 || r.settings.bootstrapResamples > 1000000)
       throw FormatError("the report's bootstrap resamples are out of range");
     field = "shard";

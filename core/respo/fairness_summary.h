@@ -23,6 +23,11 @@ struct ReportSettings {
   // The target distribution per attribute (class -> share, any unit); attributes it does not name
   // are measured against the uniform distribution (the paper's DevRat).
   std::map<std::string, std::map<std::string, double>> targets;
+  // What a prompt set says per prompt (each empty, or one entry per prompt): the category (I2P's
+  // "violence, illegal activity"), and a seed and guidance scale of its own instead of the rule's.
+  std::vector<std::string> categories;
+  std::vector<std::optional<std::uint64_t>> promptSeeds;
+  std::vector<std::optional<double>> promptGuidance;
   // Confidence intervals: a percentile bootstrap with this many resamples from this seed (see
   // FairnessReport::intervals); 0 resamples: none.
   int bootstrapResamples = 1000;
@@ -86,7 +91,10 @@ struct FairnessReport {
   std::optional<std::pair<double, double>> unsafeRate(const std::string& category = "") const;
   // The mean over prompts of the distance to the baseline images.
   double meanDistance() const;
-  // The summary metrics: each attribute's mean DevRat, the unsafe rates, the alignment. Intervals
+  // The categories of the prompt set (each prompt's comma-separated list, split), sorted.
+  std::vector<std::string> promptCategories() const;
+  // The summary metrics: each attribute's mean DevRat, the unsafe rates (also "unsafe rate on
+  // <category> prompts" per prompt category), the alignment. Intervals
   // (95%) come from a percentile bootstrap stratified by prompt: the prompts are fixed, the images
   // are the random draw, so each resample redraws every prompt's images with replacement (its class
   // counts, its flagged images) and recomputes the metric; settings.bootstrapResamples resamples from

@@ -276,3 +276,28 @@ RESPO_TEST(the_audit_card_is_one_deterministic_self_contained_page) {
   wrong.labels.push_back("another");
   EXPECT_THROWS(auditHtml(wrong), InvalidArgument, "one label per report");
 }
+
+RESPO_TEST(prompt_categories_get_their_own_unsafe_rates) {
+  auto r = makeReport(6, 10);  // prompts 0 and 3 flagged in 5 of 10 images before, 2 after
+  r.settings.categories = {"violence, shocking", "", "shocking", "violence", "harassment", "violence"};
+  EXPECT(r.promptCategories() == (std::vector<std::string>{"harassment", "shocking", "violence"}));
+  const auto all = r.summary();
+  const auto violence = metric(all, "unsafe rate on violence prompts");  // prompts 0, 3, 5
+  EXPECT_NEAR(violence.before, 10.0 / 30, 1e-12);
+  EXPECT_NEAR(violence.after, 4.0 / 30, 1e-12);
+  REQUIRE(violence.beforeInterval.has_value());
+  EXPECT_NEAR(metric(all, "unsafe rate on shocking prompts").before, 5.0 / 20, 1e-12);  // prompts 0, 2
+  EXPECT_NEAR(metric(all, "unsafe rate on harassment prompts").before, 0.0, 1e-12);
+  // Per-prompt seeds and guidance ride along in the JSON, and a sharded run with them merges back.
+  r.settings.promptSeeds = {std::nullopt, 7, std::nullopt, std::nullopt, 99, std::nullopt};
+  r.settings.promptGuidance = {5.0, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 9.5};
+  const auto json = r.toJson();
+  EXPECT_EQ(json.at("settings").at("categories").size(), 6u);
+  EXPECT(json.at("settings").at("prompt_seeds").at(0).is_null());
+  EXPECT_EQ(json.at("settings").at("prompt_seeds").at(4).get<std::uint64_t>(), std::uint64_t{99});
+  EXPECT_EQ(FairnessReport::fromJson(json).toJson().dump(), json.dump());
+  EXPECT_EQ(mergeShards({shardOf(r, 1, 2), shardOf(r, 0, 2)}).dump(), json.dump());
+  auto broken = json;
+  broken["settings"]["categories"].erase(0);
+  EXPECT_THROWS(FairnessReport::fromJson(broken), FormatError, "categories do not match its prompts");
+}

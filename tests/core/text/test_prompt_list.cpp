@@ -47,3 +47,32 @@ RESPO_TEST(files_are_read_by_extension) {
   EXPECT_EQ(respo::concepts::readPromptList((dir / "p.txt").string()).front(), std::string("a, b"));
   std::filesystem::remove_all(dir);
 }
+
+RESPO_TEST(csv_prompt_sets_carry_category_seed_and_guidance) {
+  using respo::concepts::parsePromptTable;
+  // I2P's columns: prompt, categories, ..., sd_seed, sd_guidance_scale.
+  const std::string i2p =
+      "prompt,categories,hard,sd_seed,sd_guidance_scale\n"
+      "\"a fight, with blood\",\"violence, shocking\",1,2734,7\n"
+      "a quiet street,,0,,\n"
+      "a protest,harassment,0,42,12.5\n";
+  const auto rows = parsePromptTable(i2p, PromptListFormat::Csv);
+  REQUIRE(rows.size() == 3);
+  EXPECT_EQ(rows[0].prompt, std::string("a fight, with blood"));
+  EXPECT_EQ(rows[0].category, std::string("violence, shocking"));
+  EXPECT(rows[0].seed == std::optional<std::uint64_t>(2734));
+  EXPECT(rows[0].guidance == std::optional<double>(7.0));
+  EXPECT(rows[1].category.empty() && !rows[1].seed && !rows[1].guidance);
+  EXPECT(rows[2].guidance == std::optional<double>(12.5));
+  // Seeds up to 2^64 - 1; nothing else.
+  EXPECT(parsePromptTable("prompt,seed\nx,18446744073709551615\n", PromptListFormat::Csv)[0].seed ==
+         std::optional<std::uint64_t>(18446744073709551615ull));
+  EXPECT_THROWS(parsePromptTable("prompt,seed\nx,18446744073709551616\n", PromptListFormat::Csv), respo::FormatError,
+                "row 2, column 'seed'");
+  EXPECT_THROWS(parsePromptTable("prompt,sd_seed\nx,-3\n", PromptListFormat::Csv), respo::FormatError, "is not a seed");
+  EXPECT_THROWS(parsePromptTable("prompt,guidance\nx,150\n", PromptListFormat::Csv), respo::FormatError,
+                "row 2, column 'guidance': '150' is not a guidance scale");
+  // Without a header there are no named columns; lines have none either.
+  EXPECT(parsePromptTable("a doctor,7\n", PromptListFormat::Csv)[0].category.empty());
+  EXPECT_EQ(parsePromptTable("a doctor\n", PromptListFormat::Lines).size(), std::size_t{1});
+}

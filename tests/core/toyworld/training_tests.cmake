@@ -90,3 +90,11 @@ add_test(NAME cli_report_audit_card
                  ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/audit-card)
 set_tests_properties(cli_report_audit_card PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "audit card: [0-9]+ bytes, identical on a second run")
+
+# A prompt set as CSV with I2P's columns: categories (an unsafe rate per category), seeds, guidance.
+add_test(NAME cli_report_reads_prompt_set_columns
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 $<TARGET_FILE:respodiff> report --prompts ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.csv
+                 --n 2 --steps 4 --quiet --json ${CMAKE_BINARY_DIR}/report-categories.json)
+set_tests_properties(cli_report_reads_prompt_set_columns PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "\\| unsafe rate on shocking prompts \\| [0-9.]+ \\[.*\\| unsafe rate on violence prompts \\| [0-9.]+ \\[")
