@@ -345,7 +345,6 @@ int report(const std::vector<std::string>& args) {
     if (!file) return;
     report::AuditCard card;
     card.model = cl.value("model") ? modelPath.string() : std::string("the embedded toy-world model");
-    card.modelFingerprint = concepts::modelFingerprint(model.unet);
     card.modelHash = report::weightsHash(modelPath);
     card.labels = labels;
     card.reports = reports;
@@ -356,7 +355,6 @@ int report(const std::vector<std::string>& args) {
           for (const auto& [key, value] : intervention->parameters()) details[key] = value;
       card.methodDetails.push_back(details);
     }
-    card.readerNotes = reader->notes();
     card.tradeoffMetric = metric;
     for (auto& [prompt, images] : examples) card.examples.push_back({prompt, images});
     io::writeTextFileAtomically(*file, report::auditHtml(card));

@@ -21,6 +21,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "core/respo/audit_card.h"
 #include "core/io/atomic_file.h"
 #include "core/respo/prompt_list.h"
 #include "ui/histogram_chart.h"
@@ -147,11 +148,16 @@ ReportDialog::ReportDialog(GenerationWorker* worker, QWidget* parent) : QDialog(
   csvButton_->setObjectName("exportCsvButton");
   jsonButton_ = new QPushButton(tr("Export JSON..."), results);
   jsonButton_->setObjectName("exportJsonButton");
+  cardButton_ = new QPushButton(tr("Export audit card..."), results);
+  cardButton_->setObjectName("exportAuditCardButton");
+  cardButton_->setToolTip(tr("One self-contained HTML page: what was audited, the modules and their hashes, the tables with intervals"));
   csvButton_->setEnabled(false);
   jsonButton_->setEnabled(false);
+  cardButton_->setEnabled(false);
   auto* close = new QPushButton(tr("Close"), results);
   exportRow->addWidget(csvButton_);
   exportRow->addWidget(jsonButton_);
+  exportRow->addWidget(cardButton_);
   exportRow->addStretch(1);
   exportRow->addWidget(close);
   resultLayout->addLayout(exportRow);
@@ -177,6 +183,10 @@ ReportDialog::ReportDialog(GenerationWorker* worker, QWidget* parent) : QDialog(
   connect(jsonButton_, &QPushButton::clicked, this, [this] {
     const QString file = QFileDialog::getSaveFileName(this, tr("Export JSON"), "fairness-report.json", tr("JSON (*.json)"));
     if (!file.isEmpty()) exportJson(file);
+  });
+  connect(cardButton_, &QPushButton::clicked, this, [this] {
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export audit card"), "audit-card.html", tr("HTML (*.html)"));
+    if (!file.isEmpty()) exportAuditCard(file);
   });
   connect(worker_, &GenerationWorker::reportProgressed, this, [this](int id, int done, int total) {
     if (id != taskId_) return;
@@ -283,6 +293,7 @@ void ReportDialog::run() {
                         .arg(job.settings.imagesPerPrompt)
                         .arg(job.selection.modules.size()));
   taskId_ = worker_->enqueueReport(job);
+  ranJob_ = job;
   runButton_->setEnabled(false);
   cancelButton_->setEnabled(true);
 }
@@ -330,18 +341,17 @@ void ReportDialog::showResult() {
   QStringList metrics;
   for (const auto& m : r.summary()) {
     const QString name = QString::fromStdString(m.name);
-    const bool alignment = m.name == "alignment";
-    const int decimals = alignment ? 1 : 3;
+    const int decimals = m.name == "alignment" ? 1 : 3;
     QString label = name;
     if (name.endsWith(QLatin1String(" devrat"))) label = tr("%1 DevRat").arg(name.chopped(7));
-    const QString hint = alignment ? QString() : tr(" (lower is better)");
-    metrics << tr("%1 %2 → <b>%3</b>%4")
+    metrics << tr("%1 %2 → <b>%3</b>")
                    .arg(label.toHtmlEscaped(), withInterval(m.before, m.beforeInterval, decimals),
-                        withInterval(m.after, m.afterInterval, decimals), hint);
+                        withInterval(m.after, m.afterInterval, decimals));
   }
   text += metrics.join(QStringLiteral(" · "));
   if (r.settings.bootstrapResamples > 0)
-    text += tr("<br><small>[low, high]: 95% bootstrap interval over each prompt's images</small>");
+    text += tr("<br><small>DevRat and unsafe rates: lower is better; [low, high]: 95% bootstrap interval over each "
+               "prompt's images</small>");
   summary_->setText(text);
 
   const bool safety = !r.prompts.empty() && !r.prompts.front().safety.empty();
@@ -378,6 +388,7 @@ void ReportDialog::showResult() {
   attribute_->addItems(attributes);
   csvButton_->setEnabled(true);
   jsonButton_->setEnabled(true);
+  cardButton_->setEnabled(true);
   if (!r.prompts.empty()) {
     table_->setCurrentCell(0, 0);
     showPrompt(0);
@@ -397,6 +408,22 @@ bool ReportDialog::exportTo(const QString& path, bool json) {
   if (!result_) return false;
   try {
     respo::io::writeTextFileAtomically(path.toStdString(), json ? result_->toJson().dump(2) + "\n" : result_->toCsv());
+    return true;
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, windowTitle(), QString::fromUtf8(e.what()));
+    return false;
+  }
+}
+
+bool ReportDialog::exportAuditCard(const QString& path) {
+  if (!result_) return false;
+  try {
+    respo::report::AuditCard card;
+    card.model = tr("the model loaded in the studio").toStdString();
+    card.labels = {"RespoDiff"};
+    card.reports = {*result_};
+    if (ranJob_) card.methodDetails = {ranJob_->selection.toParameters()};
+    respo::io::writeTextFileAtomically(path.toStdString(), respo::report::auditHtml(card));
     return true;
   } catch (const std::exception& e) {
     QMessageBox::warning(this, windowTitle(), QString::fromUtf8(e.what()));

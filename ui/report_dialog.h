@@ -45,6 +45,9 @@ class ReportDialog : public QDialog {
   void cancelRun();
   bool exportCsv(const QString& path);
   bool exportJson(const QString& path);
+  // The audit card (core/respo/audit_card.h) of the report on screen: identity, the modules with
+  // their hashes, the tables with intervals; no example images (the command line's --html has them).
+  bool exportAuditCard(const QString& path);
   void showPrompt(int row);  // the histogram of one prompt of the result
   void reject() override;    // cancels a running report
 
@@ -62,6 +65,7 @@ class ReportDialog : public QDialog {
   GenerationWorker* worker_;
   int taskId_ = 0;
   std::optional<ReportResult> result_;
+  std::optional<respo::gpu::ReportJob> ranJob_;  // the job whose result is on screen (or running)
   std::map<std::string, respo::concepts::GroupOptions> groups_;
   std::map<std::filesystem::path, respo::concepts::SelectedModule> strengths_;  // by module file
   std::map<std::filesystem::path, respo::concepts::ModuleIdentity> identities_;  // of the listed modules
@@ -78,6 +82,7 @@ class ReportDialog : public QDialog {
   QPushButton* cancelButton_ = nullptr;
   QPushButton* csvButton_ = nullptr;
   QPushButton* jsonButton_ = nullptr;
+  QPushButton* cardButton_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QLabel* summary_ = nullptr;
   QTableWidget* table_ = nullptr;

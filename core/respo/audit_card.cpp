@@ -121,8 +121,11 @@ std::string auditHtml(const AuditCard& card) {
     out << "<tr><th>" << html(key) << "</th><td>" << html(value) << "</td></tr>\n";
   };
   row("model", card.model);
-  row("weights SHA-256", card.modelHash + (card.modelHash.empty() ? "" : " (of the file; of a folder: of its .safetensors files' hashes by path)"));
-  row("model fingerprint", card.modelFingerprint + " (of the UNet: its parameters' names and shapes and three of its tensors)");
+  if (!card.modelHash.empty())
+    row("weights SHA-256", card.modelHash + " (of the file; of a folder: of its .safetensors files' hashes by path)");
+  const auto& fingerprint = card.modelFingerprint.empty() ? first.modelFingerprint : card.modelFingerprint;
+  if (!fingerprint.empty())
+    row("model fingerprint", fingerprint + " (of the UNet: its parameters' names and shapes and three of its tensors)");
   row("prompts", std::to_string(s.prompts.size()) + " (SHA-256 of the list, one per line: " + promptSetHash(s.prompts) + ")");
   row("images per prompt", std::to_string(s.imagesPerPrompt) + " per method, and as many for the baseline");
   row("sampling", std::to_string(s.steps) + " steps, guidance " + formatFixed(s.guidanceScale, 2) + ", scheduler " +
@@ -150,7 +153,7 @@ std::string auditHtml(const AuditCard& card) {
     row("prompt categories", text);
   }
   row("reader", first.reader);
-  for (const auto& note : card.readerNotes) row("reader setting", note);
+  for (const auto& note : card.readerNotes.empty() ? first.readerNotes : card.readerNotes) row("reader setting", note);
   for (const auto& [attribute, shares] : s.targets) {
     std::string text;
     for (const auto& [name, share] : shares) text += (text.empty() ? "" : ", ") + name + " " + formatFixed(share, 3);

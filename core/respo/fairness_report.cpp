@@ -8,6 +8,7 @@
 
 #include "core/common/error.h"
 #include "core/respo/responsible_generation.h"
+#include "core/respo/trainer.h"
 
 namespace respo::report {
 
@@ -34,9 +35,12 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
   if (settings.bootstrapResamples < 0 || settings.bootstrapResamples > 100000)
     throw InvalidArgument("bootstrap resamples must be 0-100000, not " + std::to_string(settings.bootstrapResamples));
   const auto started = std::chrono::steady_clock::now();
+  const auto fingerprint = concepts::modelFingerprint(model.unet);
   std::vector<FairnessReport> reports(methods.size());
   for (std::size_t m = 0; m < methods.size(); ++m) {
     reports[m].reader = reader.name();
+    reports[m].readerNotes = reader.notes();
+    reports[m].modelFingerprint = fingerprint;
     reports[m].settings = settings;
     reports[m].concepts = methods[m].names;
   }

@@ -293,6 +293,8 @@ std::vector<MetricSummary> FairnessReport::summary() const {
 nlohmann::json FairnessReport::toJson() const {
   nlohmann::json out;
   out["reader"] = reader;
+  out["reader_notes"] = readerNotes;
+  out["model_fingerprint"] = modelFingerprint;
   out["concepts"] = concepts;
   out["settings"] = {{"prompts", settings.prompts}, {"images_per_prompt", settings.imagesPerPrompt},
                      {"steps", settings.steps}, {"guidance_scale", settings.guidanceScale},
@@ -341,6 +343,10 @@ FairnessReport FairnessReport::fromJson(const nlohmann::json& json) {
   try {
     field = "reader";
     r.reader = json.at("reader").get<std::string>();
+    field = "reader_notes";
+    r.readerNotes = json.value("reader_notes", std::vector<std::string>{});
+    field = "model_fingerprint";
+    r.modelFingerprint = json.value("model_fingerprint", std::string());
     field = "concepts";
     r.concepts = json.at("concepts").get<std::vector<std::string>>();
     field = "settings";
@@ -455,7 +461,7 @@ nlohmann::json mergeShards(const std::vector<nlohmann::json>& parts) {
     for (std::size_t i = 0; i < shards.size(); ++i) {
       const auto& part = shards[i][m];
       if (settingsOf(part) != expected)
-        throw InvalidArgument("part " + std::to_string(i + 1) + " was run with other settings, reader or methods than part 1");
+        throw InvalidArgument("part " + std::to_string(i + 1) + " was run with another model, other settings, reader or methods than part 1");
       for (const auto& p : part.prompts) {
         if (static_cast<int>(p.index % static_cast<std::size_t>(count)) != part.settings.shardIndex)
           throw InvalidArgument("part " + std::to_string(i + 1) + " holds a prompt of another shard");

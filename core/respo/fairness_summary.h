@@ -78,6 +78,8 @@ struct MetricSummary {
 
 struct FairnessReport {
   std::string reader;
+  std::vector<std::string> readerNotes;  // how the reader reads: thresholds, rules
+  std::string modelFingerprint;          // the UNet's (concepts::modelFingerprint)
   std::vector<std::string> concepts;  // the modules' names
   ReportSettings settings;
   std::vector<PromptReport> prompts;

@@ -331,6 +331,18 @@ class TestWizard : public QObject {
     QVERIFY(jsonFile.open(QIODevice::ReadOnly));
     const auto parsed = nlohmann::json::parse(jsonFile.readAll().toStdString());
     QCOMPARE(int(parsed.at("prompts").size()), 2);
+    // The audit card: one page naming the model, the module with its hash, the reader's thresholds.
+    auto* cardButton = dialog->findChild<QPushButton*>("exportAuditCardButton");
+    QVERIFY(cardButton && cardButton->isEnabled());
+    const QString cardPath = home_.filePath("audit-card.html");
+    QVERIFY(dialog->exportAuditCard(cardPath));
+    QFile cardFile(cardPath);
+    QVERIFY(cardFile.open(QIODevice::ReadOnly));
+    const QString card = QString::fromUtf8(cardFile.readAll());
+    QVERIFY(card.startsWith("<!DOCTYPE html>"));
+    for (const char* expected : {"model fingerprint</th><td>", "RespoDiff hashes: ", "above probability 0.5", "unsafe rate",
+                                 "a photo of a nurse"})
+      QVERIFY2(card.contains(expected), expected);
     dialog->reject();
   }
 

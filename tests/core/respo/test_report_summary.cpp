@@ -169,6 +169,9 @@ RESPO_TEST(merging_refuses_parts_of_other_runs) {
   auto otherSteps = whole;
   otherSteps.settings.steps = 3;
   EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), shardOf(otherSteps, 1, 2)}), InvalidArgument, "other settings");
+  auto otherModel = whole;
+  otherModel.modelFingerprint = "0000000000000000";
+  EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), shardOf(otherModel, 1, 2)}), InvalidArgument, "another model");
   EXPECT_THROWS(mergeShards({shardOf(whole, 0, 2), shardOf(whole, 1, 3)}), InvalidArgument, "another split");
   auto missing = shardOf(whole, 1, 2);
   missing["prompts"].erase(0);
