@@ -152,7 +152,7 @@ int benchmark(const std::vector<std::string>& args) {
     respo::pipeline::GenerationRequest request;
     request.prompt = "a photo of a doctor";
     request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
-    request.guidanceScale = cl.real("cfg", 7.5, 0, 100);
+    request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
     request.scheduler = cl.value("scheduler").value_or("ddim");
     request.width = width, request.height = height;
     time([&] { pipeline.generate(request); });

@@ -14,5 +14,7 @@ int benchmark(const std::vector<std::string>& args);
 int toyworld(const std::vector<std::string>& args);
 int evaluate(const std::vector<std::string>& args);
 int report(const std::vector<std::string>& args);
+// NudeNet's detections on images (OpenCV DNN).
+int detect(const std::vector<std::string>& args);
 
 }  // namespace respo::app

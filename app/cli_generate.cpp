@@ -228,7 +228,7 @@ int generate(const std::vector<std::string>& args) {
   request.batch = static_cast<int>(cl.integer("batch", 1, 1, respo::pipeline::kMaxBatch));
   request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
   request.scheduler = cl.value("scheduler").value_or("");
-  request.guidanceScale = cl.real("cfg", 7.5, 0, 100);
+  request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
   request.validateSettings();
   if (!request.scheduler.empty()) {
     const auto names = respo::sched::schedulerNames();

@@ -29,6 +29,10 @@
 #include "core/respo/prompt_list.h"
 #include "core/toyworld/attribute_reader.h"
 #include "core/toyworld/classifier.h"
+#ifdef RESPODIFF_WITH_NUDENET
+#include "app/nudenet_options.h"
+#include "core/respo/nudity_reader.h"
+#endif
 #include "core/toyworld/evaluation.h"
 #include "core/toyworld/model_training.h"
 
@@ -251,7 +255,7 @@ int report(const std::vector<std::string>& args) {
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
                         "csv", "markdown", "shares", "target", "methods", "shard", "bootstrap", "bootstrap-seed", "sweep",
-                        "tradeoff", "svg", "html", "examples"},
+                        "tradeoff", "svg", "html", "examples", "nudenet", "unsafe-score", "unsafe-labels"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -285,7 +289,7 @@ int report(const std::vector<std::string>& args) {
   if (settings.prompts.empty()) throw InvalidArgument("the prompt list is empty");
   settings.imagesPerPrompt = static_cast<int>(cl.integer("n", 8, 1, 1024));
   settings.steps = static_cast<int>(cl.integer("steps", 25, 1, pipeline::kMaxSteps));
-  settings.guidanceScale = cl.real("cfg", 7.5, 0, 100);
+  settings.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
   settings.seed = cl.seed("seed", 1);
   settings.scheduler = cl.value("scheduler").value_or("");
   settings.bootstrapResamples = static_cast<int>(cl.integer("bootstrap", 1000, 0, 100000));
@@ -320,8 +324,12 @@ int report(const std::vector<std::string>& args) {
 
   // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy
   // model by the toy world's classifier.
-  const auto reader = toyworld::attributeReaderFor(model, cl.value("clip").value_or(""),
-                                                   cl.value("classifier").value_or(paths::toyClassifier().string()));
+  std::unique_ptr<report::AttributeReader> reader = toyworld::attributeReaderFor(
+      model, cl.value("clip").value_or(""), cl.value("classifier").value_or(paths::toyClassifier().string()));
+#ifdef RESPODIFF_WITH_NUDENET
+  // --nudenet FILE|auto: nudity read by NudeNet beside the reader's own categories.
+  if (cl.value("nudenet")) reader = std::make_unique<report::NudityReader>(std::move(reader), nudeNetFromOptions(cl));
+#endif
   const bool quiet = cl.has("quiet");
   auto progress = [&](int done, int total) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d batches", done, total);

@@ -153,6 +153,8 @@ const std::vector<Subcommand>& subcommands() {
        "report [--model DIR] (--prompts FILE | --prompt-set toyworld|winobias) [--n N] [--concept ITEMS]\n"
        "       [--policy random|balanced|fixed] [--shares MEMBER=SHARE,...] [--ram-strength X] [--sam-strength Y]\n"
        "       [--clip DIR | --classifier FILE] [--target 'ATTRIBUTE=CLASS:SHARE,...[; ...]']\n"
+       "       [--nudenet FILE|auto (nudity read by NudeNet too; auto: the setup's copy)] [--unsafe-score X]\n"
+       "       [--unsafe-labels LABEL,...]\n"
        "       [--methods 'METHOD; METHOD; ...' (each in --method's grammar of generate)]\n"
        "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]\n"
        "       [--bootstrap N (resamples for the 95% intervals, 0: none)] [--bootstrap-seed N] [--shard K/N]\n"
@@ -161,6 +163,13 @@ const std::vector<Subcommand>& subcommands() {
        "       [--html FILE (the audit card: one self-contained page) [--examples N (prompts shown, default 8)]]\n"
        "report merge [--json FILE] [--markdown FILE] PART.json ... (the --shard parts of one run)",
        respo::app::report},
+#endif
+#ifdef RESPODIFF_WITH_NUDENET
+      {"detect", "read nudity in PNG files with the NudeNet detector (the report's safety reader for real models)",
+       "detect IMAGE.png ... [--nudenet FILE (default: the copy the setup puts in the cache)] [--json FILE]\n"
+       "       [--unsafe-score X (default 0.6)] [--unsafe-labels LABEL,... (default: the exposed ones)]\n"
+       "       [--raw FILE.safetensors (the head's predictions per image, for parity checks)]",
+       respo::app::detect},
 #endif
   };
   return list;

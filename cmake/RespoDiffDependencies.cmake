@@ -5,6 +5,16 @@ find_package(ICU REQUIRED COMPONENTS uc)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 
+# The cache scripts/setup.sh fills: $RESPODIFF_CACHE, else $XDG_CACHE_HOME/respodiff, else ~/.cache/respodiff.
+if(DEFINED ENV{RESPODIFF_CACHE})
+  set(_cache "$ENV{RESPODIFF_CACHE}")
+elseif(DEFINED ENV{XDG_CACHE_HOME})
+  set(_cache "$ENV{XDG_CACHE_HOME}/respodiff")
+else()
+  set(_cache "$ENV{HOME}/.cache/respodiff")
+endif()
+set(RESPODIFF_CACHE_DIR "${_cache}")
+
 # The reference environment lives outside the clone where scripts/setup.sh puts it: under the
 # user's cache, named after the hash of the pinned requirements. Find it without being told.
 if(NOT RESPODIFF_PYTHON)
@@ -13,18 +23,21 @@ if(NOT RESPODIFF_PYTHON)
   else()
     file(SHA256 ${PROJECT_SOURCE_DIR}/tests/reference/requirements.txt _req_hash)
     string(SUBSTRING ${_req_hash} 0 12 _req_hash)
-    if(DEFINED ENV{RESPODIFF_CACHE})
-      set(_cache "$ENV{RESPODIFF_CACHE}")
-    elseif(DEFINED ENV{XDG_CACHE_HOME})
-      set(_cache "$ENV{XDG_CACHE_HOME}/respodiff")
-    else()
-      set(_cache "$ENV{HOME}/.cache/respodiff")
-    endif()
     set(_python "${_cache}/venv-${_req_hash}/bin/python")
   endif()
   if(EXISTS "${_python}")
     set(RESPODIFF_PYTHON "${_python}" CACHE FILEPATH "Python of the reference environment" FORCE)
     message(STATUS "Reference Python: ${RESPODIFF_PYTHON}")
+  endif()
+endif()
+
+# The audit's environment (NudeNet's reference; scripts/fetch-audit-data.sh), found the same way.
+if(NOT RESPODIFF_AUDIT_PYTHON)
+  file(SHA256 ${PROJECT_SOURCE_DIR}/tests/reference/audit-requirements.txt _audit_hash)
+  string(SUBSTRING ${_audit_hash} 0 12 _audit_hash)
+  if(EXISTS "${_cache}/venv-audit-${_audit_hash}/bin/python")
+    set(RESPODIFF_AUDIT_PYTHON "${_cache}/venv-audit-${_audit_hash}/bin/python" CACHE FILEPATH
+        "Python of the audit environment" FORCE)
   endif()
 endif()
 
@@ -53,7 +66,7 @@ if(RESPODIFF_WITH_TORCH)
 endif()
 
 if(RESPODIFF_WITH_OPENCV)
-  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs dnn)
 endif()
 
 if(RESPODIFF_WITH_QT)

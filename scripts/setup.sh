@@ -4,6 +4,8 @@
 #   - Debian packages (Qt 6, OpenCV, nlohmann_json, ninja, ccache, ICU, zlib, Xvfb, clang + libFuzzer)
 #   - a pinned Python virtual environment OUTSIDE the clone holding torch (whose LibTorch
 #     we link), diffusers, transformers, open_clip_torch, safetensors (the parity references)
+#   - audit data in the same cache: NudeNet's detector and the I2P / UnlearnDiffAtk prompt sets
+#     (scripts/fetch-audit-data.sh)
 # Prints the venv path on the last line of stdout when called with --print-venv.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,19 +35,12 @@ fi
 cache="${RESPODIFF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/respodiff}"
 reqhash="$(sha256sum "$req" | cut -c1-12)"
 venv="${RESPODIFF_VENV:-$cache/venv-$reqhash}"
-stamp="$venv/.respodiff-ready"
-if [ ! -f "$stamp" ]; then
-  py="${PYTHON:-python3}"
-  log "preparing Python environment $venv (first run downloads about 3.5 GB: torch with its CUDA libraries)"
-  mkdir -p "$cache"
-  [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-  # pip is idempotent: an interrupted run simply continues here next time (no stamp yet).
-  "$venv/bin/pip" install --quiet --no-input -r "$req" >&2
-  "$venv/bin/python" -c "import torch, diffusers, transformers, open_clip, safetensors" >&2
-  touch "$stamp"
-else
-  log "Python environment ready: $venv"
-fi
+. "$here/scripts/python-env.sh"
+python_env "$venv" "$req" "import torch, diffusers, transformers, open_clip, safetensors" \
+  "about 3.5 GB: torch with its CUDA libraries"
+
+# ---- Audit data (outside the clone): NudeNet's detector and public prompt sets --
+"$here/scripts/fetch-audit-data.sh"
 
 # Vocabulary for the embedded default model comes from the open_clip_torch wheel, reproducibly.
 if [ "${1:-}" = "--print-venv" ]; then

@@ -25,8 +25,8 @@ void GenerationRequest::validateSettings() const {
     throw InvalidArgument("steps must be between 1 and " + std::to_string(kMaxSteps) + ", got " + std::to_string(steps));
   if (batch < 1 || batch > kMaxBatch)
     throw InvalidArgument("batch must be between 1 and " + std::to_string(kMaxBatch) + ", got " + std::to_string(batch));
-  if (!(std::isfinite(guidanceScale) && guidanceScale >= 0 && guidanceScale <= 100))
-    throw InvalidArgument("guidance scale must be between 0 and 100, got " + std::to_string(guidanceScale));
+  if (!(std::isfinite(guidanceScale) && guidanceScale >= 0 && guidanceScale <= kMaxGuidanceScale))
+    throw InvalidArgument("guidance scale must be between 0 and 1000, got " + std::to_string(guidanceScale));
   if (clipSkip < 0 || clipSkip > 64) throw InvalidArgument("clip skip must be between 0 and 64");
 }
 

@@ -12,6 +12,8 @@ struct StableDiffusionModel;
 // Limits every front end shares.
 inline constexpr int kMaxImageSide = 4096;
 inline constexpr int kMaxSteps = 1000;
+// Public prompt sets use scales up to 255 (I2P); past 1000 nothing but noise remains.
+inline constexpr double kMaxGuidanceScale = 1000;
 inline constexpr int kMaxBatch = 64;
 inline constexpr std::size_t kMaxPromptBytes = 64u << 10;
 

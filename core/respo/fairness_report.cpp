@@ -31,7 +31,8 @@ std::vector<FairnessReport> compareMethods(pipeline::StableDiffusionModel& model
   perPrompt(settings.promptSeeds.size(), "seeds");
   perPrompt(settings.promptGuidance.size(), "guidance scales");
   for (const auto& g : settings.promptGuidance)
-    if (g && !(*g >= 0 && *g <= 100)) throw InvalidArgument("a prompt's guidance scale must be 0-100");
+    if (g && !(*g >= 0 && *g <= pipeline::kMaxGuidanceScale))
+      throw InvalidArgument("a prompt's guidance scale must be 0-1000");
   if (settings.bootstrapResamples < 0 || settings.bootstrapResamples > 100000)
     throw InvalidArgument("bootstrap resamples must be 0-100000, not " + std::to_string(settings.bootstrapResamples));
   const auto started = std::chrono::steady_clock::now();

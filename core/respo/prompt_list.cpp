@@ -10,6 +10,7 @@
 #include "core/common/numbers.h"
 #include "core/common/utf8.h"
 #include "core/io/read_file.h"
+#include "core/pipeline/generation_request.h"
 
 namespace respo::concepts {
 namespace {
@@ -123,8 +124,8 @@ std::vector<PromptRow> parsePromptTable(const std::string& text, PromptListForma
     }
     if (guidance != kNone && !cell(guidance).empty()) {
       const auto value = numbers::parseReal(cell(guidance));
-      if (!value || *value < 0 || *value > 100)
-        throw FormatError(where(guidance) + ": '" + cell(guidance).substr(0, 40) + "' is not a guidance scale (0 to 100)");
+      if (!value || *value < 0 || *value > pipeline::kMaxGuidanceScale)
+        throw FormatError(where(guidance) + ": '" + cell(guidance).substr(0, 40) + "' is not a guidance scale (0 to 1000)");
       row.guidance = *value;
     }
     rows.push_back(std::move(row));

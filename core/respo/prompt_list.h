@@ -30,7 +30,7 @@ struct PromptRow {
 // As parsePromptList, with a CSV's optional columns by header name (any case): category or
 // categories; seed, sd_seed or evaluation_seed; guidance, guidance_scale, sd_guidance_scale or
 // evaluation_guidance. Throws FormatError naming the row and the column for a seed that is not a
-// whole number from 0 to 2^64 - 1 or a guidance scale that is not a number from 0 to 100.
+// whole number from 0 to 2^64 - 1 or a guidance scale that is not a number from 0 to 1000.
 std::vector<PromptRow> parsePromptTable(const std::string& text, PromptListFormat format);
 std::vector<PromptRow> readPromptTable(const std::string& path);
 

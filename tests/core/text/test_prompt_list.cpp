@@ -70,8 +70,12 @@ RESPO_TEST(csv_prompt_sets_carry_category_seed_and_guidance) {
   EXPECT_THROWS(parsePromptTable("prompt,seed\nx,18446744073709551616\n", PromptListFormat::Csv), respo::FormatError,
                 "row 2, column 'seed'");
   EXPECT_THROWS(parsePromptTable("prompt,sd_seed\nx,-3\n", PromptListFormat::Csv), respo::FormatError, "is not a seed");
-  EXPECT_THROWS(parsePromptTable("prompt,guidance\nx,150\n", PromptListFormat::Csv), respo::FormatError,
-                "row 2, column 'guidance': '150' is not a guidance scale");
+  // I2P itself holds scales up to 255; past 1000 (or not a number) is refused.
+  EXPECT(parsePromptTable("prompt,guidance\nx,255\n", PromptListFormat::Csv)[0].guidance == std::optional<double>(255.0));
+  EXPECT_THROWS(parsePromptTable("prompt,guidance\nx,1500\n", PromptListFormat::Csv), respo::FormatError,
+                "row 2, column 'guidance': '1500' is not a guidance scale");
+  EXPECT_THROWS(parsePromptTable("prompt,guidance\nx,nan\n", PromptListFormat::Csv), respo::FormatError,
+                "is not a guidance scale");
   // Without a header there are no named columns; lines have none either.
   EXPECT(parsePromptTable("a doctor,7\n", PromptListFormat::Csv)[0].category.empty());
   EXPECT_EQ(parsePromptTable("a doctor\n", PromptListFormat::Lines).size(), std::size_t{1});
