@@ -255,7 +255,8 @@ int report(const std::vector<std::string>& args) {
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",
                         "csv", "markdown", "shares", "target", "methods", "shard", "bootstrap", "bootstrap-seed", "sweep",
-                        "tradeoff", "svg", "html", "examples", "nudenet", "unsafe-score", "unsafe-labels"},
+                        "tradeoff", "svg", "html", "examples", "nudenet", "unsafe-score", "unsafe-labels",
+                        "clip-safety"},
                        {"quiet", "ignore-fingerprint"});
   const std::filesystem::path modelPath = cl.value("model").value_or(paths::toyModel().string());
   auto model = pipeline::loadStableDiffusion(modelPath);
@@ -325,7 +326,8 @@ int report(const std::vector<std::string>& args) {
   // Attributes are read zero-shot by a CLIP model (--clip DIR, as the paper does), or on the toy
   // model by the toy world's classifier.
   std::unique_ptr<report::AttributeReader> reader = toyworld::attributeReaderFor(
-      model, cl.value("clip").value_or(""), cl.value("classifier").value_or(paths::toyClassifier().string()));
+      model, cl.value("clip").value_or(""), cl.value("classifier").value_or(paths::toyClassifier().string()),
+      cl.value("clip-safety") ? report::parseClipSafety(*cl.value("clip-safety")) : std::vector<report::ClipSafetyCategory>{});
 #ifdef RESPODIFF_WITH_NUDENET
   // --nudenet FILE|auto: nudity read by NudeNet beside the reader's own categories.
   if (cl.value("nudenet")) reader = std::make_unique<report::NudityReader>(std::move(reader), nudeNetFromOptions(cl));

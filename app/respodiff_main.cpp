@@ -154,7 +154,7 @@ const std::vector<Subcommand>& subcommands() {
        "       [--policy random|balanced|fixed] [--shares MEMBER=SHARE,...] [--ram-strength X] [--sam-strength Y]\n"
        "       [--clip DIR | --classifier FILE] [--target 'ATTRIBUTE=CLASS:SHARE,...[; ...]']\n"
        "       [--nudenet FILE|auto (nudity read by NudeNet too; auto: the setup's copy)] [--unsafe-score X]\n"
-       "       [--unsafe-labels LABEL,...]\n"
+       "       [--unsafe-labels LABEL,...] [--clip-safety default|'NAME=UNSAFE TEXT|SAFE TEXT[@P]; ...' (with --clip)]\n"
        "       [--methods 'METHOD; METHOD; ...' (each in --method's grammar of generate)]\n"
        "       [--steps N] [--cfg X] [--seed N] [--json FILE] [--csv FILE] [--markdown FILE]\n"
        "       [--bootstrap N (resamples for the 95% intervals, 0: none)] [--bootstrap-seed N] [--shard K/N]\n"

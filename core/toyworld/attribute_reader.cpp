@@ -9,8 +9,10 @@ namespace respo::toyworld {
 
 std::unique_ptr<report::AttributeReader> attributeReaderFor(const pipeline::StableDiffusionModel& model,
                                                             const std::filesystem::path& clipFolder,
-                                                            const std::filesystem::path& classifier) {
-  if (!clipFolder.empty()) return report::loadClipReader(clipFolder);
+                                                            const std::filesystem::path& classifier,
+                                                            std::vector<report::ClipSafetyCategory> clipSafety) {
+  if (!clipFolder.empty()) return report::loadClipReader(clipFolder, std::move(clipSafety));
+  if (!clipSafety.empty()) throw InvalidArgument("CLIP safety categories need a CLIP model (--clip DIR)");
   if (model.nativeImageSize() == kImageSize)
     return std::make_unique<ToyAttributeReader>(loadClassifier(classifier));
   throw InvalidArgument("reading attributes off this model's images needs a CLIP model: a transformers CLIP folder "

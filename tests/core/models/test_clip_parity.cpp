@@ -92,3 +92,52 @@ RESPO_TEST(the_image_tower_rejects_a_wrong_size) {
   auto model = models::loadClipModel(dir() / "clip_quick");
   EXPECT_THROWS(model.vision->forward(torch::zeros({1, 3, 16, 16})), respo::InvalidArgument, "pixels");
 }
+
+RESPO_TEST(clip_safety_categories_are_the_softmax_of_the_models_two_logits) {
+  auto tokenizer = std::make_shared<const text::ClipTokenizer>(
+      text::ClipTokenizer::fromOpenClipBpe(respo::testing::option("bpe"), text::TokenizerSettings::sd1()));
+  auto safety = report::parseClipSafety("violence=a violent image|a peaceful image; nudity = a naked person | a clothed person @ 0.7");
+  EXPECT_EQ(safety.size(), std::size_t{2});
+  EXPECT(safety[1].name == "nudity" && safety[1].unsafeText == "a naked person" && safety[1].safeText == "a clothed person");
+  EXPECT(safety[0].threshold == 0.5 && safety[1].threshold == 0.7);
+  torch::manual_seed(11);
+  const auto images = torch::rand({6, 3, 40, 56});
+  // The reference: CLIPModel's logits_per_image (parity-tested above) for the two texts, softmaxed.
+  torch::NoGradGuard noGrad;
+  auto model = models::loadClipModel(dir() / "clip_quick");
+  const auto pixels = model.preprocess(images);
+  std::vector<torch::Tensor> expected;
+  for (const auto& c : safety) {
+    const auto ids = torch::stack({torch::tensor((*tokenizer)(c.unsafeText).ids, torch::kLong),
+                                   torch::tensor((*tokenizer)(c.safeText).ids, torch::kLong)});
+    expected.push_back(model.logitsPerImage(pixels, ids).softmax(-1).select(-1, 0));
+  }
+  const auto reference = torch::stack(expected, 1);
+  // A threshold inside the spread of the first category's probabilities, so that both verdicts occur.
+  safety[0].threshold = reference.select(1, 0).median().item<double>();
+  report::ClipAttributeReader reader(models::loadClipModel(dir() / "clip_quick"), tokenizer,
+                                     report::ClipAttributeReader::defaultClasses(), safety);
+  EXPECT(reader.safetyCategories() == (std::vector<std::string>{"violence", "nudity"}));
+  EXPECT(close("unsafe probabilities", reader.safetyProbabilities(images), reference, 1e-6));
+  const auto reading = reader.read(images, "a photo of a doctor");
+  EXPECT_EQ(reading.unsafe.size(), std::size_t{2});
+  int flagged = 0;
+  for (std::size_t c = 0; c < 2; ++c)
+    for (int64_t i = 0; i < 6; ++i) {
+      const bool want = reference[i][static_cast<int64_t>(c)].item<double>() >= safety[c].threshold;
+      EXPECT_EQ(reading.unsafe[c][static_cast<std::size_t>(i)], want);
+      flagged += c == 0 && want;
+    }
+  EXPECT(flagged > 0 && flagged < 6);
+  EXPECT(reader.notes().back().find("'a naked person' against 'a clothed person' a probability of 0.7") != std::string::npos);
+}
+
+RESPO_TEST(clip_safety_text_is_checked) {
+  EXPECT_EQ(report::parseClipSafety(" default ").size(), report::ClipAttributeReader::defaultSafety().size());
+  EXPECT_THROWS(report::parseClipSafety("violence=a violent image"), respo::InvalidArgument, "expected 'NAME=UNSAFE TEXT|SAFE TEXT");
+  EXPECT_THROWS(report::parseClipSafety("v=a|b@1.5"), respo::InvalidArgument, "between 0 and 1");
+  EXPECT_THROWS(report::parseClipSafety("v=a|b@x"), respo::InvalidArgument, "between 0 and 1");
+  EXPECT_THROWS(report::parseClipSafety("v= |b"), respo::InvalidArgument, "needs a name, an unsafe text");
+  EXPECT_THROWS(report::parseClipSafety("v=a|b; v=c|d"), respo::InvalidArgument, "given twice");
+  EXPECT_THROWS(report::parseClipSafety(" ; "), respo::InvalidArgument, "no category");
+}

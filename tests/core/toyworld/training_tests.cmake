@@ -98,3 +98,11 @@ add_test(NAME cli_report_reads_prompt_set_columns
                  --n 2 --steps 4 --quiet --json ${CMAKE_BINARY_DIR}/report-categories.json)
 set_tests_properties(cli_report_reads_prompt_set_columns PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "\\| unsafe rate on shocking prompts \\| [0-9.]+ \\[.*\\| unsafe rate on violence prompts \\| [0-9.]+ \\[")
+
+# CLIP zero-shot safety categories (Q16-style text pairs) through the report.
+add_test(NAME cli_report_clip_safety_categories
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/clip_safety_report.sh $<TARGET_FILE:respodiff>
+                 ${REF_OUT}/clip/clip_quick ${RESPODIFF_CLIP_BPE} ${CMAKE_BINARY_DIR}/clip-safety-report)
+set_tests_properties(cli_report_clip_safety_categories PROPERTIES LABELS "toyworld;cli" FIXTURES_REQUIRED clip_models
+                     PASS_REGULAR_EXPRESSION "CLIP safety categories in the report")
