@@ -38,7 +38,7 @@ class EngineEvents {
   virtual void trainingUpdated(int /*id*/, const TrainingUpdate& /*update*/) {}
   virtual void trainingFinished(int /*id*/, const TrainingOutcome& /*outcome*/) {}
   virtual void reportProgressed(int /*id*/, int /*done*/, int /*total*/) {}
-  virtual void reportFinished(int /*id*/, const report::FairnessReport& /*report*/) {}
+  virtual void reportFinished(int /*id*/, const report::Comparison& /*report*/) {}
 };
 
 // What the queue runs a job with: the generation service, or a fake in tests. Made and used on the
@@ -50,7 +50,7 @@ class JobRunner {
   virtual std::vector<ConceptInfo> concepts(int width, int height) = 0;
   virtual GenerationOutcome generate(const GenerationJob& job, const StepObserver& onStep) = 0;
   virtual TrainingOutcome train(const TrainingJob& job, const TrainingObserver& onUpdate) = 0;
-  virtual report::FairnessReport report(const ReportJob& job, const ReportObserver& onProgress) = 0;
+  virtual report::Comparison report(const ReportJob& job, const ReportObserver& onProgress) = 0;
 };
 using RunnerFactory = std::function<std::unique_ptr<JobRunner>()>;
 

@@ -16,6 +16,9 @@
 #include "core/respo/concept_library.h"
 #include "core/respo/clip_attribute_reader.h"
 #include "core/respo/fairness_report.h"
+#ifdef RESPODIFF_WITH_NUDENET
+#include "core/respo/nudity_reader.h"
+#endif
 #include "core/respo/responsible_generation.h"
 #include "core/respo/trainer.h"
 #include "core/io/safetensors.h"
@@ -361,7 +364,7 @@ TrainingOutcome GenerationService::train(const TrainingJob& job, const TrainingO
   return {job.output, module.stepsDone, resumedFrom, elapsed(), module.lastResponsibleLoss, module.lastSemanticLoss};
 }
 
-report::FairnessReport GenerationService::report(const ReportJob& job, const ReportObserver& onProgress) {
+report::Comparison GenerationService::report(const ReportJob& job, const ReportObserver& onProgress) {
   auto& model = state_->requireModel();
   // CLIP zero-shot from the folder the user gave, else the first extension that knows this model.
   std::unique_ptr<report::AttributeReader> reader;
@@ -371,7 +374,39 @@ report::FairnessReport GenerationService::report(const ReportJob& job, const Rep
   if (!reader)
     throw InvalidArgument("reading attributes off this model's images needs a CLIP model: a transformers CLIP folder "
                           "(such as clip-vit-base-patch32, with its tokenizer files)");
-  return report::fairnessReport(model, *reader, state_->composition(job.selection), job.settings, onProgress);
+  if (!job.nudenet.empty()) {
+#ifdef RESPODIFF_WITH_NUDENET
+    reader = std::make_unique<report::NudityReader>(std::move(reader), safety::NudeNetDetector(job.nudenet));
+#else
+    throw InvalidArgument("this build reads no nudity: it was built without OpenCV's DNN module");
+#endif
+  }
+  report::Comparison out;
+  std::vector<report::ReportMethod> methods;
+  if (job.methods.empty()) {
+    methods.push_back(report::conceptMethod(state_->composition(job.selection)));
+    out.labels.push_back("RespoDiff");
+  }
+  for (const auto& choice : job.methods) {
+    report::ReportMethod method;
+    method.names = {choice.label};
+    if (choice.conceptModules) {
+      if (job.selection.empty())
+        throw InvalidArgument("method '" + choice.label + "' runs the concept modules: check at least one");
+      auto selection = job.selection;
+      if (choice.ramStrength)
+        for (auto& module : selection.modules) module.ramStrength = *choice.ramStrength;
+      method = report::conceptMethod(state_->composition(selection));  // names: the modules
+    }
+    method.label = choice.label;
+    state_->addMethods(choice.methods, method.interventions);
+    if (method.interventions.empty()) throw InvalidArgument("method '" + choice.label + "' does nothing");
+    methods.push_back(std::move(method));
+    out.labels.push_back(choice.label);
+  }
+  out.reports = report::compareMethods(model, *reader, methods, job.settings, onProgress);
+  if (job.sweep) out.tradeoffMetric = report::defaultTradeoffMetric(out.reports.front());
+  return out;
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService::builtInPromptSets(
@@ -392,6 +427,14 @@ std::vector<std::pair<std::string, std::vector<std::string>>> GenerationService:
 }
 
 fs::path GenerationService::defaultModelPath() { return paths::toyModel(); }
+
+fs::path GenerationService::defaultNudeNet() {
+#ifdef RESPODIFF_WITH_NUDENET
+  return safety::findNudeNet().value_or(fs::path{});
+#else
+  return {};
+#endif
+}
 
 std::vector<std::string> GenerationService::schedulerNames() { return sched::schedulerNames(); }
 

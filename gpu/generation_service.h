@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -127,13 +128,29 @@ struct UnfinishedTraining {
   std::string fingerprint;
 };
 
-// The fairness report on the loaded model.
+// One method of a report: the job's concept modules (at their strengths, or every module's RAM
+// strength set to `ramStrength`), other methods, or both.
+struct ReportMethodChoice {
+  std::string label;
+  bool conceptModules = false;
+  std::optional<double> ramStrength;
+  responsible::SideMethods methods;
+  bool operator==(const ReportMethodChoice&) const = default;
+};
+
+// The fairness and safety report on the loaded model.
 struct ReportJob {
   report::ReportSettings settings;
   concepts::Selection selection;
   // A transformers CLIP folder for zero-shot reading; empty: the toy world's classifier, which
   // reads only the embedded toy model's images.
   std::filesystem::path clipFolder;
+  // NudeNet's model (core/respo/nudenet_detector.h): nudity read beside the reader's categories.
+  std::filesystem::path nudenet;
+  // The methods, each against the one baseline; empty: the selection's modules alone ("RespoDiff").
+  std::vector<ReportMethodChoice> methods;
+  // The methods are settings of one knob: the result carries the trade-off's metric.
+  bool sweep = false;
 };
 using ReportObserver = std::function<bool(int done, int total)>;
 
@@ -179,7 +196,7 @@ class GenerationService {
   static std::vector<std::filesystem::path> resolveConceptFolders(const std::vector<std::filesystem::path>& folders);
 
   // Generates, reads and summarizes (see core/respo/fairness_report.h).
-  report::FairnessReport report(const ReportJob& job, const ReportObserver& onProgress = {});
+  report::Comparison report(const ReportJob& job, const ReportObserver& onProgress = {});
 
   // The prompt lists the report offers, by name: those of the extensions (the toy world's
   // professions) and WinoBias's professions with each of the paper's templates.
@@ -188,6 +205,9 @@ class GenerationService {
 
   // The embedded default model: <data>/toyworld/model.
   static std::filesystem::path defaultModelPath();
+  // NudeNet's model as the setup prepared it in the cache; empty when absent or when this build
+  // reads no nudity.
+  static std::filesystem::path defaultNudeNet();
   // The sampler names the engine knows ("ddim", "euler", ...); "" means the model's own.
   static std::vector<std::string> schedulerNames();
 

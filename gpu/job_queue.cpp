@@ -57,7 +57,7 @@ class ServiceRunner final : public JobRunner {
   TrainingOutcome train(const TrainingJob& job, const TrainingObserver& onUpdate) override {
     return service_.train(job, onUpdate);
   }
-  report::FairnessReport report(const ReportJob& job, const ReportObserver& onProgress) override {
+  report::Comparison report(const ReportJob& job, const ReportObserver& onProgress) override {
     return service_.report(job, onProgress);
   }
 

@@ -96,7 +96,7 @@ class GenerationWorker::Events final : public respo::gpu::EngineEvents {
                                     o.responsibleLoss, o.semanticLoss});
   }
   void reportProgressed(int id, int done, int total) override { Q_EMIT w_.reportProgressed(id, done, total); }
-  void reportFinished(int id, const respo::report::FairnessReport& report) override { Q_EMIT w_.reportFinished(id, report); }
+  void reportFinished(int id, const respo::report::Comparison& report) override { Q_EMIT w_.reportFinished(id, report); }
 
  private:
   GenerationWorker& w_;

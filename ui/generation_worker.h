@@ -47,7 +47,7 @@ struct TrainingResult {
   double seconds = 0, responsibleLoss = 0, semanticLoss = 0;
 };
 
-using ReportResult = respo::report::FairnessReport;
+using ReportResult = respo::report::Comparison;
 
 class GenerationWorker : public QObject {
   Q_OBJECT

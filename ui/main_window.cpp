@@ -298,6 +298,7 @@ void MainWindow::openReport() {
   if (!report_->isRunning()) {
     report_->setConcepts(conceptList_, concepts_->selection());
     report_->setGroups(concepts_->groupOptions());
+    report_->setEdits(methods_->edits());
   }
   report_->show();
   report_->raise();

@@ -1,15 +1,19 @@
 #pragma once
-// The fairness report dialog: pick prompts (built-in sets such as WinoBias's professions with the
-// paper's templates, or a pasted/imported list), images per prompt and concept modules; the worker
-// generates each prompt without and with the modules (same seeds and noise), reads attributes off
-// both and the dialog shows per-prompt histograms before/after, DevRat and alignment, exportable as
-// CSV and JSON. Attributes are read by the toy world's classifier on the embedded model, or by a
-// user-supplied CLIP model (zero-shot, as the paper does) on real models.
+// The fairness and safety report dialog: pick prompts (built-in sets such as WinoBias's professions
+// with the paper's templates, or a pasted/imported list), images per prompt, concept modules and the
+// methods to compare (RespoDiff, SLD presets, a negative prompt, concept edits), or one knob to sweep;
+// the worker generates each prompt once plainly and once per method (same seeds and noise), reads
+// attributes and unsafe content off every image and the dialog shows a column group per method,
+// per-prompt histograms, DevRat, unsafe rates and alignment with intervals, a sweep's trade-off
+// chart, exportable as CSV, JSON and the audit card. Attributes are read by the toy world's
+// classifier on the embedded model, or by a user-supplied CLIP model (zero-shot, as the paper does)
+// on real models; NudeNet reads nudity when the setup fetched it.
 #include <QDialog>
 #include <optional>
 
 #include "ui/generation_worker.h"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -19,10 +23,12 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTabWidget;
 
 namespace respo::ui {
 
 class HistogramChart;
+class TradeoffChart;
 
 class ReportDialog : public QDialog {
   Q_OBJECT
@@ -35,6 +41,8 @@ class ReportDialog : public QDialog {
   void setConcepts(const ConceptList& concepts, const respo::concepts::Selection& enabled);
   // How each fairness group picks its member per image (the main window's choice).
   void setGroups(const std::map<std::string, respo::concepts::GroupOptions>& groups);
+  // The concept edits the methods list offers (files that read).
+  void setEdits(const std::vector<respo::responsible::EditInfo>& edits);
   // The job Run starts.
   respo::gpu::ReportJob reportJob() const;
   const std::optional<ReportResult>& result() const { return result_; }
@@ -48,7 +56,7 @@ class ReportDialog : public QDialog {
   // The audit card (core/respo/audit_card.h) of the report on screen: identity, the modules with
   // their hashes, the tables with intervals; no example images (the command line's --html has them).
   bool exportAuditCard(const QString& path);
-  void showPrompt(int row);  // the histogram of one prompt of the result
+  void showPrompt(int row);  // the histogram of one prompt of the result (of the chosen method)
   void reject() override;    // cancels a running report
 
  Q_SIGNALS:
@@ -60,7 +68,12 @@ class ReportDialog : public QDialog {
   void onFinished(int id, const ReportResult& report);
   void onEnded(int id, const QString& message, bool failed);
   void showResult();
+  void showSummary();
+  void showTable();
+  void showTradeoff();
   bool exportTo(const QString& path, bool json);
+  // The checked methods, or the sweep's settings; sets `problem` when they cannot run.
+  std::vector<respo::gpu::ReportMethodChoice> methodChoices(bool& sweep, QString& problem) const;
 
   GenerationWorker* worker_;
   int taskId_ = 0;
@@ -78,6 +91,12 @@ class ReportDialog : public QDialog {
   QSpinBox* seed_ = nullptr;
   QListWidget* concepts_ = nullptr;
   QLineEdit* clipFolder_ = nullptr;
+  QCheckBox* nudenet_ = nullptr;
+  QListWidget* methods_ = nullptr;
+  QLineEdit* negativeText_ = nullptr;
+  QCheckBox* sweep_ = nullptr;
+  QComboBox* sweepKnob_ = nullptr;
+  QLineEdit* sweepValues_ = nullptr;
   QPushButton* runButton_ = nullptr;
   QPushButton* cancelButton_ = nullptr;
   QPushButton* csvButton_ = nullptr;
@@ -87,7 +106,12 @@ class ReportDialog : public QDialog {
   QLabel* summary_ = nullptr;
   QTableWidget* table_ = nullptr;
   QComboBox* attribute_ = nullptr;
+  QComboBox* histogramMethod_ = nullptr;
   HistogramChart* chart_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  TradeoffChart* tradeoffChart_ = nullptr;
+  QComboBox* tradeoffMetric_ = nullptr;
+  QTableWidget* tradeoffTable_ = nullptr;
 };
 
 }  // namespace respo::ui

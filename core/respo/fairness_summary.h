@@ -110,6 +110,14 @@ struct FairnessReport {
   std::string toMarkdown() const;  // the summary and a per-prompt table
 };
 
+// Several methods' reports against one shared baseline, as a front end carries them.
+struct Comparison {
+  std::vector<std::string> labels;      // one per method
+  std::vector<FairnessReport> reports;  // one per method; each one's "before" is the shared baseline
+  std::string tradeoffMetric;           // a sweep's metric (its methods are settings of one knob); "" otherwise
+  const FairnessReport& first() const { return reports.front(); }
+};
+
 // Several methods against one baseline (report::compareMethods): one summary table with a column
 // per method (the baseline first), and the reports as JSON {"methods": [...], "reports": [...]}.
 std::string comparisonMarkdown(const std::vector<std::string>& labels, const std::vector<FairnessReport>& reports);

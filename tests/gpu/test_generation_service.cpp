@@ -245,7 +245,7 @@ RESPO_TEST(report_extensions_read_the_models_they_know_and_add_their_prompt_sets
   }
   GenerationService service({libraryDir()}, {other, mine});
   service.loadModel(modelDir());
-  const auto report = service.report(job);
+  const auto report = service.report(job).first();
   EXPECT_EQ(asked, 3);  // each asked in turn until one knows the model
   EXPECT_EQ(report.reader, std::string("brightness"));
   REQUIRE(report.prompts.size() == 1);
@@ -257,6 +257,55 @@ RESPO_TEST(report_extensions_read_the_models_they_know_and_add_their_prompt_sets
   const auto sets = GenerationService::builtInPromptSets({other, mine});
   REQUIRE(sets.size() == GenerationService::builtInPromptSets().size() + 1);
   EXPECT_EQ(sets.front().first, std::string("Other prompts"));
+}
+
+RESPO_TEST(a_report_compares_several_methods_against_one_baseline_and_sweeps_a_knob) {
+  respo::report::ReportExtension mine{"mine", [](const respo::pipeline::StableDiffusionModel&) {
+                                        return std::unique_ptr<respo::report::AttributeReader>(new BrightnessReader);
+                                      }, {}};
+  GenerationService service({libraryDir()}, {mine});
+  service.loadModel(modelDir());
+  respo::gpu::ReportJob job;
+  job.settings.prompts = {"a photo of a chef", "a photo of a nurse"};
+  job.settings.imagesPerPrompt = 2;
+  job.settings.steps = 3;
+  job.selection.modules.push_back({{}, libraryDir() / "fits.safetensors", 1.0, 1.0});
+  respo::gpu::ReportMethodChoice modules{"RespoDiff", true, {}, {}};
+  respo::gpu::ReportMethodChoice sld{"SLD max", false, {}, {}};
+  sld.methods.sld = respo::pipeline::SafeLatentGuidance::preset("max");
+  respo::gpu::ReportMethodChoice negative{"negative", false, {}, {}};
+  negative.methods.negativeText = "blurry";
+  job.methods = {modules, sld, negative};
+  const auto result = service.report(job);
+  REQUIRE(result.reports.size() == 3);
+  EXPECT(result.labels == (std::vector<std::string>{"RespoDiff", "SLD max", "negative"}));
+  EXPECT(result.tradeoffMetric.empty());
+  for (const auto& report : result.reports) {
+    REQUIRE(report.prompts.size() == 2);
+    // One baseline: every method's "before" is the same images.
+    for (std::size_t p = 0; p < 2; ++p) {
+      EXPECT(report.prompts[p].attributes[0].before == result.first().prompts[p].attributes[0].before);
+      EXPECT(report.prompts[p].distance > 0);  // each method changed the images
+    }
+  }
+  // A method that does nothing, or the modules with none checked, is refused with its name.
+  job.methods = {respo::gpu::ReportMethodChoice{"nothing", false, {}, {}}};
+  EXPECT_THROWS(service.report(job), respo::InvalidArgument, "method 'nothing' does nothing");
+  auto empty = job;
+  empty.selection.modules.clear();
+  empty.methods = {modules};
+  EXPECT_THROWS(service.report(empty), respo::InvalidArgument, "check at least one");
+  // A sweep: RAM strength at three settings; the result names the trade-off's metric.
+  job.methods.clear();
+  for (double ram : {0.0, 1.0, 2.0}) job.methods.push_back({"RAM " + std::to_string(ram), true, ram, {}});
+  job.sweep = true;
+  const auto sweep = service.report(job);
+  REQUIRE(sweep.reports.size() == 3);
+  EXPECT_EQ(sweep.tradeoffMetric, std::string("brightness devrat"));
+  // The knob turns: RAM strength changes the images (at RAM 0 the module's SAM still acts).
+  EXPECT(std::abs(sweep.reports[2].meanDistance() - sweep.reports[0].meanDistance()) > 1e-6);
+  const auto points = respo::report::tradeoff(sweep.labels, sweep.reports, sweep.tradeoffMetric);
+  EXPECT_EQ(points.size(), std::size_t{4});  // the plain model, then each setting
 }
 
 RESPO_TEST(the_report_compares_without_and_with_the_modules) {

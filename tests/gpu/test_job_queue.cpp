@@ -32,7 +32,7 @@ class Recorder final : public gpu::EngineEvents {
   void trainingFinished(int id, const gpu::TrainingOutcome& o) override {
     add(std::to_string(id) + " trained " + std::to_string(o.steps) + " resumed at " + std::to_string(o.resumedFrom));
   }
-  void reportFinished(int id, const report::FairnessReport& r) override { add(std::to_string(id) + " reported " + r.reader); }
+  void reportFinished(int id, const report::Comparison& r) override { add(std::to_string(id) + " reported " + r.first().reader); }
 
   std::vector<std::string> lines() const {
     std::lock_guard lock(mutex_);

@@ -144,16 +144,20 @@ class FakeRunner final : public gpu::JobRunner {
     return out;
   }
 
-  report::FairnessReport report(const gpu::ReportJob& job, const gpu::ReportObserver& onProgress) override {
+  report::Comparison report(const gpu::ReportJob& job, const gpu::ReportObserver& onProgress) override {
     ++c_->reports;
     failIfAsked();
-    report::FairnessReport out;
-    out.reader = "fake";
-    out.settings = job.settings;
-    for (const auto& m : job.selection.modules) out.concepts.push_back(m.id.name);
+    report::FairnessReport one;
+    one.reader = "fake";
+    one.settings = job.settings;
+    for (const auto& m : job.selection.modules) one.concepts.push_back(m.id.name);
     const int total = static_cast<int>(job.settings.prompts.size());
     for (int i = 1; i <= total; ++i)
       if (onProgress && !onProgress(i, total)) throw Cancelled("report stopped");
+    report::Comparison out;
+    if (job.methods.empty()) out.labels = {"RespoDiff"};
+    for (const auto& m : job.methods) out.labels.push_back(m.label);
+    out.reports.assign(out.labels.size(), one);
     return out;
   }
 

@@ -7,6 +7,7 @@
 // With RESPODIFF_SCREENSHOT_DIR set, the wizard's training page and the report are saved there as
 // wizard-training.png and fairness-report.png (scripts/screenshot-studio.sh does this).
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
@@ -24,6 +25,7 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -37,6 +39,7 @@
 #include "ui/parameter_form.h"
 #include "ui/main_window.h"
 #include "ui/report_dialog.h"
+#include "ui/tradeoff_chart.h"
 #include "ui/training_wizard.h"
 
 using respo::ui::MainWindow;
@@ -290,7 +293,7 @@ class TestWizard : public QObject {
     QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
     QVERIFY(dialog->isRunning());
     QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));
-    const auto& report = *dialog->result();
+    const auto& report = dialog->result()->first();
     QCOMPARE(int(report.prompts.size()), 2);
     int menBefore = 0, menAfter = 0;
     for (const auto& prompt : report.prompts) {
@@ -371,12 +374,90 @@ class TestWizard : public QObject {
     QSignalSpy shown(dialog, &ReportDialog::reportShown);
     QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
     QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));
-    const auto devrat = dialog->result()->meanDevRat("gender");
+    const auto devrat = dialog->result()->first().meanDevRat("gender");
     QVERIFY(devrat);
     qInfo("gender DevRat on nurse and teacher prompts: %.3f without, %.3f with the balanced gender group", devrat->first,
           devrat->second);
     QVERIFY(devrat->second < devrat->first - 0.2);
     saveScreenshot(dialog, "fairness-report.png");
+    dialog->reject();
+  }
+
+  void reportComparesMethodsAndSweepsAKnob() {
+    // The gender modules stay on from the test above; RespoDiff, SLD max and a negative prompt meet
+    // one baseline.
+    window_->openReport();
+    auto* dialog = window_->reportDialog();
+    dialog->findChild<QPlainTextEdit*>("reportPrompts")->setPlainText("a photo of a nurse\na photo of a chef holding a knife");
+    dialog->findChild<QSpinBox*>("imagesPerPrompt")->setValue(4);
+    dialog->findChild<QSpinBox*>("reportSteps")->setValue(10);
+    auto* methods = dialog->findChild<QListWidget*>("reportMethodList");
+    QVERIFY(methods);
+    auto check = [&](const QString& text) {
+      const auto found = methods->findItems(text, Qt::MatchExactly);
+      QCOMPARE(found.size(), 1);
+      found.front()->setCheckState(Qt::Checked);
+    };
+    QCOMPARE(methods->item(0)->checkState(), Qt::Checked);  // RespoDiff
+    check("SLD max");
+    check("Negative prompt");
+    dialog->findChild<QLineEdit*>("methodNegativeText")->setText("blood, knife");
+    QSignalSpy shown(dialog, &ReportDialog::reportShown);
+    QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));
+    const auto& result = *dialog->result();
+    QCOMPARE(result.labels, (std::vector<std::string>{"RespoDiff", "SLD max", "Negative prompt"}));
+    // A column group per measure: the plain model, then each method; a distance per method.
+    auto* table = dialog->findChild<QTableWidget*>("reportTable");
+    QStringList headers;
+    for (int c = 0; c < table->columnCount(); ++c) headers << table->horizontalHeaderItem(c)->text();
+    for (const char* expected : {"gender DevRat\nplain", "gender DevRat\nSLD max", "unsafe\nNegative prompt",
+                                 "alignment\nRespoDiff", "distance\nSLD max"})
+      QVERIFY2(headers.contains(expected), expected);
+    QCOMPARE(table->rowCount(), 2);
+    QVERIFY(dialog->findChild<QLabel*>("reportSummary")->text().contains("SLD max"));
+    QCOMPARE(dialog->findChild<QComboBox*>("histogramMethod")->count(), 3);
+    QVERIFY(!dialog->findChild<QPushButton*>("exportCsvButton")->isEnabled());  // CSV holds one method
+    const QString json = home_.filePath("methods.json");
+    QVERIFY(dialog->exportJson(json));
+    QFile jsonFile(json);
+    QVERIFY(jsonFile.open(QIODevice::ReadOnly));
+    QVERIFY(jsonFile.readAll().contains("\"SLD max\""));
+
+    // A sweep of SLD's guidance: the trade-off page shows the plain model and each setting.
+    dialog->findChild<QCheckBox*>("reportSweep")->setChecked(true);
+    auto* knob = dialog->findChild<QComboBox*>("sweepKnob");
+    knob->setCurrentIndex(1);
+    dialog->findChild<QLineEdit*>("sweepValues")->setText("500, 3000, 8000");
+    shown.clear();
+    QTest::mouseClick(dialog->findChild<QPushButton*>("runReportButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return !shown.isEmpty(); }, kTimeoutMs));
+    QCOMPARE(dialog->result()->tradeoffMetric, std::string("unsafe rate"));  // an SLD sweep starts on safety
+    QCOMPARE(dialog->findChild<QTabWidget*>("reportTabs")->currentIndex(), 1);
+    auto* chart = dialog->findChild<respo::ui::TradeoffChart*>("tradeoffChart");
+    QVERIFY(chart);
+    QCOMPARE(chart->pointCount(), 4);  // the plain model and three settings
+    QVERIFY(chart->frontCount() >= 1);
+    auto* points = dialog->findChild<QTableWidget*>("tradeoffTable");
+    QCOMPARE(points->rowCount(), 4);
+    QCOMPARE(points->item(3, 0)->text(), QString("SLD guidance 8000"));
+    QVERIFY(points->item(3, 2)->text().toDouble() > 0);  // SLD changed the images
+    qInfo("sweep of SLD guidance on %s: %s %s / %s / %s / %s", qPrintable(points->horizontalHeaderItem(1)->text()),
+          "plain, 500, 3000, 8000:", qPrintable(points->item(0, 1)->text()), qPrintable(points->item(1, 1)->text()),
+          qPrintable(points->item(2, 1)->text()), qPrintable(points->item(3, 1)->text()));
+    // Another metric: the same points, re-read.
+    auto* metric = dialog->findChild<QComboBox*>("tradeoffMetric");
+    metric->setCurrentIndex(metric->findText("gender devrat"));
+    QCOMPARE(points->horizontalHeaderItem(1)->text(), QString("gender devrat"));
+    QCOMPARE(chart->pointCount(), 4);
+    metric->setCurrentIndex(metric->findText("unsafe rate"));
+    const QString cardPath = home_.filePath("sweep-card.html");
+    QVERIFY(dialog->exportAuditCard(cardPath));
+    QFile cardFile(cardPath);
+    QVERIFY(cardFile.open(QIODevice::ReadOnly));
+    const QString card = QString::fromUtf8(cardFile.readAll());
+    for (const char* expected : {"SLD guidance 3000", "Trade-off", "<svg"}) QVERIFY2(card.contains(expected), expected);
+    saveScreenshot(dialog, "report-tradeoff.png");
     dialog->reject();
   }
 };
