@@ -153,8 +153,9 @@ AttributeReading ClipAttributeReader::read(const torch::Tensor& images, const st
 
 std::unique_ptr<ClipAttributeReader> loadClipReader(const std::filesystem::path& folder,
                                                     std::vector<ClipSafetyCategory> safety) {
-  if (!std::filesystem::exists(folder / "vocab.json") || !std::filesystem::exists(folder / "merges.txt"))
-    throw FormatError(folder.string() + ": the CLIP folder needs its tokenizer (vocab.json and merges.txt)");
+  const bool files = std::filesystem::exists(folder / "vocab.json") && std::filesystem::exists(folder / "merges.txt");
+  if (!files && !std::filesystem::exists(folder / "tokenizer.json"))
+    throw FormatError(folder.string() + ": the CLIP folder needs its tokenizer (vocab.json and merges.txt, or tokenizer.json)");
   auto tokenizer = std::make_shared<const text::ClipTokenizer>(text::ClipTokenizer::fromFolder(folder));
   return std::make_unique<ClipAttributeReader>(models::loadClipModel(folder), tokenizer,
                                                ClipAttributeReader::defaultClasses(), std::move(safety));

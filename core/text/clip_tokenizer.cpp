@@ -159,23 +159,83 @@ std::int64_t ClipTokenizer::requireId(const std::string& token, const char* role
   return found->second;
 }
 
+namespace {
+
+// token -> id, from vocab.json or tokenizer.json's model.vocab (`where` names it in errors).
+std::unordered_map<std::string, std::int64_t> readVocab(const json& vocabJson, const std::string& where) {
+  if (!vocabJson.is_object()) throw FormatError(where + ": expected an object of token -> id");
+  std::unordered_map<std::string, std::int64_t> vocab;
+  for (const auto& [token, id] : vocabJson.items()) {
+    if (!id.is_number_integer()) throw FormatError(where + ": id of token '" + token.substr(0, 60) + "' is not an integer");
+    vocab.emplace(token, id.get<std::int64_t>());
+  }
+  return vocab;
+}
+
+// The fast-tokenizer file (tokenizers' format, what transformers 5 saves alone): a BPE model with
+// CLIP's end-of-word suffix; merges as "a b" strings or, in newer files, ["a", "b"] pairs.
+void readTokenizerJson(const std::filesystem::path& path, std::unordered_map<std::string, std::int64_t>& vocab,
+                       MergeList& merges) {
+  const json file = parseJsonFile(path);
+  const std::string where = path.string();
+  if (!file.is_object() || !file.contains("model") || !file["model"].is_object())
+    throw FormatError(where + ": expected an object with a 'model'");
+  const json& model = file["model"];
+  if (model.contains("type") && model["type"] != "BPE")
+    throw FormatError(where + ": model.type is not BPE (a CLIP tokenizer is a BPE model)");
+  if (model.contains("end_of_word_suffix") && !model["end_of_word_suffix"].is_null() &&
+      model["end_of_word_suffix"] != std::string(kEndOfWord))
+    throw FormatError(where + ": model.end_of_word_suffix is not '</w>' (not a CLIP tokenizer)");
+  if (!model.contains("vocab")) throw FormatError(where + ": model.vocab is missing");
+  vocab = readVocab(model["vocab"], where + ": model.vocab");
+  if (!model.contains("merges") || !model["merges"].is_array()) throw FormatError(where + ": model.merges is not a list");
+  const json& list = model["merges"];
+  merges.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json& m = list[i];
+    if (m.is_string()) {
+      merges.push_back(parseMerge(path, m.get<std::string>(), i + 1));
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string() &&
+               !m[0].get_ref<const std::string&>().empty() && !m[1].get_ref<const std::string&>().empty()) {
+      merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+    } else {
+      throw FormatError(where + ": model.merges[" + std::to_string(i) + "] is not a merge of two symbols");
+    }
+  }
+  // Added tokens (the special ones) must agree with the vocabulary where both name them.
+  if (file.contains("added_tokens") && file["added_tokens"].is_array())
+    for (const auto& added : file["added_tokens"]) {
+      if (!added.is_object() || !added.contains("content") || !added["content"].is_string() || !added.contains("id") ||
+          !added["id"].is_number_integer())
+        throw FormatError(where + ": an entry of added_tokens has no content and id");
+      const auto content = added["content"].get<std::string>();
+      const auto id = added["id"].get<std::int64_t>();
+      const auto found = vocab.find(content);
+      if (found == vocab.end()) vocab.emplace(content, id);
+      else if (found->second != id)
+        throw FormatError(where + ": added token '" + content.substr(0, 60) + "' has id " + std::to_string(id) +
+                          " but the vocabulary says " + std::to_string(found->second));
+    }
+}
+
+}  // namespace
+
 ClipTokenizer ClipTokenizer::fromFolder(const std::filesystem::path& folder) {
   const auto vocabPath = folder / "vocab.json";
   const auto mergesPath = folder / "merges.txt";
-  const json vocabJson = parseJsonFile(vocabPath);
-  if (!vocabJson.is_object()) throw FormatError(vocabPath.string() + ": expected an object of token -> id");
   std::unordered_map<std::string, std::int64_t> vocab;
-  for (const auto& [token, id] : vocabJson.items()) {
-    if (!id.is_number_integer())
-      throw FormatError(vocabPath.string() + ": id of token '" + token + "' is not an integer");
-    vocab.emplace(token, id.get<std::int64_t>());
-  }
   MergeList merges;
-  const std::string mergesText = io::readTextFile(mergesPath);
-  const auto lines = splitLines(mergesPath, mergesText);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].empty() || (i == 0 && lines[i].rfind("#version", 0) == 0)) continue;
-    merges.push_back(parseMerge(mergesPath, lines[i], i + 1));
+  std::error_code ec;
+  if (!std::filesystem::exists(vocabPath, ec) && std::filesystem::exists(folder / "tokenizer.json", ec)) {
+    readTokenizerJson(folder / "tokenizer.json", vocab, merges);
+  } else {
+    vocab = readVocab(parseJsonFile(vocabPath), vocabPath.string());
+    const std::string mergesText = io::readTextFile(mergesPath);
+    const auto lines = splitLines(mergesPath, mergesText);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].empty() || (i == 0 && lines[i].rfind("#version", 0) == 0)) continue;
+      merges.push_back(parseMerge(mergesPath, lines[i], i + 1));
+    }
   }
 
   TokenizerSettings settings;

@@ -45,8 +45,9 @@ class ClipTokenizer {
   ClipTokenizer(std::unordered_map<std::string, std::int64_t> vocab, MergeList merges,
                 TokenizerSettings settings);
 
-  // A diffusers/transformers `tokenizer/` folder: vocab.json, merges.txt and, when present,
-  // tokenizer_config.json / special_tokens_map.json for the special tokens and max length.
+  // A diffusers/transformers `tokenizer/` folder: vocab.json and merges.txt, or tokenizer.json alone
+  // (the fast-tokenizer file transformers 5 saves), and, when present, tokenizer_config.json /
+  // special_tokens_map.json for the special tokens and max length.
   static ClipTokenizer fromFolder(const std::filesystem::path& folder);
   // The gzipped BPE file that open_clip ships (bpe_simple_vocab_16e6.txt.gz): the same vocabulary
   // OpenAI's CLIP and Stable Diffusion use.

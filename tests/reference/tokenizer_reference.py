@@ -9,6 +9,7 @@ import argparse
 import json
 import pathlib
 import random
+import shutil
 
 import open_clip.tokenizer as oct
 from transformers import CLIPTokenizer
@@ -98,6 +99,17 @@ def main() -> None:
         tokenizer = CLIPTokenizer.from_pretrained(str(out / name))
         encoded = tokenizer(prompts, padding="max_length", max_length=77, truncation=True)
         cases[name] = {"pad_token": pad, "ids": encoded["input_ids"], "mask": encoded["attention_mask"]}
+        # The same tokenizer as transformers 5 saves it: tokenizer.json (the fast-tokenizer file)
+        # and tokenizer_config.json, without vocab.json and merges.txt; read back and encoded again.
+        saved = out / f"{name}_json"
+        shutil.rmtree(saved, ignore_errors=True)
+        tokenizer.save_pretrained(str(saved))
+        for legacy in ("vocab.json", "merges.txt", "special_tokens_map.json"):
+            (saved / legacy).unlink(missing_ok=True)
+        assert (saved / "tokenizer.json").exists(), "transformers wrote no tokenizer.json"
+        again = CLIPTokenizer.from_pretrained(str(saved))
+        encoded = again(prompts, padding="max_length", max_length=77, truncation=True)
+        cases[f"{name}_json"] = {"pad_token": pad, "ids": encoded["input_ids"], "mask": encoded["attention_mask"]}
 
     # open_clip's own tokenizer cleans text with ftfy and html unescaping first and knows no
     # <|...|> tags, and diffusers' SD2 tokenizer treats its pad token "!" as special; compare on

@@ -2,9 +2,11 @@
 // both padding conventions, and against open_clip's tokenizer; ids and masks must be identical.
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/error.h"
 #include "core/text/clip_tokenizer.h"
 #include "tests/support/json_file.h"
 #include "tests/support/testing.h"
@@ -45,6 +47,30 @@ void checkConvention(const std::string& name) {
 
 RESPO_TEST(matches_transformers_sd1_padding) { checkConvention("sd1"); }
 RESPO_TEST(matches_transformers_openclip_padding) { checkConvention("sd2"); }
+// Folders as transformers 5 saves them: tokenizer.json and tokenizer_config.json only.
+RESPO_TEST(reads_the_fast_tokenizer_file_sd1) { checkConvention("sd1_json"); }
+RESPO_TEST(reads_the_fast_tokenizer_file_sd2) { checkConvention("sd2_json"); }
+
+RESPO_TEST(a_damaged_fast_tokenizer_file_is_a_clear_error) {
+  const auto folder = fs::temp_directory_path() / ("respodiff-tokenizer-json-" + std::to_string(::getpid()));
+  fs::create_directories(folder);
+  auto write = [&](const std::string& text) {
+    std::ofstream(folder / "tokenizer.json", std::ios::binary | std::ios::trunc) << text;
+  };
+  write(R"({"model": {"type": "WordPiece", "vocab": {}}})");
+  EXPECT_THROWS(ClipTokenizer::fromFolder(folder), respo::FormatError, "model.type is not BPE");
+  write(R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})");
+  EXPECT_THROWS(ClipTokenizer::fromFolder(folder), respo::FormatError, "model.vocab: id of token 'a' is not an integer");
+  write(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}})");
+  EXPECT_THROWS(ClipTokenizer::fromFolder(folder), respo::FormatError, "model.merges[0] is not a merge of two symbols");
+  write(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": "a b"}})");
+  EXPECT_THROWS(ClipTokenizer::fromFolder(folder), respo::FormatError, "model.merges is not a list");
+  write(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "added_tokens": [{"content": "a", "id": 5}]})");
+  EXPECT_THROWS(ClipTokenizer::fromFolder(folder), respo::FormatError, "added token 'a' has id 5");
+  write("[1, 2");
+  EXPECT_THROWS(ClipTokenizer::fromFolder(folder), respo::FormatError, "tokenizer.json");
+  fs::remove_all(folder);
+}
 
 RESPO_TEST(matches_open_clip_tokenizer_on_plain_prompts) {
   const auto tokenizer = ClipTokenizer::fromOpenClipBpe(respo::testing::option("bpe"), TokenizerSettings::openClip());
