@@ -71,6 +71,12 @@ merges = (tok / "merges.txt").read_text().splitlines()[:40]
 put("tokenizer_folder", "small.txt", json.dumps(small) + "\n@@\n" + "\n".join(merges) + "\n@@\n" +
     (tok / "tokenizer_config.json").read_text() + "\n@@\n" + (tok / "special_tokens_map.json").read_text())
 put("tokenizer_folder", "no_configs.txt", json.dumps(small) + "\n@@\n" + "\n".join(merges))
+# 'J': tokenizer.json alone (transformers 5), merges as pairs, with its config.
+fast = {"model": {"type": "BPE", "vocab": small, "merges": [m.split(" ") for m in merges if not m.startswith("#")],
+                  "end_of_word_suffix": "</w>"},
+        "added_tokens": [{"id": small[t], "content": t} for t in small if t.startswith("<|")]}
+put("tokenizer_folder", "tokenizer_json.txt", "J" + json.dumps(fast) + "\n@@\n\n@@\n" +
+    (tok / "tokenizer_config.json").read_text())
 # BPE gzip: byte 1 = gzip it in the target; byte 0 = raw file
 bpe = "#version: 0.2\n" + "\n".join(merges) + "\n"
 put("bpe_gzip", "text.txt", b"\x01" + bpe.encode())
