@@ -251,6 +251,29 @@ int reportMerge(const std::vector<std::string>& args) {
 
 int report(const std::vector<std::string>& args) {
   if (!args.empty() && args.front() == "merge") return reportMerge({args.begin() + 1, args.end()});
+  // report sweep --method 'sld:medium,guidance={}' --values 250,1000,...: the same run as
+  // report --methods ... --sweep ..., named as a subcommand.
+  if (!args.empty() && args.front() == "sweep") {
+    std::vector<std::string> translated;
+    bool method = false, values = false;
+    // "--name" or "--name=value" renamed to `to`; false when `a` is not that option.
+    auto rename = [&](const std::string& a, const std::string& name, const std::string& to, bool& seen) {
+      if (a != name && a.rfind(name + "=", 0) != 0) return false;
+      seen = true;
+      translated.push_back(to + a.substr(name.size()));
+      return true;
+    };
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      const auto& a = args[i];
+      if (rename(a, "--method", "--methods", method) || rename(a, "--values", "--sweep", values)) continue;
+      if (a == "--methods" || a.rfind("--methods=", 0) == 0 || a == "--sweep" || a.rfind("--sweep=", 0) == 0)
+        throw InvalidArgument("report sweep takes --method and --values (" + a + " belongs to plain report)");
+      translated.push_back(a);
+    }
+    if (!method || !values)
+      throw InvalidArgument("report sweep needs --method (with {} where the value goes) and --values V1,V2,...");
+    return report(translated);
+  }
   const CommandLine cl(args,
                        {"model", "prompts", "prompt-set", "n", "concept", "ram-strength", "sam-strength", "policy",
                         "fixed-member", "group-weight", "classifier", "clip", "steps", "cfg", "seed", "scheduler", "json",

@@ -161,7 +161,8 @@ const std::vector<Subcommand>& subcommands() {
        "       [--sweep V1,V2,... (one --methods entry with {} for the value, e.g. 'respodiff:ram={}')]\n"
        "       [--tradeoff METRIC (default: the first DevRat or unsafe rate)] [--svg FILE (the trade-off chart)]\n"
        "       [--html FILE (the audit card: one self-contained page) [--examples N (prompts shown, default 8)]]\n"
-       "report merge [--json FILE] [--markdown FILE] PART.json ... (the --shard parts of one run)",
+       "report merge [--json FILE] [--markdown FILE] PART.json ... (the --shard parts of one run)\n"
+       "report sweep --method 'METHOD with {}' --values V1,V2,... [report's other options] (= --methods ... --sweep ...)",
        respo::app::report},
 #endif
 #ifdef RESPODIFF_WITH_NUDENET

@@ -106,3 +106,11 @@ add_test(NAME cli_report_clip_safety_categories
                  ${REF_OUT}/clip/clip_quick ${RESPODIFF_CLIP_BPE} ${CMAKE_BINARY_DIR}/clip-safety-report)
 set_tests_properties(cli_report_clip_safety_categories PROPERTIES LABELS "toyworld;cli" FIXTURES_REQUIRED clip_models
                      PASS_REGULAR_EXPRESSION "CLIP safety categories in the report")
+
+# report sweep, the subcommand, is report --methods ... --sweep ...
+add_test(NAME cli_report_sweep_subcommand
+         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/report_sweep.sh $<TARGET_FILE:respodiff>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/report-sweep)
+set_tests_properties(cli_report_sweep_subcommand PROPERTIES LABELS "toyworld;cli"
+                     PASS_REGULAR_EXPRESSION "report sweep: the same JSON as --sweep")
