@@ -44,13 +44,23 @@ add_test(NAME cli_report_against_a_target_distribution
                  --shares "a woman=30,a man=70" --target "gender=woman:30,man:70" --quiet)
 set_tests_properties(cli_report_against_a_target_distribution PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "against the target man 70.000 woman 30.000.*\\| gender DevRat \\| [0-9.]+ [^|]*\\| 0\\.[01][0-9]* ")
+# A shell script in core/toyworld/ run against the respodiff binary (without the user's library),
+# passing when it prints `PASS`: respodiff_toy_script(NAME n SCRIPT s.sh ARGS ... PASS regex [FIXTURES f]).
+function(respodiff_toy_script)
+  cmake_parse_arguments(S "" "NAME;SCRIPT;PASS;FIXTURES" "ARGS" ${ARGN})
+  add_test(NAME ${S_NAME}
+           COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
+                   sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/${S_SCRIPT} $<TARGET_FILE:respodiff> ${S_ARGS})
+  set_tests_properties(${S_NAME} PROPERTIES LABELS "toyworld;cli" PASS_REGULAR_EXPRESSION "${S_PASS}")
+  if(S_FIXTURES)
+    set_tests_properties(${S_NAME} PROPERTIES FIXTURES_REQUIRED "${S_FIXTURES}")
+  endif()
+endfunction()
+
 # A report in 3 shards (separate processes) merged is the unsharded report, byte for byte.
-add_test(NAME cli_report_shards_merge_to_the_unsharded_report
-         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
-                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/report_shards.sh $<TARGET_FILE:respodiff>
-                 ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/report-shards)
-set_tests_properties(cli_report_shards_merge_to_the_unsharded_report PROPERTIES LABELS "toyworld;cli"
-                     PASS_REGULAR_EXPRESSION "merged 3 shards == unsharded")
+respodiff_toy_script(NAME cli_report_shards_merge_to_the_unsharded_report SCRIPT report_shards.sh
+                     ARGS ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/report-shards
+                     PASS "merged 3 shards == unsharded")
 
 # The paper's table at CI size: loose bounds on the direction of every effect.
 add_test(NAME eval_toyworld_quick
@@ -84,12 +94,9 @@ set_tests_properties(cli_report_sweeps_a_knob PROPERTIES LABELS "toyworld;cli"
                      PASS_REGULAR_EXPRESSION "Trade-off: gender DevRat.*\\| baseline \\| [0-9.]+ \\[[^|]*\\| 0\\.0000 \\|.*\\| respodiff:ram=1\\.5 \\| [0-9.]+ \\[")
 
 # The audit card (report --html) of an SLD guidance sweep: deterministic and self-contained.
-add_test(NAME cli_report_audit_card
-         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
-                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_card.sh $<TARGET_FILE:respodiff>
-                 ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/audit-card)
-set_tests_properties(cli_report_audit_card PROPERTIES LABELS "toyworld;cli"
-                     PASS_REGULAR_EXPRESSION "audit card: [0-9]+ bytes, identical on a second run")
+respodiff_toy_script(NAME cli_report_audit_card SCRIPT audit_card.sh
+                     ARGS ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/audit-card
+                     PASS "audit card: [0-9]+ bytes, identical on a second run")
 
 # A prompt set as CSV with I2P's columns: categories (an unsafe rate per category), seeds, guidance.
 add_test(NAME cli_report_reads_prompt_set_columns
@@ -100,17 +107,11 @@ set_tests_properties(cli_report_reads_prompt_set_columns PROPERTIES LABELS "toyw
                      PASS_REGULAR_EXPRESSION "\\| unsafe rate on shocking prompts \\| [0-9.]+ \\[.*\\| unsafe rate on violence prompts \\| [0-9.]+ \\[")
 
 # CLIP zero-shot safety categories (Q16-style text pairs) through the report.
-add_test(NAME cli_report_clip_safety_categories
-         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
-                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/clip_safety_report.sh $<TARGET_FILE:respodiff>
-                 ${REF_OUT}/clip/clip_quick ${RESPODIFF_CLIP_BPE} ${CMAKE_BINARY_DIR}/clip-safety-report)
-set_tests_properties(cli_report_clip_safety_categories PROPERTIES LABELS "toyworld;cli" FIXTURES_REQUIRED clip_models
-                     PASS_REGULAR_EXPRESSION "CLIP safety categories in the report")
+respodiff_toy_script(NAME cli_report_clip_safety_categories SCRIPT clip_safety_report.sh
+                     ARGS ${REF_OUT}/clip/clip_quick ${RESPODIFF_CLIP_BPE} ${CMAKE_BINARY_DIR}/clip-safety-report
+                     PASS "CLIP safety categories in the report" FIXTURES clip_models)
 
 # report sweep, the subcommand, is report --methods ... --sweep ...
-add_test(NAME cli_report_sweep_subcommand
-         COMMAND ${CMAKE_COMMAND} -E env XDG_DATA_HOME=${CMAKE_BINARY_DIR}/no-user-library
-                 sh ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/report_sweep.sh $<TARGET_FILE:respodiff>
-                 ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/report-sweep)
-set_tests_properties(cli_report_sweep_subcommand PROPERTIES LABELS "toyworld;cli"
-                     PASS_REGULAR_EXPRESSION "report sweep: the same JSON as --sweep")
+respodiff_toy_script(NAME cli_report_sweep_subcommand SCRIPT report_sweep.sh
+                     ARGS ${CMAKE_CURRENT_SOURCE_DIR}/core/toyworld/audit_prompts.txt ${CMAKE_BINARY_DIR}/report-sweep
+                     PASS "report sweep: the same JSON as --sweep")
