@@ -19,7 +19,9 @@
 #include "core/io/picture_files.h"
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
+#include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/lora_keys.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
 #include "core/respo/responsible_generation.h"
@@ -210,11 +212,56 @@ respo::responsible::Interventions interventionsFor(const std::vector<MethodChoic
   return out;
 }
 
+// LoRAs: the prompt's <lora:name:w> tags find their files in --lora-dir (';'-separated) and the user's
+// LoRA folder; --lora FILE[:W][,FILE[:W]...] adds a tag per file (and its folder), as typing it would.
+void addLoras(const CommandLine& cl, pipeline::GenerationRequest& request) {
+  namespace fs = std::filesystem;
+  if (const auto dirs = cl.value("lora-dir")) {
+    std::size_t start = 0;
+    for (;;) {
+      const auto end = dirs->find(';', start);
+      const auto dir = dirs->substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (!dir.empty()) {
+        if (!fs::is_directory(dir)) throw InvalidArgument("--lora-dir: '" + dir + "' is not a folder");
+        request.loraFolders.push_back(dir);
+      }
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  if (const auto files = cl.value("lora")) {
+    std::size_t start = 0;
+    for (;;) {
+      const auto end = files->find(',', start);
+      std::string item = files->substr(start, end == std::string::npos ? std::string::npos : end - start);
+      std::string weight = "1";
+      // FILE:W, where W is a number (a ':' inside the path stays part of it).
+      if (const auto colon = item.rfind(':'); colon != std::string::npos && numbers::parseReal(item.substr(colon + 1))) {
+        weight = item.substr(colon + 1);
+        item = item.substr(0, colon);
+      }
+      const fs::path file(item);
+      if (file.extension() != ".safetensors" || !fs::is_regular_file(file))
+        throw InvalidArgument("--lora: '" + item + "' is not a .safetensors file");
+      request.loraFolders.push_back(fs::absolute(file).parent_path().string());
+      request.prompt += " <lora:" + file.stem().string() + ":" + weight + ">";
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  request.loraFolders.push_back(paths::userLoras().string());
+  std::vector<pipeline::lora::PromptLora> tags;
+  pipeline::lora::extractLoraTags(request.prompt, &tags);  // a malformed tag fails before the model loads
+  std::vector<fs::path> folders(request.loraFolders.begin(), request.loraFolders.end());
+  for (const auto& tag : tags) pipeline::lora::findLoraFile(tag.name, folders);
+}
+
 int generate(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
-                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method"},
+                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method", "lora",
+                        "lora-dir"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.
@@ -229,6 +276,7 @@ int generate(const std::vector<std::string>& args) {
   request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
   request.scheduler = cl.value("scheduler").value_or("");
   request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
+  addLoras(cl, request);
   request.validateSettings();
   if (!request.scheduler.empty()) {
     const auto names = respo::sched::schedulerNames();

@@ -38,6 +38,11 @@ venv="${RESPODIFF_VENV:-$cache/venv-$reqhash}"
 . "$here/scripts/python-env.sh"
 python_env "$venv" "$req" "import torch, diffusers, transformers, open_clip, safetensors" \
   "about 3.5 GB: torch with its CUDA libraries"
+# PEFT for the LoRA parity reference, added to the same environment (a few MB; idempotent).
+if ! "$venv/bin/python" -c "import peft, accelerate" 2>/dev/null; then
+  log "adding PEFT to the Python environment"
+  "$venv/bin/pip" install --quiet --no-input --no-deps -r "$here/tests/reference/lora-requirements.txt" >&2
+fi
 
 # ---- Audit data (outside the clone): NudeNet's detector and public prompt sets --
 "$here/scripts/fetch-audit-data.sh"

@@ -28,5 +28,6 @@ fs::path userDataDirectory() {
 }
 
 fs::path userConcepts() { return userDataDirectory() / "concepts"; }
+fs::path userLoras() { return userDataDirectory() / "loras"; }
 
 }  // namespace respo::paths

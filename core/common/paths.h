@@ -18,5 +18,6 @@ std::filesystem::path clipVocabulary();     // <data>/clip/bpe_simple_vocab_16e6
 // $XDG_DATA_HOME/respodiff (default ~/.local/share/respodiff): where the user's modules are saved.
 std::filesystem::path userDataDirectory();
 std::filesystem::path userConcepts();       // <user data>/concepts
+std::filesystem::path userLoras();          // <user data>/loras: where <lora:name> tags look first
 
 }  // namespace respo::paths

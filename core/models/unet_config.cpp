@@ -12,6 +12,7 @@ namespace respo::models {
 UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& where) {
   const ConfigReader r(json, where);
   UNetConfig c;
+  c.source = json;
   c.inChannels = r.integer("in_channels", c.inChannels, 1, 64);
   c.outChannels = r.integer("out_channels", c.outChannels, 1, 64);
   c.sampleSize = r.integer("sample_size", c.sampleSize, 1, 1024);

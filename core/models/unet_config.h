@@ -34,6 +34,9 @@ struct UNetConfig {
   std::string additionEmbedType;
   int additionTimeEmbedDim = 0;
   int projectionClassEmbeddingsInputDim = 0;
+  // The config.json it was read from (LoRA files name layers by Stability's UNet layout, which the
+  // single-file key plan derives from it).
+  nlohmann::json source;
 
   // Throws FormatError naming `where` for malformed or unsupported configs.
   static UNetConfig fromJson(const nlohmann::json& json, const std::string& where = "unet/config.json");

@@ -1,6 +1,7 @@
 #include "core/pipeline/generation_parameters.h"
 
 #include <cctype>
+#include <filesystem>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/common/json.h"
 #include "core/common/numbers.h"
+#include "core/pipeline/lora_keys.h"
 
 namespace respo::pipeline {
 namespace {
@@ -144,7 +146,16 @@ std::string formatParameters(const GenerationRequest& r, const std::string& mode
          ", Size: " + std::to_string(r.width) + "x" + std::to_string(r.height) + ", Model: " + quoted(modelName);
   if (r.batch > 1) out += ", Batch size: " + std::to_string(r.batch);
   if (r.clipSkip > 0) out += ", Clip skip: " + std::to_string(r.clipSkip + 1);
-  for (const auto& [key, value] : extra) out += ", " + key + ": " + quoted(value);
+  std::map<std::string, std::string> all = extra;
+  if (!all.count("Lora hashes")) {
+    try {
+      const std::vector<std::filesystem::path> folders(r.loraFolders.begin(), r.loraFolders.end());
+      if (auto hashes = lora::loraHashesParameter(r.prompt, folders); !hashes.empty()) all["Lora hashes"] = hashes;
+    } catch (const Error&) {
+      // A tag without its file: the picture was made without it (generation refuses that), so no hash.
+    }
+  }
+  for (const auto& [key, value] : all) out += ", " + key + ": " + quoted(value);
   return out;
 }
 

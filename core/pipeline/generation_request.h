@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace respo::pipeline {
 
@@ -27,6 +28,9 @@ struct GenerationRequest {
   int batch = 1;
   std::string scheduler;  // "" = the model's own
   int clipSkip = 0;       // 0: last layer; 1: penultimate, ...
+  // Where the prompt's <lora:name:weight> tags find their files (<folder>/<name>.safetensors), in order.
+  // The tags stay in the prompt (and in the picture's parameters); the text encoders never see them.
+  std::vector<std::string> loraFolders;
 
   // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
   // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/pipeline/lora_keys.h"
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/text/prompt_weights.h"
 
@@ -88,7 +89,9 @@ void PromptConditioning::addTo(models::UNetExtras& extras) const {
   extras.timeIds = timeIds;
 }
 
-PromptConditioning encodePrompt(StableDiffusionModel& model, const std::string& prompt, int clipSkip) {
+PromptConditioning encodePrompt(StableDiffusionModel& model, const std::string& typed, int clipSkip) {
+  // <lora:name:w> tags choose weights (pipeline/lora.h), they are not text.
+  const std::string prompt = typed.find('<') == std::string::npos ? typed : lora::extractLoraTags(typed);
   PromptConditioning out;
   if (!plainSingleChunk(*model.tokenizer, prompt)) {
     // Weighting, BREAK or more than 75 tokens: A1111's chunked, weighted encoding.

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/pipeline/lora.h"
 
 namespace respo::pipeline {
 
@@ -130,6 +131,8 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
                                                const SamplingEdits& edits) {
   request.validate(model_);
   if (edits.safety) edits.safety->validate();
+  const std::vector<std::filesystem::path> loraFolders(request.loraFolders.begin(), request.loraFolders.end());
+  const AppliedLoras loras(model_, promptLoras(request.prompt, loraFolders));
   torch::InferenceMode inference;
   auto scheduler = sched::makeScheduler(request.scheduler, model_.schedulerConfig);
   scheduler->setTimesteps(request.steps);

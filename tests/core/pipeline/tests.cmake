@@ -58,3 +58,22 @@ add_test(NAME cli_generate_text_methods_take_the_rest_of_the_option
          COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 3 --method 'sld:weak+negative:blood, gore+more' --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-negative.png && grep -a -o 'Negative method: \"blood, gore+more\", SLD: weak' ${CMAKE_BINARY_DIR}/cli-negative.png")
 set_tests_properties(cli_generate_text_methods_take_the_rest_of_the_option PROPERTIES LABELS "cli;sld" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "Negative method: \"blood, gore\\+more\", SLD: weak")
+# LoRA files (kohya, LoCon, PEFT) fused by diffusers' load_lora_weights + fuse_lora on the random SD1
+# and SDXL models (labels parity, lora).
+respodiff_add_reference(NAME reference_lora SCRIPT lora_reference.py
+                        ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --out ${REF_OUT}/lora
+                        LABELS "parity;lora" FIXTURES_REQUIRED "sd_models;sdxl_models" FIXTURES_SETUP lora_reference)
+respodiff_add_test(NAME test_lora SOURCES core/pipeline/test_lora.cpp
+                   LIBS respodiff_core LABELS "parity;lora;pipeline"
+                   ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --lora ${REF_OUT}/lora
+                   FIXTURES_REQUIRED "sd_models;sdxl_models;lora_reference")
+target_precompile_headers(test_lora REUSE_FROM respodiff_core)
+add_test(NAME cli_generate_with_a_lora
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a photo of a doctor' --steps 2 --quiet --lora ${REF_OUT}/lora/sd1_kohya.safetensors:0.8 --out ${CMAKE_BINARY_DIR}/cli-lora.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a photo of a doctor <lora:sd1_kohya:0.8>' --lora-dir ${REF_OUT}/lora --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-lora-tag.png && cmp ${CMAKE_BINARY_DIR}/cli-lora.png ${CMAKE_BINARY_DIR}/cli-lora-tag.png && grep -a -o 'Lora hashes: .sd1_kohya: [0-9a-f]*' ${CMAKE_BINARY_DIR}/cli-lora.png")
+set_tests_properties(cli_generate_with_a_lora PROPERTIES LABELS "cli;lora" FIXTURES_REQUIRED "sd_models;lora_reference"
+                     PASS_REGULAR_EXPRESSION "Lora hashes: .sd1_kohya: [0-9a-f]+")
+add_test(NAME cli_lora_for_another_model_is_refused
+         COMMAND respodiff generate --model ${REF_OUT}/sd/sd1 --prompt "x <lora:sdxl_kohya:1>" --lora-dir ${REF_OUT}/lora
+                 --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-lora-refused.png)
+set_tests_properties(cli_lora_for_another_model_is_refused PROPERTIES LABELS "cli;lora" FIXTURES_REQUIRED "sd_models;lora_reference"
+                     PASS_REGULAR_EXPRESSION "it is an SDXL LoRA")
