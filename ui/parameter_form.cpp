@@ -2,14 +2,21 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QDirIterator>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QMap>
 #include <QPlainTextEdit>
 #include <QRandomGenerator>
+#include <QSettings>
 #include <QSpinBox>
 #include <QToolButton>
 
+#include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
 #include "gpu/generation_service.h"
 
@@ -95,6 +102,88 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   batch_->setRange(1, 16);
   batch_->setToolTip(tr("Images per generation (a fairness group's balanced policy spreads its members over them)"));
   form->addRow(tr("Batch"), batch_);
+
+  auto* loraRow = new QHBoxLayout;
+  lora_ = new QComboBox(this);
+  lora_->setObjectName("loraCombo");
+  lora_->setToolTip(tr("LoRA files of the LoRA folders; Add puts <lora:name:weight> into the prompt"));
+  loraWeight_ = new QDoubleSpinBox(this);
+  loraWeight_->setObjectName("loraWeightSpin");
+  loraWeight_->setRange(-20, 20);
+  loraWeight_->setSingleStep(0.1);
+  loraWeight_->setDecimals(2);
+  loraWeight_->setValue(1.0);
+  loraWeight_->setToolTip(tr("How strongly the LoRA changes the model (1: as trained)"));
+  addLora_ = new QToolButton(this);
+  addLora_->setObjectName("addLoraButton");
+  addLora_->setText(tr("Add"));
+  addLora_->setToolTip(tr("Add the LoRA to the prompt"));
+  connect(addLora_, &QToolButton::clicked, this, &ParameterForm::addChosenLora);
+  loraFolder_ = new QToolButton(this);
+  loraFolder_->setObjectName("loraFolderButton");
+  loraFolder_->setText(tr("Folder..."));
+  loraFolder_->setToolTip(tr("Add a folder of LoRA files to the list"));
+  connect(loraFolder_, &QToolButton::clicked, this, [this] {
+    const auto dir = QFileDialog::getExistingDirectory(this, tr("A folder of LoRA files"));
+    if (!dir.isEmpty()) addLoraFolder(dir);
+  });
+  loraRow->addWidget(lora_, 1);
+  loraRow->addWidget(loraWeight_);
+  loraRow->addWidget(addLora_);
+  loraRow->addWidget(loraFolder_);
+  form->addRow(tr("LoRA"), loraRow);
+  loraFolders_ << QString::fromStdString(respo::paths::userLoras().string());
+  for (const auto& folder : QSettings().value("loras/folders").toStringList())
+    if (!loraFolders_.contains(folder)) loraFolders_ << folder;
+  refreshLoras();
+}
+
+void ParameterForm::addLoraFolder(const QString& folder) {
+  const QString clean = QDir::cleanPath(QFileInfo(folder).absoluteFilePath());
+  if (!loraFolders_.contains(clean)) {
+    loraFolders_ << clean;
+    QSettings().setValue("loras/folders", loraFolders_.mid(1));
+  }
+  refreshLoras();
+}
+
+void ParameterForm::refreshLoras() {
+  const QString chosen = lora_->currentData().toString();
+  lora_->clear();
+  QStringList seen;
+  QMap<QString, QString> paths;
+  for (const auto& folder : loraFolders_) {
+    QDirIterator it(folder, {"*.safetensors"}, QDir::Files, QDirIterator::Subdirectories);
+    QStringList names;
+    while (it.hasNext()) {
+      const QString path = it.next();
+      // Tags name a LoRA by its file's stem, wherever below the folder it is (as in A1111).
+      const QString name = QFileInfo(path).completeBaseName();
+      if (!seen.contains(name)) {
+        names << name;
+        seen << name;
+        paths[name] = path;
+      }
+    }
+    names.sort();
+    for (const auto& name : names) {
+      lora_->addItem(name, name);
+      lora_->setItemData(lora_->count() - 1, paths[name], Qt::ToolTipRole);
+    }
+  }
+  if (lora_->count() == 0) lora_->addItem(tr("No LoRA files (%1)").arg(loraFolders_.join(", ")), QString());
+  const int index = lora_->findData(chosen);
+  if (index >= 0) lora_->setCurrentIndex(index);
+  addLora_->setEnabled(!lora_->currentData().toString().isEmpty());
+}
+
+void ParameterForm::addChosenLora() {
+  const QString name = lora_->currentData().toString();
+  if (name.isEmpty()) return;
+  const QString tag = QStringLiteral("<lora:%1:%2>").arg(name, QString::number(loraWeight_->value(), 'g', 4));
+  QString text = prompt_->toPlainText();
+  if (!text.isEmpty() && !text.endsWith(' ')) text += ' ';
+  prompt_->setPlainText(text + tag);
 }
 
 respo::pipeline::GenerationRequest ParameterForm::request() const {
@@ -108,6 +197,7 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
   r.width = width_->value();
   r.height = height_->value();
   r.batch = batch_->value();
+  for (const auto& folder : loraFolders_) r.loraFolders.push_back(folder.toStdString());
   return r;
 }
 
@@ -145,6 +235,7 @@ void ParameterForm::randomizeSeed() {
 }
 
 void ParameterForm::setModelGeometry(int nativeSize, int sizeStep) {
+  refreshLoras();  // a model was (re)loaded: the user may have added LoRA files meanwhile
   for (auto* spin : {width_, height_}) {
     spin->setSingleStep(sizeStep);
     spin->setMinimum(sizeStep);

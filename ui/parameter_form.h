@@ -1,6 +1,8 @@
 #pragma once
 // The generation settings: prompt, negative prompt, seed (with random and lock), steps, CFG,
-// scheduler, size and batch. It shows and edits a GenerationRequest; it does not generate.
+// scheduler, size and batch, and the LoRA list (files of the LoRA folders; Add puts A1111's
+// <lora:name:weight> tag into the prompt). It shows and edits a GenerationRequest; it does not generate.
+#include <QStringList>
 #include <QWidget>
 
 #include "core/pipeline/generation_request.h"
@@ -30,6 +32,13 @@ class ParameterForm : public QWidget {
   void advanceSeed();
   // The loaded model's native size and size step (the VAE factor).
   void setModelGeometry(int nativeSize, int sizeStep);
+  // Where the LoRA list looks (the user's LoRA folder first, then the folders added; remembered).
+  QStringList loraFolders() const { return loraFolders_; }
+  void addLoraFolder(const QString& folder);
+  // Lists the LoRA files again (names relative to their folder, without .safetensors).
+  void refreshLoras();
+  // Appends <lora:NAME:WEIGHT> for the chosen LoRA and weight to the prompt.
+  void addChosenLora();
 
  public Q_SLOTS:
   void randomizeSeed();
@@ -49,6 +58,11 @@ class ParameterForm : public QWidget {
   QSpinBox* width_ = nullptr;
   QSpinBox* height_ = nullptr;
   QSpinBox* batch_ = nullptr;
+  QComboBox* lora_ = nullptr;
+  QDoubleSpinBox* loraWeight_ = nullptr;
+  QToolButton* addLora_ = nullptr;
+  QToolButton* loraFolder_ = nullptr;
+  QStringList loraFolders_;
 };
 
 }  // namespace respo::ui

@@ -1,5 +1,6 @@
 #include "core/pipeline/lora_keys.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <mutex>
@@ -297,6 +298,21 @@ std::filesystem::path findLoraFile(const std::string& name, const std::vector<st
     std::error_code ec;
     if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
     looked += (looked.empty() ? "" : ", ") + folder.string();
+  }
+  // As A1111 does: a plain name is the file's stem anywhere below the folders (the first in path order).
+  if (relative.has_parent_path()) throw InvalidArgument("no LoRA named '" + shown(name) + "' (looked in " + looked + ")");
+  for (const auto& folder : folders) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> found;
+    auto it = std::filesystem::recursive_directory_iterator(
+        folder, std::filesystem::directory_options::skip_permission_denied, ec);
+    for (std::size_t seen = 0; !ec && it != std::filesystem::recursive_directory_iterator() && seen < 100000;
+         it.increment(ec), ++seen) {
+      if (it.depth() > 8) it.disable_recursion_pending();
+      const auto& path = it->path();
+      if (path.extension() == ".safetensors" && path.stem() == relative && it->is_regular_file(ec)) found.push_back(path);
+    }
+    if (!found.empty()) return *std::min_element(found.begin(), found.end());
   }
   throw InvalidArgument("no LoRA named '" + shown(name) + "' (looked for " + shown(name) + ".safetensors in " +
                         (looked.empty() ? std::string("no folder: add one with --lora-dir or in the LoRA list") : looked) + ")");

@@ -65,7 +65,8 @@ inline constexpr double kMaxLoraWeight = 20.0;
 std::string extractLoraTags(const std::string& prompt, std::vector<PromptLora>* tags = nullptr);
 
 // The file a tag names: <folder>/<name>.safetensors in the first folder that has it (a name may hold
-// '/' for a sub-folder; ".." is refused). Throws InvalidArgument listing where it looked.
+// '/' for a sub-folder; ".." is refused), else, as A1111 finds names, the first <name>.safetensors in
+// any sub-folder (in path order). Throws InvalidArgument listing where it looked.
 std::filesystem::path findLoraFile(const std::string& name, const std::vector<std::filesystem::path>& folders);
 
 // The hash other front ends know a LoRA file by (A1111's, kohya's "sshs_model_hash"): the SHA-256 of

@@ -2,6 +2,12 @@
 // generate, compare, switch a concept, cancel, survive a bad model file, save, and stay responsive.
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QPlainTextEdit>
+#include <QRegularExpression>
+#include <QToolButton>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QMessageBox>
@@ -55,6 +61,10 @@ class TestStudioGeneration : public QObject {
                                         {.name = "crafted violence", .scale = 2.0});
     respo::testing::writeCraftedConcept(library / "foreign.safetensors", RESPODIFF_TEST_MODEL,
                                         {.name = "foreign module", .foreignFingerprint = true});
+
+    // A LoRA in a sub-folder of the user's LoRA folder: the list names it by its stem.
+    QVERIFY(QDir().mkpath(home_.filePath("data/respodiff/loras/styles")));
+    QVERIFY(QFile::copy(RESPODIFF_TEST_LORA, home_.filePath("data/respodiff/loras/styles/sd1_kohya.safetensors")));
 
     respo::ui::AppInfo info{"test", "CPU, float32", RESPODIFF_TEST_MODEL, true, home_.filePath("pictures")};
     window_ = std::make_unique<MainWindow>(info);
@@ -157,6 +167,38 @@ class TestStudioGeneration : public QObject {
     std::map<std::string, std::string> baselineText;
     respo::io::readPng(home_.filePath("out/picture-baseline.png").toStdString(), &baselineText);
     QVERIFY(!QString::fromStdString(baselineText["parameters"]).contains("RespoDiff"));
+  }
+
+  void aLoraFromTheListChangesThePictureAndIsRecorded() {
+    setSteps(3);
+    window_->findChild<QSpinBox*>("seedSpin")->setValue(5);
+    auto* prompt = window_->findChild<QPlainTextEdit*>("promptEdit");
+    prompt->setPlainText("a photo of a doctor");
+    const JobResult plain = generateByClick();
+    QCOMPARE(plain.baseline.size(), 1);
+    auto* list = window_->findChild<QComboBox*>("loraCombo");
+    const int index = list->findData("sd1_kohya");
+    QVERIFY(index >= 0);
+    QVERIFY(list->itemData(index, Qt::ToolTipRole).toString().endsWith("styles/sd1_kohya.safetensors"));
+    list->setCurrentIndex(index);
+    window_->findChild<QDoubleSpinBox*>("loraWeightSpin")->setValue(0.8);
+    QTest::mouseClick(window_->findChild<QToolButton*>("addLoraButton"), Qt::LeftButton);
+    QCOMPARE(prompt->toPlainText(), QString("a photo of a doctor <lora:sd1_kohya:0.8>"));
+    const JobResult withLora = generateByClick();
+    QCOMPARE(withLora.baseline.size(), 1);
+    QVERIFY(!withLora.baselineFromCache);
+    QVERIFY(withLora.baseline.front() != plain.baseline.front());  // the LoRA changes both sides
+    QVERIFY(withLora.parameters.startsWith("a photo of a doctor <lora:sd1_kohya:0.8>\n"));
+    QVERIFY(QRegularExpression("Lora hashes: \"sd1_kohya: [0-9a-f]{12}\"").match(withLora.parameters).hasMatch());
+    // A tag without its file is an error that names it; the app stays usable.
+    QSignalSpy errors(window_.get(), &MainWindow::errorShown);
+    prompt->setPlainText("a photo of a doctor <lora:not_installed:1>");
+    QTest::mouseClick(button("generateButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, kJobTimeoutMs);
+    QVERIFY(errors.front().at(1).toString().contains("no LoRA named 'not_installed'"));
+    if (auto* box = window_->findChild<QMessageBox*>("errorBox")) box->close();
+    QTRY_VERIFY(!window_->isBusy());
+    prompt->setPlainText("a photo of a doctor");
   }
 
   void cancellingMidRunLeavesTheAppUsable() {
