@@ -32,6 +32,7 @@
 #include "gpu/compute_device.h"
 #include "app/cli_commands.h"
 #include "app/concept_options.h"
+#include "app/lora_options.h"
 #include "core/common/numbers.h"
 #include "core/io/atomic_file.h"
 #include "core/schedulers/scheduler.h"
@@ -210,50 +211,6 @@ respo::responsible::Interventions interventionsFor(const std::vector<MethodChoic
     }
   }
   return out;
-}
-
-// LoRAs: the prompt's <lora:name:w> tags find their files in --lora-dir (';'-separated) and the user's
-// LoRA folder; --lora FILE[:W][,FILE[:W]...] adds a tag per file (and its folder), as typing it would.
-void addLoras(const CommandLine& cl, pipeline::GenerationRequest& request) {
-  namespace fs = std::filesystem;
-  if (const auto dirs = cl.value("lora-dir")) {
-    std::size_t start = 0;
-    for (;;) {
-      const auto end = dirs->find(';', start);
-      const auto dir = dirs->substr(start, end == std::string::npos ? std::string::npos : end - start);
-      if (!dir.empty()) {
-        if (!fs::is_directory(dir)) throw InvalidArgument("--lora-dir: '" + dir + "' is not a folder");
-        request.loraFolders.push_back(dir);
-      }
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-  }
-  if (const auto files = cl.value("lora")) {
-    std::size_t start = 0;
-    for (;;) {
-      const auto end = files->find(',', start);
-      std::string item = files->substr(start, end == std::string::npos ? std::string::npos : end - start);
-      std::string weight = "1";
-      // FILE:W, where W is a number (a ':' inside the path stays part of it).
-      if (const auto colon = item.rfind(':'); colon != std::string::npos && numbers::parseReal(item.substr(colon + 1))) {
-        weight = item.substr(colon + 1);
-        item = item.substr(0, colon);
-      }
-      const fs::path file(item);
-      if (file.extension() != ".safetensors" || !fs::is_regular_file(file))
-        throw InvalidArgument("--lora: '" + item + "' is not a .safetensors file");
-      request.loraFolders.push_back(fs::absolute(file).parent_path().string());
-      request.prompt += " <lora:" + file.stem().string() + ":" + weight + ">";
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-  }
-  request.loraFolders.push_back(paths::userLoras().string());
-  std::vector<pipeline::lora::PromptLora> tags;
-  pipeline::lora::extractLoraTags(request.prompt, &tags);  // a malformed tag fails before the model loads
-  std::vector<fs::path> folders(request.loraFolders.begin(), request.loraFolders.end());
-  for (const auto& tag : tags) pipeline::lora::findLoraFile(tag.name, folders);
 }
 
 int generate(const std::vector<std::string>& args) {

@@ -34,6 +34,7 @@
 #include "core/respo/nudity_reader.h"
 #endif
 #include "core/toyworld/evaluation.h"
+#include "app/lora_options.h"
 #include "core/toyworld/model_training.h"
 
 namespace respo::app {
@@ -189,7 +190,8 @@ int toyworldConcepts(const std::vector<std::string>& args) {
 }  // namespace
 
 int evaluate(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "unsafe-images-per-prompt", "seed"},
+  const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "unsafe-images-per-prompt", "seed",
+                              "lora", "lora-dir"},
                        {"quick", "quiet"}, 1);
   if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
     throw InvalidArgument("eval needs the benchmark's name: eval toyworld");
@@ -212,6 +214,10 @@ int evaluate(const std::vector<std::string>& args) {
   settings.imagesPerPrompt = static_cast<int>(cl.integer("images-per-prompt", settings.imagesPerPrompt, 1, 1024));
   settings.unsafeImagesPerPrompt = static_cast<int>(cl.integer("unsafe-images-per-prompt", settings.unsafeImagesPerPrompt, 1, 1024));
   settings.seed = cl.seed("seed", settings.seed);
+  pipeline::GenerationRequest withLoras;  // collects --lora / --lora-dir
+  addLoras(cl, withLoras);
+  settings.loraTags = withLoras.prompt;
+  settings.loraFolders = withLoras.loraFolders;
   const bool quiet = cl.has("quiet");
   const auto table = toyworld::evaluate(model, classifier, used, settings, [&](int done, int total) {
     if (!quiet) std::fprintf(stderr, "\rgenerated %d/%d prompts", done, total);

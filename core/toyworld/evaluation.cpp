@@ -69,7 +69,8 @@ class Evaluator {
   Batch run(const std::string& prompt, const std::string& negative, std::uint64_t seed, int images,
             const concepts::Composition* composition, const responsible::Interventions& others = {}) {
     pipeline::GenerationRequest request;
-    request.prompt = prompt;
+    request.prompt = prompt + settings_.loraTags;
+    request.loraFolders = settings_.loraFolders;
     request.negativePrompt = negative;
     request.steps = settings_.steps;
     request.guidanceScale = settings_.guidanceScale;
@@ -156,7 +157,7 @@ EvaluationSettings EvaluationSettings::quick() {
 nlohmann::json EvaluationSettings::toJson() const {
   nlohmann::json professionNames = nlohmann::json::array();
   for (auto p : professions) professionNames.push_back(std::string(professionName(p)));
-  return {{"templates", templates},     {"professions", professionNames},  {"images_per_prompt", imagesPerPrompt},
+  nlohmann::json out = {{"templates", templates},     {"professions", professionNames},  {"images_per_prompt", imagesPerPrompt},
           {"unsafe_images_per_prompt", unsafeImagesPerPrompt},
           {"steps", steps},             {"scheduler", "ddim"},             {"guidance_scale", guidanceScale},
           {"seed", seed},               {"negative_prompt", negativePrompt},
@@ -168,6 +169,8 @@ nlohmann::json EvaluationSettings::toJson() const {
           {"sld_concept", negativePrompt},
           {"uce_erase", nlohmann::json::parse(uceRecipe(*this, false).toJson())},
           {"uce_debias", nlohmann::json::parse(uceRecipe(*this, true).toJson())}};
+  if (!loraTags.empty()) out["lora_tags"] = loraTags;
+  return out;
 }
 
 double frechetDistance(const torch::Tensor& a, const torch::Tensor& b) {

@@ -35,6 +35,10 @@ struct EvaluationSettings {
   // negative-prompt baseline's text as its concept, and UCE edits computed on the model (uceRecipe).
   std::string sldPreset = "medium";
   double uceLambda = 0.1, uceStrength = 1.0;
+  // LoRA tags added to every prompt (" <lora:name:w>") and where their files are: every row then runs
+  // on base + LoRA, with the concept modules and edits made for the base model.
+  std::string loraTags;
+  std::vector<std::string> loraFolders;
 
   static EvaluationSettings full();   // 8 professions x 5 templates: 80 images per profession
   static EvaluationSettings quick();  // 8 professions x 2 templates: 16 images per profession

@@ -13,6 +13,12 @@ Per case it writes
                                   before fusing, to show the LoRA matters)
 and OUT/lora_cases.json (each case's model, format and scale).
 
+  lora_reference.py --random-for MODEL_FOLDER --gain G --out FILE.safetensors
+
+writes a random kohya LoRA (attention, feed-forward and text-encoder layers, rank 4) for any SD1-style
+diffusers folder: a stand-in for a user's fine-tune when measuring how concept modules trained on the
+base model behave on base + LoRA.
+
 Formats:
   kohya  the kohya-ss / A1111 layout: lora_unet_* / lora_te_* (SDXL: lora_te1_*, lora_te2_*), the
          module path with '_' for '.', .lora_down.weight, .lora_up.weight and .alpha. SD1 files name
@@ -50,10 +56,9 @@ def modules(model: torch.nn.Module, pattern: str) -> list:
             if re.search(pattern, name) and isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
 
 
-def factors(module: torch.nn.Module, rank: int, g: torch.Generator, conv_full: bool) -> tuple:
+def factors(module: torch.nn.Module, rank: int, g: torch.Generator, conv_full: bool, gain: float = 0.3) -> tuple:
     """Random down [r, in(, k, k)] and up [out, r(, 1, 1)] in the layout kohya uses for the module."""
     w = module.weight
-    gain = 0.3
     if w.dim() == 4:
         k = w.shape[2] if conv_full else 1
         down = torch.randn(rank, w.shape[1], k, k, generator=g) * gain / (w.shape[1] * k * k) ** 0.5
@@ -73,12 +78,12 @@ def sgm_module(name: str, cfg) -> str:
     return single_file_reference.unet_to_ldm(name + ".weight", cfg)[: -len(".weight")]
 
 
-def kohya_file(pipe, sdxl: bool, with_conv: bool, seed: int) -> dict:
+def kohya_file(pipe, sdxl: bool, with_conv: bool, seed: int, gain: float = 0.3) -> dict:
     g = torch.Generator().manual_seed(seed)
     state = {}
 
     def add(key: str, module, rank: int, alpha: float, conv_full: bool) -> None:
-        down, up = factors(module, rank, g, conv_full)
+        down, up = factors(module, rank, g, conv_full, gain)
         state[key + ".lora_down.weight"] = down
         state[key + ".lora_up.weight"] = up
         state[key + ".alpha"] = torch.tensor(alpha)
@@ -170,11 +175,20 @@ CASES = [  # name, model, format, fuse scale
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sd", required=True, help="the folder sd_reference.py wrote")
-    ap.add_argument("--sdxl", required=True, help="the folder sdxl_reference.py wrote")
+    ap.add_argument("--sd", help="the folder sd_reference.py wrote")
+    ap.add_argument("--sdxl", help="the folder sdxl_reference.py wrote")
+    ap.add_argument("--random-for", help="a diffusers SD1-style folder: write one random LoRA for it to --out")
+    ap.add_argument("--gain", type=float, default=0.3)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    if args.random_for:
+        pipe = StableDiffusionPipeline.from_pretrained(args.random_for, local_files_only=True)
+        state = kohya_file(pipe, False, False, 1, args.gain)
+        save_file({k: v.contiguous() for k, v in state.items()}, args.out, metadata={"ss_network_module": "networks.lora"})
+        return 0
+    if not args.sd or not args.sdxl:
+        ap.error("--sd and --sdxl are required (or --random-for)")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     folders = {"sd1": pathlib.Path(args.sd) / "sd1", "sdxl": pathlib.Path(args.sdxl) / "sdxl"}

@@ -66,6 +66,11 @@ respodiff_toy_script(NAME cli_report_shards_merge_to_the_unsharded_report SCRIPT
 add_test(NAME eval_toyworld_quick
          COMMAND respodiff eval toyworld --quick --quiet --json ${CMAKE_BINARY_DIR}/eval-quick.json)
 set_tests_properties(eval_toyworld_quick PROPERTIES LABELS toyworld TIMEOUT 1500 FIXTURES_SETUP eval_quick)
+# A bad --lora fails before anything is generated, with the reason.
+add_test(NAME cli_eval_refuses_a_missing_lora
+         COMMAND respodiff eval toyworld --quick --quiet --lora ${CMAKE_BINARY_DIR}/no-such-lora.safetensors:0.5)
+set_tests_properties(cli_eval_refuses_a_missing_lora PROPERTIES LABELS "toyworld;lora;cli"
+                     PASS_REGULAR_EXPRESSION "--lora: .*no-such-lora.safetensors' is not a .safetensors file")
 respodiff_add_reference(NAME eval_toyworld_quick_bounds SCRIPT check_eval.py
                         ARGS ${CMAKE_BINARY_DIR}/eval-quick.json LABELS toyworld FIXTURES_REQUIRED eval_quick)
 
