@@ -218,7 +218,7 @@ int generate(const std::vector<std::string>& args) {
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
                         "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method", "lora",
-                        "lora-dir"},
+                        "lora-dir", "init-image", "strength"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.
@@ -234,6 +234,13 @@ int generate(const std::vector<std::string>& args) {
   request.scheduler = cl.value("scheduler").value_or("");
   request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
   addLoras(cl, request);
+  if (const auto init = cl.value("init-image")) {
+    // Image to image: the picture (PNG) is read before the model loads, so a bad file fails fast.
+    request.initImage = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(*init));
+    request.strength = cl.real("strength", 0.75, 0, 1);
+  } else if (cl.has("strength")) {
+    throw respo::InvalidArgument("--strength needs --init-image");
+  }
   request.validateSettings();
   if (!request.scheduler.empty()) {
     const auto names = respo::sched::schedulerNames();
@@ -257,6 +264,12 @@ int generate(const std::vector<std::string>& args) {
   auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
 
   const int native = model.nativeImageSize();
+  if (request.initImage) {
+    // As diffusers' img2img: the picture's own size, rounded down to the VAE's factor.
+    const int factor = model.vaeScaleFactor();
+    if (request.width == 0) request.width = std::max(factor, request.initImage->width / factor * factor);
+    if (request.height == 0) request.height = std::max(factor, request.initImage->height / factor * factor);
+  }
   if (request.width == 0) request.width = native;
   if (request.height == 0) request.height = native;
   request = respo::responsible::completeRequest(model, request);

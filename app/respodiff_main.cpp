@@ -106,6 +106,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
        "         [--lora FILE.safetensors[:W][,...]] [--lora-dir DIR[;DIR...]]  (or <lora:name:W> in the prompt)\n"
+       "         [--init-image PICTURE.png [--strength 0.75]]  (image to image)\n"
        "         [--concept FILE_OR_GROUP[,...]] [--ram-strength X] [--sam-strength Y]\n"
        "         [--policy random|balanced|fixed] [--fixed-member NAME] [--group-weight GROUP=W,...]\n"
        "         [--shares MEMBER=SHARE,...]\n"

@@ -28,6 +28,18 @@ void GenerationRequest::validateSettings() const {
   if (!(std::isfinite(guidanceScale) && guidanceScale >= 0 && guidanceScale <= kMaxGuidanceScale))
     throw InvalidArgument("guidance scale must be between 0 and 1000, got " + std::to_string(guidanceScale));
   if (clipSkip < 0 || clipSkip > 64) throw InvalidArgument("clip skip must be between 0 and 64");
+  if (initImage) {
+    if (!(std::isfinite(strength) && strength > 0 && strength <= 1))
+      throw InvalidArgument("the denoising strength must be above 0 and at most 1, got " + std::to_string(strength));
+    if (initImage->width < 1 || initImage->height < 1 || initImage->width > kMaxImageSide ||
+        initImage->height > kMaxImageSide ||
+        initImage->pixels.size() != static_cast<std::size_t>(initImage->width) * initImage->height * 3)
+      throw InvalidArgument("the input picture is empty, damaged or larger than " + std::to_string(kMaxImageSide) +
+                            " pixels a side");
+    if (static_cast<int>(steps * strength) < 1)
+      throw InvalidArgument("with strength " + std::to_string(strength) + " not one of the " + std::to_string(steps) +
+                            " steps would run: raise the strength or the steps");
+  }
 }
 
 std::uint64_t estimatePeakBytes(int width, int height, int batch, int vaeChannels, int unetChannels, int vaeFactor,

@@ -3,8 +3,11 @@
 // app's forms, the job queue) can carry a request without tensor headers.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "core/io/image.h"
 
 namespace respo::pipeline {
 
@@ -31,6 +34,11 @@ struct GenerationRequest {
   // Where the prompt's <lora:name:weight> tags find their files (<folder>/<name>.safetensors), in order.
   // The tags stay in the prompt (and in the picture's parameters); the text encoders never see them.
   std::vector<std::string> loraFolders;
+  // Image to image: sampling starts from this picture (resized to the request's size when it differs),
+  // encoded by the VAE and noised to `strength` (0 < strength <= 1: the share of the steps that run, as
+  // in diffusers' img2img pipelines; 1: every step, from the picture noised to the first step's level).
+  std::shared_ptr<const io::RgbImage> initImage;
+  double strength = 0.75;
 
   // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
   // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.

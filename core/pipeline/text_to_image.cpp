@@ -52,6 +52,41 @@ torch::Tensor TextToImagePipeline::initialNoise(const GenerationRequest& request
   return torch::randn({request.batch, model_.unet->config().inChannels, h, w}, generator, torch::kFloat32);
 }
 
+torch::Tensor TextToImagePipeline::initialLatents(const GenerationRequest& request, at::Generator& generator,
+                                                  const sched::Scheduler& scheduler, std::size_t first) {
+  const auto& picture = *request.initImage;
+  const int native = model_.nativeImageSize();
+  const int64_t h = request.height > 0 ? request.height : native;
+  const int64_t w = request.width > 0 ? request.width : native;
+  auto image = torch::from_blob(const_cast<std::uint8_t*>(picture.pixels.data()), {picture.height, picture.width, 3},
+                                torch::kUInt8)
+                   .to(torch::kFloat32)
+                   .div(255)
+                   .permute({2, 0, 1})
+                   .unsqueeze(0);
+  if (picture.height != h || picture.width != w)
+    image = torch::nn::functional::interpolate(
+                image, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w})
+                           .mode(torch::kBicubic).align_corners(false).antialias(true))
+                .clamp(0, 1);
+  image = image * 2 - 1;  // diffusers' VaeImageProcessor.normalize
+  // As the pipelines do: SDXL's VAE encodes in float32 when the model runs in float16.
+  const bool upcast = model_.vaeUpcastInFp16 && model_.dtype == torch::kFloat16;
+  const auto dtype = upcast ? torch::kFloat32 : model_.dtype;
+  if (upcast) model_.vae->to(torch::kFloat32);
+  auto [mean, logvar] = model_.vae->encode(image.to(model_.device, dtype));
+  if (upcast) model_.vae->to(torch::kFloat16);
+  // latent_dist.sample(generator): mean + std * N(0, 1), drawn from the request's generator first.
+  const auto eps = torch::randn(mean.sizes(), generator, torch::kFloat32).to(mean.device(), mean.scalar_type());
+  auto init = mean + torch::exp(0.5 * logvar) * eps;
+  const auto& config = model_.vae->config();
+  if (config.shiftFactor) init = init - *config.shiftFactor;
+  init = init * config.scalingFactor;
+  init = torch::cat(std::vector<torch::Tensor>(static_cast<std::size_t>(request.batch), init));
+  auto noise = initialNoise(request, generator).to(init.device(), init.scalar_type());
+  return scheduler.addNoiseAt(init, noise, first).to(model_.device, model_.dtype);
+}
+
 torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
   const auto& config = model_.vae->config();
   auto z = latents / config.scalingFactor;
@@ -160,15 +195,24 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   auto passes = groupPasses(segments, request.batch, edits.bottleneck);
 
   auto generator = at::detail::createCPUGenerator(request.seed);
-  // The noise is drawn in float32 whatever the precision; scaled in float64 for a float64 model (as
-  // diffusers scales latents of the model's precision), in float32 otherwise.
-  auto noise = initialNoise(request, generator);
-  if (model_.dtype == torch::kFloat64) noise = noise.to(torch::kFloat64);
-  auto latents = (noise * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
+  // Image to image starts at timesteps()[first] (diffusers' get_timesteps: the last strength x steps).
+  std::size_t first = 0;
+  torch::Tensor latents;
+  if (request.initImage) {
+    const int run = std::min(static_cast<int>(request.steps * request.strength), request.steps);
+    first = static_cast<std::size_t>(std::max(request.steps - run, 0));
+    latents = initialLatents(request, generator, *scheduler, first);
+  } else {
+    // The noise is drawn in float32 whatever the precision; scaled in float64 for a float64 model (as
+    // diffusers scales latents of the model's precision), in float32 otherwise.
+    auto noise = initialNoise(request, generator);
+    if (model_.dtype == torch::kFloat64) noise = noise.to(torch::kFloat64);
+    latents = (noise * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
+  }
   const auto& timesteps = scheduler->timesteps();
   torch::Tensor momentum;
   std::vector<torch::Tensor> outputs;
-  for (std::size_t i = 0; i < timesteps.size(); ++i) {
+  for (std::size_t i = first; i < timesteps.size(); ++i) {
     outputs.clear();
     for (auto& pass : passes) {
       auto input = pass.segments > 1 ? torch::cat(std::vector<torch::Tensor>(pass.segments, latents)) : latents;
@@ -183,15 +227,16 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     }
     torch::Tensor prediction;
     if (safe)
-      prediction = safeGuidance(*edits.safety, request.guidanceScale, i, outputs[0], outputs[1], outputs[2], momentum);
+      prediction = safeGuidance(*edits.safety, request.guidanceScale, i - first, outputs[0], outputs[1], outputs[2], momentum);
     else if (guided)
       prediction = outputs[0] + request.guidanceScale * (outputs[1] - outputs[0]);
     else
       prediction = outputs[0];
     latents = scheduler->step(prediction, i, latents, &generator);
     if (onStep) {
-      StepProgress progress{static_cast<int>(i) + 1, static_cast<int>(timesteps.size()), timesteps[i], &latents};
-      if (!onStep(progress)) throw Cancelled("generation cancelled at step " + std::to_string(i + 1));
+      StepProgress progress{static_cast<int>(i - first) + 1, static_cast<int>(timesteps.size() - first), timesteps[i],
+                            &latents};
+      if (!onStep(progress)) throw Cancelled("generation cancelled at step " + std::to_string(i - first + 1));
     }
   }
   GenerationResult result;

@@ -58,6 +58,10 @@ class TextToImagePipeline {
   // seed), so the same seed gives the same noise on every device. Stochastic samplers continue to
   // draw from the same generator, as diffusers does.
   torch::Tensor initialNoise(const GenerationRequest& request, at::Generator& generator) const;
+  // Image to image: the request's picture encoded (a sample of the VAE's latent distribution, drawn
+  // from `generator` before the noise), repeated for the batch and noised to timesteps()[first].
+  torch::Tensor initialLatents(const GenerationRequest& request, at::Generator& generator,
+                               const sched::Scheduler& scheduler, std::size_t first);
   // Latents -> images in [0, 1].
   torch::Tensor decode(const torch::Tensor& latents);
 

@@ -115,4 +115,13 @@ torch::Tensor DpmSolverMultistepScheduler::step(const torch::Tensor& modelOutput
   return prev.to(modelOutput.scalar_type());
 }
 
+torch::Tensor DpmSolverMultistepScheduler::addNoiseAt(const torch::Tensor& original, const torch::Tensor& noise,
+                                                     std::size_t stepIndex) const {
+  checkStepIndex(stepIndex);
+  // diffusers: alpha_t * original + sigma_t * noise at sigmas[begin_index], in the samples' dtype.
+  const auto sigma = sigmas_.to(original.device(), original.scalar_type())[static_cast<std::int64_t>(stepIndex)];
+  const auto [alpha, sigmaT] = alphaSigma(sigma);
+  return alpha * original + sigmaT * noise;
+}
+
 }  // namespace respo::sched

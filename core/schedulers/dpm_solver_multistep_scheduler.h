@@ -13,6 +13,8 @@ class DpmSolverMultistepScheduler : public Scheduler {
   std::string name() const override { return "dpmpp_2m"; }
   void setTimesteps(int numInferenceSteps) override;
   std::vector<double> sigmas() const override { return detail::toDoubles(sigmas_); }
+  torch::Tensor addNoiseAt(const torch::Tensor& original, const torch::Tensor& noise,
+                           std::size_t stepIndex) const override;
   torch::Tensor step(const torch::Tensor& modelOutput, std::size_t stepIndex, const torch::Tensor& sample,
                      torch::Generator* generator = nullptr) override;
 

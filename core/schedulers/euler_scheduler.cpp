@@ -110,4 +110,12 @@ torch::Tensor EulerScheduler::step(const torch::Tensor& modelOutput, std::size_t
   return (x + derivative * dt).to(modelOutput.scalar_type());
 }
 
+torch::Tensor EulerScheduler::addNoiseAt(const torch::Tensor& original, const torch::Tensor& noise,
+                                  std::size_t stepIndex) const {
+  checkStepIndex(stepIndex);
+  // diffusers: original + noise * sigmas[begin_index], the sigmas in the samples' dtype.
+  const auto sigma = sigmas_.to(original.device(), original.scalar_type())[static_cast<std::int64_t>(stepIndex)];
+  return original + noise * sigma;
+}
+
 }  // namespace respo::sched

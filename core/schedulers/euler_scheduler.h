@@ -11,6 +11,8 @@ class EulerScheduler : public Scheduler {
   std::string name() const override { return "euler"; }
   void setTimesteps(int numInferenceSteps) override;
   std::vector<double> sigmas() const override { return detail::toDoubles(sigmas_); }
+  torch::Tensor addNoiseAt(const torch::Tensor& original, const torch::Tensor& noise,
+                           std::size_t stepIndex) const override;
   double initNoiseSigma() const override;
   torch::Tensor scaleModelInput(const torch::Tensor& sample, std::size_t stepIndex) const override;
   torch::Tensor step(const torch::Tensor& modelOutput, std::size_t stepIndex, const torch::Tensor& sample,

@@ -109,6 +109,12 @@ torch::Tensor Scheduler::addNoise(const torch::Tensor& original, const torch::Te
   return acp.pow(0.5) * original + (1 - acp).pow(0.5) * noise;
 }
 
+torch::Tensor Scheduler::addNoiseAt(const torch::Tensor& original, const torch::Tensor& noise,
+                                    std::size_t stepIndex) const {
+  checkStepIndex(stepIndex);
+  return addNoise(original, noise, timesteps_[stepIndex]);
+}
+
 // ---- registry ----------------------------------------------------------------------------------
 
 std::vector<std::string> schedulerNames() { return {"ddim", "euler", "euler_a", "dpmpp_2m", "pndm"}; }

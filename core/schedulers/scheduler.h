@@ -43,6 +43,11 @@ class Scheduler {
                              torch::Generator* generator = nullptr) = 0;
   // Forward diffusion at an integer training timestep: sqrt(acp)*x + sqrt(1-acp)*noise.
   torch::Tensor addNoise(const torch::Tensor& original, const torch::Tensor& noise, double timestep) const;
+  // Image to image: `original` noised to the level sampling resumes at, timesteps()[stepIndex], as the
+  // diffusers scheduler's add_noise does after set_begin_index(stepIndex) (sigma-based schedulers:
+  // from their sigmas; the others: addNoise at that timestep).
+  virtual torch::Tensor addNoiseAt(const torch::Tensor& original, const torch::Tensor& noise,
+                                   std::size_t stepIndex) const;
   const torch::Tensor& alphasCumprod() const { return alphasCumprod_; }
   const SchedulerConfig& config() const { return config_; }
   int numInferenceSteps() const { return numInferenceSteps_; }

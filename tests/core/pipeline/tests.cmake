@@ -77,3 +77,17 @@ add_test(NAME cli_lora_for_another_model_is_refused
                  --steps 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-lora-refused.png)
 set_tests_properties(cli_lora_for_another_model_is_refused PROPERTIES LABELS "cli;lora" FIXTURES_REQUIRED "sd_models;lora_reference"
                      PASS_REGULAR_EXPRESSION "it is an SDXL LoRA")
+# Image to image against diffusers' img2img pipelines (SD1, SD2, SDXL; every sampler; labels parity, img2img).
+respodiff_add_reference(NAME reference_img2img SCRIPT img2img_reference.py
+                        ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --out ${REF_OUT}/img2img
+                        LABELS "parity;img2img" FIXTURES_REQUIRED "sd_models;sdxl_models" FIXTURES_SETUP img2img_reference)
+respodiff_add_test(NAME test_img2img SOURCES core/pipeline/test_img2img.cpp
+                   LIBS respodiff_core LABELS "parity;img2img;pipeline"
+                   ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --img2img ${REF_OUT}/img2img
+                   FIXTURES_REQUIRED "sd_models;sdxl_models;img2img_reference")
+target_precompile_headers(test_img2img REUSE_FROM respodiff_core)
+# Image to image from the command line: the picture's own size (rounded to 8), the strength recorded.
+add_test(NAME cli_generate_image_to_image
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a cat' --steps 4 --seed 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-txt2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a watercolor cat' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.5 --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img.png && grep -a -o 'Size: 32x32, Model: sd1, Denoising strength: 0.5' ${CMAKE_BINARY_DIR}/cli-img2img.png")
+set_tests_properties(cli_generate_image_to_image PROPERTIES LABELS "cli;img2img" FIXTURES_REQUIRED sd_models
+                     PASS_REGULAR_EXPRESSION "Denoising strength: 0.5")
