@@ -12,6 +12,7 @@
 #include "core/io/safetensors_torch.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
+#include "tests/support/pipeline_runs.h"
 #include "tests/support/target_models.h"
 #include "tests/support/testing.h"
 
@@ -47,15 +48,8 @@ std::shared_ptr<const io::RgbImage> picture(const torch::Tensor& hwc) {
 }
 
 GenerationRequest requestOf(const nlohmann::json& run, std::size_t i) {
-  GenerationRequest r;
-  r.prompt = run.at("prompt");
-  r.negativePrompt = run.value("negative", std::string());
-  r.scheduler = run.at("scheduler");
-  r.steps = run.at("steps");
+  auto r = respo::testing::requestFromRun(run);
   r.strength = run.at("strength");
-  r.guidanceScale = run.at("cfg");
-  r.seed = run.at("seed");
-  r.batch = run.value("batch", 1);
   r.initImage = picture(reference().at("init." + std::to_string(i)));
   return r;
 }
