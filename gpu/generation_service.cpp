@@ -9,6 +9,8 @@
 
 #include "core/common/error.h"
 #include "core/common/paths.h"
+#include "core/common/sha256.h"
+#include "core/pipeline/lora_keys.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/pipeline/text_to_image.h"
@@ -48,6 +50,18 @@ std::string baselineKey(const pipeline::GenerationRequest& r, int modelGeneratio
   key << modelGeneration << '\n' << r.prompt << '\n' << r.negativePrompt << '\n' << r.width << 'x' << r.height << '\n'
       << r.steps << '\n' << number(r.guidanceScale) << '\n' << r.seed << '\n' << r.batch << '\n' << r.scheduler << '\n'
       << r.clipSkip;
+  // The LoRA files the tags name, by content (a file replaced under the same name is another model).
+  try {
+    const std::vector<fs::path> folders(r.loraFolders.begin(), r.loraFolders.end());
+    key << '\n' << pipeline::lora::loraHashesParameter(r.prompt, folders);
+  } catch (const Error&) {
+    key << "\nmissing LoRA";  // the run fails with the reason; nothing is cached
+  }
+  if (r.initImage)
+    key << "\nfrom " << r.initImage->width << 'x' << r.initImage->height << ' '
+        << hashing::sha256Hex(std::string_view(reinterpret_cast<const char*>(r.initImage->pixels.data()),
+                                               r.initImage->pixels.size()))
+        << " at " << number(r.strength);
   return key.str();
 }
 

@@ -1,8 +1,15 @@
 #include "ui/parameter_form.h"
 
+#include <cstring>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QImageReader>
+#include <QLabel>
+#include <QMimeData>
 #include <QDirIterator>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -132,10 +139,75 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   loraRow->addWidget(addLora_);
   loraRow->addWidget(loraFolder_);
   form->addRow(tr("LoRA"), loraRow);
+  auto* initRow = new QHBoxLayout;
+  auto* initChoose = new QToolButton(this);
+  initChoose->setObjectName("initImageButton");
+  initChoose->setText(tr("Picture..."));
+  initChoose->setToolTip(tr("Start from a picture (image to image); or drop one on the settings"));
+  connect(initChoose, &QToolButton::clicked, this, [this] {
+    const auto path = QFileDialog::getOpenFileName(this, tr("Start from a picture"), QString(),
+                                                   tr("Pictures (*.png *.jpg *.jpeg *.webp *.bmp)"));
+    if (!path.isEmpty()) setInitImage(path);
+  });
+  initLabel_ = new QLabel(tr("none: from noise"), this);
+  initLabel_->setObjectName("initImageLabel");
+  strength_ = new QDoubleSpinBox(this);
+  strength_->setObjectName("strengthSpin");
+  strength_->setRange(0.01, 1.0);
+  strength_->setSingleStep(0.05);
+  strength_->setDecimals(2);
+  strength_->setValue(0.75);
+  strength_->setPrefix(tr("strength "));
+  strength_->setToolTip(tr("Denoising strength: how much of the picture is redrawn (1: all of it)"));
+  strength_->setEnabled(false);
+  initClear_ = new QToolButton(this);
+  initClear_->setObjectName("clearInitImageButton");
+  initClear_->setText(tr("Clear"));
+  initClear_->setEnabled(false);
+  connect(initClear_, &QToolButton::clicked, this, &ParameterForm::clearInitImage);
+  initRow->addWidget(initChoose);
+  initRow->addWidget(initLabel_, 1);
+  initRow->addWidget(strength_);
+  initRow->addWidget(initClear_);
+  form->addRow(tr("Start from"), initRow);
+  setAcceptDrops(true);
+
   loraFolders_ << QString::fromStdString(respo::paths::userLoras().string());
   for (const auto& folder : QSettings().value("loras/folders").toStringList())
     if (!loraFolders_.contains(folder)) loraFolders_ << folder;
   refreshLoras();
+}
+
+bool ParameterForm::setInitImage(const QString& path) {
+  QImageReader reader(path);
+  reader.setAutoTransform(true);
+  const QImage image = reader.read();
+  if (image.isNull()) return false;
+  initImage_ = image.convertToFormat(QImage::Format_RGB888);
+  const QString name = QFileInfo(path).fileName();
+  initLabel_->setText(tr("%1 (%2x%3)").arg(name).arg(initImage_.width()).arg(initImage_.height()));
+  initLabel_->setToolTip(path);
+  strength_->setEnabled(true);
+  initClear_->setEnabled(true);
+  return true;
+}
+
+void ParameterForm::clearInitImage() {
+  initImage_ = QImage();
+  initLabel_->setText(tr("none: from noise"));
+  initLabel_->setToolTip(QString());
+  strength_->setEnabled(false);
+  initClear_->setEnabled(false);
+}
+
+void ParameterForm::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls() && event->mimeData()->urls().size() == 1 && event->mimeData()->urls()[0].isLocalFile())
+    event->acceptProposedAction();
+}
+
+void ParameterForm::dropEvent(QDropEvent* event) {
+  const auto urls = event->mimeData()->urls();
+  if (urls.size() == 1 && setInitImage(urls[0].toLocalFile())) event->acceptProposedAction();
 }
 
 void ParameterForm::addLoraFolder(const QString& folder) {
@@ -198,6 +270,17 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
   r.height = height_->value();
   r.batch = batch_->value();
   for (const auto& folder : loraFolders_) r.loraFolders.push_back(folder.toStdString());
+  if (!initImage_.isNull()) {
+    auto picture = std::make_shared<respo::io::RgbImage>();
+    picture->width = initImage_.width();
+    picture->height = initImage_.height();
+    picture->pixels.resize(static_cast<std::size_t>(picture->width) * picture->height * 3);
+    for (int y = 0; y < picture->height; ++y)
+      std::memcpy(picture->pixels.data() + static_cast<std::size_t>(y) * picture->width * 3, initImage_.constScanLine(y),
+                  static_cast<std::size_t>(picture->width) * 3);
+    r.initImage = std::move(picture);
+    r.strength = strength_->value();
+  }
   return r;
 }
 
@@ -212,6 +295,7 @@ void ParameterForm::setRequest(const respo::pipeline::GenerationRequest& r) {
   if (r.width > 0) width_->setValue(r.width);
   if (r.height > 0) height_->setValue(r.height);
   batch_->setValue(r.batch);
+  strength_->setValue(r.strength);  // a restored img2img picture's strength (the picture itself is not in the text)
   lockSeed_->setChecked(true);  // a restored picture regenerates as it was
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 // The generation settings: prompt, negative prompt, seed (with random and lock), steps, CFG,
 // scheduler, size and batch, and the LoRA list (files of the LoRA folders; Add puts A1111's
-// <lora:name:weight> tag into the prompt). It shows and edits a GenerationRequest; it does not generate.
+// <lora:name:weight> tag into the prompt), and the input picture of image to image (chosen, or dropped
+// on the form, with its denoising strength). It shows and edits a GenerationRequest; it does not generate.
+#include <QImage>
 #include <QStringList>
 #include <QWidget>
 
 #include "core/pipeline/generation_request.h"
 
 class QCheckBox;
+class QLabel;
 class QComboBox;
 class QDoubleSpinBox;
 class QPlainTextEdit;
@@ -39,6 +42,15 @@ class ParameterForm : public QWidget {
   void refreshLoras();
   // Appends <lora:NAME:WEIGHT> for the chosen LoRA and weight to the prompt.
   void addChosenLora();
+  // Image to image from this picture (any format Qt reads); false (and nothing changes) when it cannot
+  // be read. clearInitImage() goes back to text to image.
+  bool setInitImage(const QString& path);
+  void clearInitImage();
+  bool hasInitImage() const { return !initImage_.isNull(); }
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
 
  public Q_SLOTS:
   void randomizeSeed();
@@ -63,6 +75,10 @@ class ParameterForm : public QWidget {
   QToolButton* addLora_ = nullptr;
   QToolButton* loraFolder_ = nullptr;
   QStringList loraFolders_;
+  QLabel* initLabel_ = nullptr;
+  QDoubleSpinBox* strength_ = nullptr;
+  QToolButton* initClear_ = nullptr;
+  QImage initImage_;  // RGB888; null: text to image
 };
 
 }  // namespace respo::ui

@@ -5,6 +5,11 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QLabel>
+#include <QMimeData>
+#include <QUrl>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QPlainTextEdit>
 #include <QRegularExpression>
 #include <QToolButton>
@@ -199,6 +204,44 @@ class TestStudioGeneration : public QObject {
     if (auto* box = window_->findChild<QMessageBox*>("errorBox")) box->close();
     QTRY_VERIFY(!window_->isBusy());
     prompt->setPlainText("a photo of a doctor");
+  }
+
+  void aDroppedPictureStartsImageToImage() {
+    setSteps(4);
+    window_->findChild<QSpinBox*>("seedSpin")->setValue(6);
+    window_->findChild<QPlainTextEdit*>("promptEdit")->setPlainText("a watercolor of a doctor");
+    const JobResult plain = generateByClick();
+    // The last picture, saved, dropped on the settings as a file.
+    const QString path = home_.filePath("start.png");
+    QVERIFY(plain.baseline.front().save(path));
+    auto* form = window_->findChild<respo::ui::ParameterForm*>();
+    QVERIFY(form);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    QDragEnterEvent enter(QPoint(5, 5), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(form, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(5, 5), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(form, &drop);
+    QVERIFY(form->hasInitImage());
+    QVERIFY(window_->findChild<QLabel*>("initImageLabel")->text().startsWith("start.png (32x32)"));
+    auto* strength = window_->findChild<QDoubleSpinBox*>("strengthSpin");
+    QVERIFY(strength->isEnabled());
+    strength->setValue(0.5);
+    const JobResult fromPicture = generateByClick();
+    QVERIFY(!fromPicture.baselineFromCache);
+    QVERIFY(fromPicture.baseline.front() != plain.baseline.front());
+    QVERIFY(fromPicture.parameters.contains("Denoising strength: 0.5"));
+    // A file that is not a picture changes nothing; Clear goes back to text to image.
+    std::ofstream(home_.filePath("not-a-picture.png").toStdString()) << "plain text";
+    QVERIFY(!form->setInitImage(home_.filePath("not-a-picture.png")));
+    QVERIFY(form->hasInitImage());
+    QTest::mouseClick(window_->findChild<QToolButton*>("clearInitImageButton"), Qt::LeftButton);
+    QVERIFY(!form->hasInitImage());
+    QVERIFY(!strength->isEnabled());
+    const JobResult again = generateByClick();
+    QVERIFY(!again.parameters.contains("Denoising strength"));
+    QCOMPARE(again.baseline.front(), plain.baseline.front());
   }
 
   void cancellingMidRunLeavesTheAppUsable() {
