@@ -218,7 +218,7 @@ int generate(const std::vector<std::string>& args) {
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
                         "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method", "lora",
-                        "lora-dir", "init-image", "strength"},
+                        "lora-dir", "init-image", "strength", "mask"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.
@@ -238,8 +238,10 @@ int generate(const std::vector<std::string>& args) {
     // Image to image: the picture (PNG) is read before the model loads, so a bad file fails fast.
     request.initImage = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(*init));
     request.strength = cl.real("strength", 0.75, 0, 1);
-  } else if (cl.has("strength")) {
-    throw respo::InvalidArgument("--strength needs --init-image");
+    // Inpainting: white where the picture is repainted.
+    if (const auto mask = cl.value("mask")) request.mask = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(*mask));
+  } else if (cl.has("strength") || cl.has("mask")) {
+    throw respo::InvalidArgument("--strength and --mask need --init-image");
   }
   request.validateSettings();
   if (!request.scheduler.empty()) {

@@ -62,6 +62,9 @@ std::string baselineKey(const pipeline::GenerationRequest& r, int modelGeneratio
         << hashing::sha256Hex(std::string_view(reinterpret_cast<const char*>(r.initImage->pixels.data()),
                                                r.initImage->pixels.size()))
         << " at " << number(r.strength);
+  if (r.mask)
+    key << "\nmask " << r.mask->width << 'x' << r.mask->height << ' '
+        << hashing::sha256Hex(std::string_view(reinterpret_cast<const char*>(r.mask->pixels.data()), r.mask->pixels.size()));
   return key.str();
 }
 

@@ -28,6 +28,7 @@ void GenerationRequest::validateSettings() const {
   if (!(std::isfinite(guidanceScale) && guidanceScale >= 0 && guidanceScale <= kMaxGuidanceScale))
     throw InvalidArgument("guidance scale must be between 0 and 1000, got " + std::to_string(guidanceScale));
   if (clipSkip < 0 || clipSkip > 64) throw InvalidArgument("clip skip must be between 0 and 64");
+  if (mask && !initImage) throw InvalidArgument("a mask needs the picture it applies to (inpainting starts from a picture)");
   if (initImage) {
     if (!(std::isfinite(strength) && strength > 0 && strength <= 1))
       throw InvalidArgument("the denoising strength must be above 0 and at most 1, got " + std::to_string(strength));
@@ -35,6 +36,10 @@ void GenerationRequest::validateSettings() const {
         initImage->height > kMaxImageSide ||
         initImage->pixels.size() != static_cast<std::size_t>(initImage->width) * initImage->height * 3)
       throw InvalidArgument("the input picture is empty, damaged or larger than " + std::to_string(kMaxImageSide) +
+                            " pixels a side");
+    if (mask && (mask->width < 1 || mask->height < 1 || mask->width > kMaxImageSide || mask->height > kMaxImageSide ||
+                 mask->pixels.size() != static_cast<std::size_t>(mask->width) * mask->height * 3))
+      throw InvalidArgument("the mask is empty, damaged or larger than " + std::to_string(kMaxImageSide) +
                             " pixels a side");
     if (static_cast<int>(steps * strength) < 1)
       throw InvalidArgument("with strength " + std::to_string(strength) + " not one of the " + std::to_string(steps) +

@@ -39,6 +39,11 @@ struct GenerationRequest {
   // in diffusers' img2img pipelines; 1: every step, from the picture noised to the first step's level).
   std::shared_ptr<const io::RgbImage> initImage;
   double strength = 0.75;
+  // Inpainting (with initImage): white where the picture is repainted, black where it is kept (grey
+  // levels are read as PIL's luma and split at one half, as diffusers binarises masks). A model whose
+  // UNet takes 9 channels (an inpainting model) sees the mask and the masked picture; any other has
+  // the kept region put back after every step.
+  std::shared_ptr<const io::RgbImage> mask;
 
   // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
   // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.

@@ -49,15 +49,13 @@ torch::Tensor TextToImagePipeline::initialNoise(const GenerationRequest& request
   const int native = model_.nativeImageSize();
   const int64_t h = (request.height > 0 ? request.height : native) / factor;
   const int64_t w = (request.width > 0 ? request.width : native) / factor;
-  return torch::randn({request.batch, model_.unet->config().inChannels, h, w}, generator, torch::kFloat32);
+  return torch::randn({request.batch, model_.vae->config().latentChannels, h, w}, generator, torch::kFloat32);
 }
 
-torch::Tensor TextToImagePipeline::initialLatents(const GenerationRequest& request, at::Generator& generator,
-                                                  const sched::Scheduler& scheduler, std::size_t first) {
-  const auto& picture = *request.initImage;
-  const int native = model_.nativeImageSize();
-  const int64_t h = request.height > 0 ? request.height : native;
-  const int64_t w = request.width > 0 ? request.width : native;
+namespace {
+
+// A picture as [1, 3, h, w] in [0, 1] (float32, CPU), resized (bicubic, antialiased) when its size differs.
+torch::Tensor pictureTensor(const io::RgbImage& picture, int64_t h, int64_t w) {
   auto image = torch::from_blob(const_cast<std::uint8_t*>(picture.pixels.data()), {picture.height, picture.width, 3},
                                 torch::kUInt8)
                    .to(torch::kFloat32)
@@ -69,22 +67,73 @@ torch::Tensor TextToImagePipeline::initialLatents(const GenerationRequest& reque
                 image, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w})
                            .mode(torch::kBicubic).align_corners(false).antialias(true))
                 .clamp(0, 1);
-  image = image * 2 - 1;  // diffusers' VaeImageProcessor.normalize
+  return image;
+}
+
+// A mask as [1, 1, h, w] of 0 and 1: PIL's luma (L = (19595 R + 38470 G + 7471 B + 2^15) >> 16), split
+// at one half as diffusers' mask processor binarises.
+torch::Tensor maskTensor(const io::RgbImage& mask, int64_t h, int64_t w) {
+  const auto rgb = torch::from_blob(const_cast<std::uint8_t*>(mask.pixels.data()), {mask.height, mask.width, 3},
+                                    torch::kUInt8).to(torch::kInt64);
+  const auto luma = (rgb.select(2, 0) * 19595 + rgb.select(2, 1) * 38470 + rgb.select(2, 2) * 7471 + 0x8000)
+                        .div(65536, "floor");
+  auto grey = (luma.to(torch::kFloat32) / 255).unsqueeze(0).unsqueeze(0);
+  if (mask.height != h || mask.width != w)
+    grey = torch::nn::functional::interpolate(
+        grey, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w})
+                  .mode(torch::kBilinear).align_corners(false).antialias(true));
+  return (grey >= 0.5).to(torch::kFloat32);
+}
+
+}  // namespace
+
+TextToImagePipeline::StartLatents TextToImagePipeline::startLatents(const GenerationRequest& request,
+                                                                    at::Generator& generator,
+                                                                    const sched::Scheduler& scheduler,
+                                                                    std::size_t first) {
+  const int native = model_.nativeImageSize();
+  const int64_t h = request.height > 0 ? request.height : native;
+  const int64_t w = request.width > 0 ? request.width : native;
+  const auto image = pictureTensor(*request.initImage, h, w) * 2 - 1;  // diffusers' normalize
+  const auto& config = model_.vae->config();
   // As the pipelines do: SDXL's VAE encodes in float32 when the model runs in float16.
   const bool upcast = model_.vaeUpcastInFp16 && model_.dtype == torch::kFloat16;
   const auto dtype = upcast ? torch::kFloat32 : model_.dtype;
-  if (upcast) model_.vae->to(torch::kFloat32);
-  auto [mean, logvar] = model_.vae->encode(image.to(model_.device, dtype));
-  if (upcast) model_.vae->to(torch::kFloat16);
-  // latent_dist.sample(generator): mean + std * N(0, 1), drawn from the request's generator first.
-  const auto eps = torch::randn(mean.sizes(), generator, torch::kFloat32).to(mean.device(), mean.scalar_type());
-  auto init = mean + torch::exp(0.5 * logvar) * eps;
-  const auto& config = model_.vae->config();
-  if (config.shiftFactor) init = init - *config.shiftFactor;
-  init = init * config.scalingFactor;
-  init = torch::cat(std::vector<torch::Tensor>(static_cast<std::size_t>(request.batch), init));
-  auto noise = initialNoise(request, generator).to(init.device(), init.scalar_type());
-  return scheduler.addNoiseAt(init, noise, first).to(model_.device, model_.dtype);
+  // retrieve_latents(vae.encode(x), generator) * scaling_factor: mean + std * N(0, 1) from the generator.
+  auto encode = [&](const torch::Tensor& x) {
+    if (upcast) model_.vae->to(torch::kFloat32);
+    auto [mean, logvar] = model_.vae->encode(x.to(model_.device, dtype));
+    if (upcast) model_.vae->to(torch::kFloat16);
+    const auto eps = torch::randn(mean.sizes(), generator, torch::kFloat32).to(mean.device(), mean.scalar_type());
+    auto z = mean + torch::exp(0.5 * logvar) * eps;
+    if (config.shiftFactor) z = z - *config.shiftFactor;
+    z = z * config.scalingFactor;
+    return torch::cat(std::vector<torch::Tensor>(static_cast<std::size_t>(request.batch), z));
+  };
+  StartLatents out;
+  const bool inpaint = static_cast<bool>(request.mask);
+  const bool maskedInput = model_.unet->config().inChannels == 2 * config.latentChannels + 1;
+  const bool fromNoise = inpaint && request.strength == 1.0;  // diffusers' is_strength_max
+  torch::Tensor imageLatents;
+  if (!fromNoise || !maskedInput) imageLatents = encode(image);
+  auto noise = initialNoise(request, generator);
+  if (fromNoise)
+    out.latents = (noise * scheduler.initNoiseSigma()).to(model_.device, model_.dtype);
+  else
+    out.latents = scheduler.addNoiseAt(imageLatents, noise.to(imageLatents.device(), imageLatents.scalar_type()), first)
+                      .to(model_.device, model_.dtype);
+  if (inpaint) {
+    const auto mask = maskTensor(*request.mask, h, w);
+    out.maskedLatents = encode(image * (mask < 0.5)).to(model_.device, model_.dtype);
+    const int factor = model_.vaeScaleFactor();
+    out.mask = torch::nn::functional::interpolate(
+                   mask, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h / factor, w / factor}))
+                   .repeat({request.batch, 1, 1, 1})
+                   .to(model_.device, model_.dtype);
+    out.noise = noise.to(model_.device, model_.dtype);
+    if (!maskedInput) out.imageLatents = imageLatents.to(model_.device, model_.dtype);
+  }
+  return out;
 }
 
 torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
@@ -198,10 +247,16 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   // Image to image starts at timesteps()[first] (diffusers' get_timesteps: the last strength x steps).
   std::size_t first = 0;
   torch::Tensor latents;
+  StartLatents start;
+  const bool maskedInput = model_.unet->config().inChannels == 2 * model_.vae->config().latentChannels + 1;
+  if (maskedInput && !request.mask)
+    throw InvalidArgument("this is an inpainting model (its UNet takes a mask and a masked picture): give it a picture "
+                          "and a mask, or use the model it was made from for text to image");
   if (request.initImage) {
     const int run = std::min(static_cast<int>(request.steps * request.strength), request.steps);
     first = static_cast<std::size_t>(std::max(request.steps - run, 0));
-    latents = initialLatents(request, generator, *scheduler, first);
+    start = startLatents(request, generator, *scheduler, first);
+    latents = start.latents;
   } else {
     // The noise is drawn in float32 whatever the precision; scaled in float64 for a float64 model (as
     // diffusers scales latents of the model's precision), in float32 otherwise.
@@ -217,6 +272,9 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     for (auto& pass : passes) {
       auto input = pass.segments > 1 ? torch::cat(std::vector<torch::Tensor>(pass.segments, latents)) : latents;
       input = scheduler->scaleModelInput(input, i);
+      if (maskedInput)  // an inpainting UNet: [latents, mask, masked picture] on the channel axis
+        input = torch::cat({input, start.mask.repeat({pass.segments, 1, 1, 1}),
+                            start.maskedLatents.repeat({pass.segments, 1, 1, 1})}, 1);
       const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
       const auto prediction = model_.unet->forward(input, t, pass.conditioning.context, pass.extras);
       if (pass.segments == 1) {
@@ -233,6 +291,12 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     else
       prediction = outputs[0];
     latents = scheduler->step(prediction, i, latents, &generator);
+    if (request.mask && !maskedInput) {
+      // Any other model: the kept region is the picture, noised to the next step's level.
+      const auto kept = i + 1 < timesteps.size() ? scheduler->addNoiseAt(start.imageLatents, start.noise, i + 1)
+                                                 : start.imageLatents;
+      latents = (1 - start.mask) * kept + start.mask * latents;
+    }
     if (onStep) {
       StepProgress progress{static_cast<int>(i - first) + 1, static_cast<int>(timesteps.size() - first), timesteps[i],
                             &latents};

@@ -58,10 +58,18 @@ class TextToImagePipeline {
   // seed), so the same seed gives the same noise on every device. Stochastic samplers continue to
   // draw from the same generator, as diffusers does.
   torch::Tensor initialNoise(const GenerationRequest& request, at::Generator& generator) const;
-  // Image to image: the request's picture encoded (a sample of the VAE's latent distribution, drawn
-  // from `generator` before the noise), repeated for the batch and noised to timesteps()[first].
-  torch::Tensor initialLatents(const GenerationRequest& request, at::Generator& generator,
-                               const sched::Scheduler& scheduler, std::size_t first);
+  // Image to image and inpainting: where sampling starts at timesteps()[first], with what inpainting
+  // needs on the way. Draws from `generator` in diffusers' order: the picture's latent sample, the
+  // noise, the masked picture's latent sample.
+  struct StartLatents {
+    torch::Tensor latents;
+    torch::Tensor noise;          // inpainting: to noise the kept region to each step's level
+    torch::Tensor imageLatents;   // inpainting with a 4-channel UNet: the picture's latents [B, 4, h, w]
+    torch::Tensor mask;           // inpainting: [B, 1, h, w] at latent size, 1 where repainted
+    torch::Tensor maskedLatents;  // inpainting: the kept part's latents [B, 4, h, w]
+  };
+  StartLatents startLatents(const GenerationRequest& request, at::Generator& generator,
+                            const sched::Scheduler& scheduler, std::size_t first);
   // Latents -> images in [0, 1].
   torch::Tensor decode(const torch::Tensor& latents);
 

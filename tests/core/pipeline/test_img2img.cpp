@@ -91,6 +91,49 @@ RESPO_TEST(images_match_diffusers_img2img_for_every_sampler_and_model) {
   }
 }
 
+// Inpainting against StableDiffusionInpaintPipeline (tests/reference/inpaint_reference.py): the random
+// SD1 model (kept region blended back every step) and an inpainting model made from it (9-channel UNet).
+RESPO_TEST(inpainting_matches_diffusers_on_plain_and_inpainting_models) {
+  const fs::path dir = respo::testing::option("inpaint");
+  std::ifstream in(dir / "inpaint_runs.json");
+  const auto runs = nlohmann::json::parse(in);
+  REQUIRE(runs.size() >= 7u);
+  const auto file = io::SafetensorsFile::open(dir / "inpaint.safetensors");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& run = runs[i];
+    const std::string name = run.at("model");
+    auto& m = respo::testing::targetModel(name == "sd1" ? modelDir("sd1") : dir / name);
+    auto request = respo::testing::requestFromRun(run);
+    request.strength = run.at("strength");
+    request.initImage = picture(io::copyTensor(file, "init." + std::to_string(i)));
+    request.mask = picture(io::copyTensor(file, "mask." + std::to_string(i)));
+    TextToImagePipeline pipe(m);
+    const auto ours = pipe.generate(request).images;
+    const auto expected = io::copyTensor(file, "image." + std::to_string(i));
+    REQUIRE(ours.sizes() == expected.sizes());
+    const double err = (ours.to(torch::kFloat64) - expected.to(torch::kFloat64)).abs().max().item<double>() /
+                       expected.abs().max().item<double>();
+    // Where the mask keeps the picture, a plain model's output stays near it; repainted pixels move.
+    const auto keep = (io::copyTensor(file, "mask." + std::to_string(i)).select(2, 0) < 128).to(torch::kFloat64);
+    const auto init = io::copyTensor(file, "init." + std::to_string(i)).to(torch::kFloat64).permute({2, 0, 1}) / 255;
+    const auto change = (ours[0].to(torch::kFloat64) - init).abs().mean(0);
+    const double keptChange = (change * keep).sum().item<double>() / keep.sum().item<double>();
+    const double paintedChange = (change * (1 - keep)).sum().item<double>() / (1 - keep).sum().item<double>();
+    std::cout << name << " " << run.at("scheduler").get<std::string>() << " strength " << run.at("strength").get<double>()
+              << ": max rel. error " << err << "; mean change kept " << keptChange << ", repainted " << paintedChange
+              << "\n";
+    EXPECT(err <= tolerance());
+  }
+  // An inpainting model without a mask says what it needs.
+  GenerationRequest plain;
+  plain.prompt = "a cat";
+  plain.steps = 2;
+  TextToImagePipeline pipe(respo::testing::targetModel(dir / "sd1_inpaint"));
+  EXPECT_THROWS(pipe.generate(plain), InvalidArgument, "this is an inpainting model");
+  plain.mask = picture(io::copyTensor(file, "mask.0"));
+  EXPECT_THROWS(pipe.generate(plain), InvalidArgument, "a mask needs the picture");
+}
+
 RESPO_TEST(strength_is_checked_and_recorded) {
   auto& m = model("sd1");
   GenerationRequest r;

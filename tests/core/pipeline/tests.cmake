@@ -81,13 +81,22 @@ set_tests_properties(cli_lora_for_another_model_is_refused PROPERTIES LABELS "cl
 respodiff_add_reference(NAME reference_img2img SCRIPT img2img_reference.py
                         ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --out ${REF_OUT}/img2img
                         LABELS "parity;img2img" FIXTURES_REQUIRED "sd_models;sdxl_models" FIXTURES_SETUP img2img_reference)
+respodiff_add_reference(NAME reference_inpaint SCRIPT inpaint_reference.py ARGS --sd ${REF_OUT}/sd --out ${REF_OUT}/inpaint
+                        LABELS "parity;img2img" FIXTURES_REQUIRED "sd_models;img2img_reference" FIXTURES_SETUP inpaint_reference)
 respodiff_add_test(NAME test_img2img SOURCES core/pipeline/test_img2img.cpp
                    LIBS respodiff_core LABELS "parity;img2img;pipeline"
-                   ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --img2img ${REF_OUT}/img2img
-                   FIXTURES_REQUIRED "sd_models;sdxl_models;img2img_reference")
+                   ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --img2img ${REF_OUT}/img2img --inpaint ${REF_OUT}/inpaint
+                   FIXTURES_REQUIRED "sd_models;sdxl_models;img2img_reference;inpaint_reference")
 target_precompile_headers(test_img2img REUSE_FROM respodiff_core)
 # Image to image from the command line: the picture's own size (rounded to 8), the strength recorded.
 add_test(NAME cli_generate_image_to_image
          COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a cat' --steps 4 --seed 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-txt2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a watercolor cat' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.5 --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img.png && grep -a -o 'Size: 32x32, Model: sd1, Denoising strength: 0.5' ${CMAKE_BINARY_DIR}/cli-img2img.png")
 set_tests_properties(cli_generate_image_to_image PROPERTIES LABELS "cli;img2img" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "Denoising strength: 0.5")
+# Inpainting from the command line with an inpainting model (9-channel UNet).
+add_test(NAME cli_generate_inpainting
+         COMMAND respodiff generate --model ${REF_OUT}/inpaint/sd1_inpaint --prompt "a cat" --steps 3 --quiet
+                 --init-image ${REF_OUT}/inpaint/init.png --mask ${REF_OUT}/inpaint/mask.png --strength 1
+                 --out ${CMAKE_BINARY_DIR}/cli-inpaint.png)
+set_tests_properties(cli_generate_inpainting PROPERTIES LABELS "cli;img2img" FIXTURES_REQUIRED inpaint_reference
+                     PASS_REGULAR_EXPRESSION "wrote .*cli-inpaint.png")
