@@ -17,7 +17,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(safetensors png parameters tokenizer tokenizer_folder bpe_gzip zip pickle concept_metadata
-           prompt_list configs shard_index single_file)
+           prompt_list configs shard_index single_file lora_keys)
 fi
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz >/dev/null

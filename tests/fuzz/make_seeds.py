@@ -127,4 +127,13 @@ put("single_file", "sdxl.txt", "\n".join([
     "model.diffusion_model.input_blocks.0.0.weight\t320,4,3,3",
     "conditioner.embedders.1.model.transformer.resblocks.0.attn.in_proj_weight\t3840,1280",
     "conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight\t49408,768"]))
+put("lora_keys", "tags.txt", b"\x00a cat <lora:style:0.8>, <lyco:sub/x:0.5:1> (red:1.2) <hypernet:y:1> <lora:open")
+put("lora_keys", "kohya.txt", b"\x01\nlora_unet_mid_block_attentions_0_proj_in.lora_down.weight\n"
+    b"lora_unet_mid_block_attentions_0_proj_in.lora_up.weight\nlora_unet_mid_block_attentions_0_proj_in.alpha\n"
+    b"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight\nlora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight")
+put("lora_keys", "peft.txt", b'\x01{"unet.r": 4, "unet.lora_alpha": 8, "unet.alpha_pattern": {"proj_in": 2}, "unet.use_rslora": true}\n'
+    b"unet.mid_block.attentions.0.proj_in.lora_A.weight\nunet.mid_block.attentions.0.proj_in.lora_B.weight\n"
+    b"text_encoder.text_model.encoder.layers.0.mlp.fc1.lora_linear_layer.down.weight\n"
+    b"text_encoder.text_model.encoder.layers.0.mlp.fc1.lora_linear_layer.up.weight\n"
+    b"unet.a.processor.to_out_lora.down.weight\nunet.a.processor.to_out_lora.up.weight")
 print("seeds written to", seeds)
