@@ -1,5 +1,6 @@
 #include "ui/parameter_form.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <QCheckBox>
@@ -26,6 +27,7 @@
 #include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
 #include "gpu/generation_service.h"
+#include "ui/mask_painter.h"
 
 namespace respo::ui {
 
@@ -165,8 +167,15 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   initClear_->setText(tr("Clear"));
   initClear_->setEnabled(false);
   connect(initClear_, &QToolButton::clicked, this, &ParameterForm::clearInitImage);
+  paintMask_ = new QToolButton(this);
+  paintMask_->setObjectName("paintMaskButton");
+  paintMask_->setText(tr("Mask..."));
+  paintMask_->setToolTip(tr("Paint the part of the picture to redraw (inpainting); the rest is kept"));
+  paintMask_->setEnabled(false);
+  connect(paintMask_, &QToolButton::clicked, this, &ParameterForm::openMaskPainter);
   initRow->addWidget(initChoose);
   initRow->addWidget(initLabel_, 1);
+  initRow->addWidget(paintMask_);
   initRow->addWidget(strength_);
   initRow->addWidget(initClear_);
   form->addRow(tr("Start from"), initRow);
@@ -189,11 +198,38 @@ bool ParameterForm::setInitImage(const QString& path) {
   initLabel_->setToolTip(path);
   strength_->setEnabled(true);
   initClear_->setEnabled(true);
+  paintMask_->setEnabled(true);
+  mask_ = QImage();  // a mask belongs to its picture
   return true;
+}
+
+void ParameterForm::setMask(const QImage& mask) {
+  const bool any = !mask.isNull() && [&] {
+    const QImage grey = mask.convertToFormat(QImage::Format_Grayscale8);
+    for (int y = 0; y < grey.height(); ++y) {
+      const auto* row = grey.constScanLine(y);
+      if (std::any_of(row, row + grey.width(), [](uchar v) { return v >= 128; })) return true;
+    }
+    return false;
+  }();
+  mask_ = any && mask.size() == initImage_.size() ? mask.convertToFormat(QImage::Format_Grayscale8) : QImage();
+  const QString base = initLabel_->toolTip().isEmpty() ? QString() : QFileInfo(initLabel_->toolTip()).fileName();
+  initLabel_->setText(tr("%1 (%2x%3)%4").arg(base).arg(initImage_.width()).arg(initImage_.height())
+                          .arg(mask_.isNull() ? QString() : tr(", masked")));
+}
+
+void ParameterForm::openMaskPainter() {
+  if (initImage_.isNull()) return;
+  auto* dialog = new MaskPainterDialog(initImage_, mask_, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QDialog::accepted, this, [this, dialog] { setMask(dialog->mask()); });
+  dialog->open();
 }
 
 void ParameterForm::clearInitImage() {
   initImage_ = QImage();
+  mask_ = QImage();
+  paintMask_->setEnabled(false);
   initLabel_->setText(tr("none: from noise"));
   initLabel_->setToolTip(QString());
   strength_->setEnabled(false);
@@ -280,6 +316,18 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
                   static_cast<std::size_t>(picture->width) * 3);
     r.initImage = std::move(picture);
     r.strength = strength_->value();
+    if (!mask_.isNull()) {
+      auto mask = std::make_shared<respo::io::RgbImage>();
+      mask->width = mask_.width();
+      mask->height = mask_.height();
+      mask->pixels.resize(static_cast<std::size_t>(mask->width) * mask->height * 3);
+      for (int y = 0; y < mask->height; ++y) {
+        const auto* row = mask_.constScanLine(y);
+        for (int x = 0; x < mask->width; ++x)
+          for (int k = 0; k < 3; ++k) mask->pixels[(static_cast<std::size_t>(y) * mask->width + x) * 3 + k] = row[x];
+      }
+      r.mask = std::move(mask);
+    }
   }
   return r;
 }

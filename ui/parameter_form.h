@@ -47,6 +47,11 @@ class ParameterForm : public QWidget {
   bool setInitImage(const QString& path);
   void clearInitImage();
   bool hasInitImage() const { return !initImage_.isNull(); }
+  // Inpainting: the painted mask (Grayscale8, the picture's size, white where repainted); null: none.
+  QImage mask() const { return mask_; }
+  void setMask(const QImage& mask);
+  // Opens the mask painter over the picture (window-modal); OK keeps what was painted.
+  void openMaskPainter();
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -79,6 +84,8 @@ class ParameterForm : public QWidget {
   QDoubleSpinBox* strength_ = nullptr;
   QToolButton* initClear_ = nullptr;
   QImage initImage_;  // RGB888; null: text to image
+  QToolButton* paintMask_ = nullptr;
+  QImage mask_;
 };
 
 }  // namespace respo::ui

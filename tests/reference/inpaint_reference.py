@@ -1,8 +1,9 @@
-"""Inpainting references from diffusers' StableDiffusionInpaintPipeline: on the random SD1 model (a
+"""Inpainting references from diffusers' StableDiffusionInpaintPipeline (and the SDXL one on the random
+SDXL model): on the random SD1 model (a
 4-channel UNet: the pipeline blends the known region back in after every step) and on an inpainting
 model made from it (a random 9-channel UNet that sees the mask and the masked picture).
 
-  inpaint_reference.py --sd SD_REFERENCE_DIR --out OUT
+  inpaint_reference.py --sd SD_REFERENCE_DIR --sdxl SDXL_REFERENCE_DIR --out OUT
 
 Writes OUT/sd1_inpaint/ (the inpainting model: sd1's folder with the 9-channel UNet),
 OUT/inpaint.safetensors: per run i, "init.i" and "mask.i" (uint8 [H, W, 3]; the mask white where the
@@ -20,7 +21,7 @@ import diffusers
 import numpy as np
 import PIL.Image
 import torch
-from diffusers import StableDiffusionInpaintPipeline, UNet2DConditionModel
+from diffusers import StableDiffusionInpaintPipeline, StableDiffusionXLInpaintPipeline, UNet2DConditionModel
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -35,6 +36,8 @@ RUNS = [
     dict(model="sd1_inpaint", scheduler="ddim", steps=8, strength=1.0, cfg=7.5, seed=5, prompt="a teacher"),
     dict(model="sd1_inpaint", scheduler="euler", steps=8, strength=0.7, cfg=7.5, seed=6, prompt="a nurse", batch=2),
     dict(model="sd1_inpaint", scheduler="dpmpp_2m", steps=6, strength=1.0, cfg=4.0, seed=7, prompt="a castle"),
+    dict(model="sdxl", scheduler="euler", steps=8, strength=1.0, cfg=5.0, seed=8, prompt="a photo of a doctor"),
+    dict(model="sdxl", scheduler="dpmpp_2m", steps=8, strength=0.7, cfg=7.5, seed=9, prompt="a chef", batch=2),
 ]
 
 
@@ -63,20 +66,25 @@ def inpainting_model(sd1: pathlib.Path, folder: pathlib.Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sd", required=True)
+    ap.add_argument("--sdxl", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     inpainting_model(pathlib.Path(args.sd) / "sd1", out / "sd1_inpaint")
-    folders = {"sd1": pathlib.Path(args.sd) / "sd1", "sd1_inpaint": out / "sd1_inpaint"}
+    folders = {"sd1": pathlib.Path(args.sd) / "sd1", "sd1_inpaint": out / "sd1_inpaint",
+               "sdxl": pathlib.Path(args.sdxl) / "sdxl"}
     pipes, tensors = {}, {}
     for i, run in enumerate(RUNS):
         model = run["model"]
         if model not in pipes:
-            pipes[model] = StableDiffusionInpaintPipeline.from_pretrained(
-                str(folders[model]), local_files_only=True, safety_checker=None, feature_extractor=None,
-                requires_safety_checker=False)
+            if model == "sdxl":
+                pipes[model] = StableDiffusionXLInpaintPipeline.from_pretrained(str(folders[model]), local_files_only=True)
+            else:
+                pipes[model] = StableDiffusionInpaintPipeline.from_pretrained(
+                    str(folders[model]), local_files_only=True, safety_checker=None, feature_extractor=None,
+                    requires_safety_checker=False)
             pipes[model].set_progress_bar_config(disable=True)
             pipes[model].base_config = dict(pipes[model].scheduler.config)
         pipe = pipes[model]

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QMimeData>
+#include <QMouseEvent>
 #include <QUrl>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -33,6 +34,7 @@
 #include "ui/comparison_view.h"
 #include "ui/concept_panel.h"
 #include "ui/main_window.h"
+#include "ui/mask_painter.h"
 #include "ui/parameter_form.h"
 
 using respo::ui::JobResult;
@@ -232,6 +234,29 @@ class TestStudioGeneration : public QObject {
     QVERIFY(!fromPicture.baselineFromCache);
     QVERIFY(fromPicture.baseline.front() != plain.baseline.front());
     QVERIFY(fromPicture.parameters.contains("Denoising strength: 0.5"));
+    // Inpainting: paint a stroke across the middle of the picture in the mask painter, OK.
+    QTest::mouseClick(window_->findChild<QToolButton*>("paintMaskButton"), Qt::LeftButton);
+    auto* painter = window_->findChild<respo::ui::MaskPainterDialog*>("maskPainterDialog");
+    QVERIFY(painter);
+    QTRY_VERIFY(painter->isVisible());
+    auto* canvas = painter->canvas();
+    const QPoint left(canvas->width() / 4, canvas->height() / 2), right(3 * canvas->width() / 4, canvas->height() / 2);
+    QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, left);
+    QMouseEvent move(QEvent::MouseMove, QPointF(right), canvas->mapToGlobal(QPointF(right)), Qt::NoButton,
+                     Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(canvas, &move);
+    QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, right);
+    const QImage painted = canvas->mask();
+    QCOMPARE(painted.size(), QSize(32, 32));
+    QCOMPARE(qGray(painted.pixel(16, 16)), 255);  // on the stroke: repainted
+    QCOMPARE(qGray(painted.pixel(16, 1)), 0);     // far from it: kept
+    painter->accept();
+    QVERIFY(!form->mask().isNull());
+    QVERIFY(window_->findChild<QLabel*>("initImageLabel")->text().endsWith(", masked"));
+    const JobResult inpainted = generateByClick();
+    QVERIFY(!inpainted.baselineFromCache);
+    QVERIFY(inpainted.baseline.front() != fromPicture.baseline.front());
+    QVERIFY(inpainted.parameters.contains("Denoising strength: 0.5"));
     // A file that is not a picture changes nothing; Clear goes back to text to image.
     std::ofstream(home_.filePath("not-a-picture.png").toStdString()) << "plain text";
     QVERIFY(!form->setInitImage(home_.filePath("not-a-picture.png")));

@@ -97,12 +97,12 @@ RESPO_TEST(inpainting_matches_diffusers_on_plain_and_inpainting_models) {
   const fs::path dir = respo::testing::option("inpaint");
   std::ifstream in(dir / "inpaint_runs.json");
   const auto runs = nlohmann::json::parse(in);
-  REQUIRE(runs.size() >= 7u);
+  REQUIRE(runs.size() >= 9u);
   const auto file = io::SafetensorsFile::open(dir / "inpaint.safetensors");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& run = runs[i];
     const std::string name = run.at("model");
-    auto& m = respo::testing::targetModel(name == "sd1" ? modelDir("sd1") : dir / name);
+    auto& m = respo::testing::targetModel(name == "sd1_inpaint" ? dir / name : modelDir(name));
     auto request = respo::testing::requestFromRun(run);
     request.strength = run.at("strength");
     request.initImage = picture(io::copyTensor(file, "init." + std::to_string(i)));

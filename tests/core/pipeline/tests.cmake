@@ -81,8 +81,8 @@ set_tests_properties(cli_lora_for_another_model_is_refused PROPERTIES LABELS "cl
 respodiff_add_reference(NAME reference_img2img SCRIPT img2img_reference.py
                         ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --out ${REF_OUT}/img2img
                         LABELS "parity;img2img" FIXTURES_REQUIRED "sd_models;sdxl_models" FIXTURES_SETUP img2img_reference)
-respodiff_add_reference(NAME reference_inpaint SCRIPT inpaint_reference.py ARGS --sd ${REF_OUT}/sd --out ${REF_OUT}/inpaint
-                        LABELS "parity;img2img" FIXTURES_REQUIRED "sd_models;img2img_reference" FIXTURES_SETUP inpaint_reference)
+respodiff_add_reference(NAME reference_inpaint SCRIPT inpaint_reference.py ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --out ${REF_OUT}/inpaint
+                        LABELS "parity;img2img" FIXTURES_REQUIRED "sd_models;sdxl_models;img2img_reference" FIXTURES_SETUP inpaint_reference)
 respodiff_add_test(NAME test_img2img SOURCES core/pipeline/test_img2img.cpp
                    LIBS respodiff_core LABELS "parity;img2img;pipeline"
                    ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --img2img ${REF_OUT}/img2img --inpaint ${REF_OUT}/inpaint
