@@ -279,7 +279,11 @@ void ParameterForm::refreshLoras() {
       lora_->setItemData(lora_->count() - 1, paths[name], Qt::ToolTipRole);
     }
   }
-  if (lora_->count() == 0) lora_->addItem(tr("No LoRA files (%1)").arg(loraFolders_.join(", ")), QString());
+  if (lora_->count() == 0) {
+    lora_->addItem(tr("No LoRA files yet"), QString());
+    lora_->setItemData(0, tr("Put .safetensors LoRA files in %1, or add a folder with Folder...").arg(loraFolders_.join(", ")),
+                       Qt::ToolTipRole);
+  }
   const int index = lora_->findData(chosen);
   if (index >= 0) lora_->setCurrentIndex(index);
   addLora_->setEnabled(!lora_->currentData().toString().isEmpty());
