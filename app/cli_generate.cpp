@@ -218,7 +218,7 @@ int generate(const std::vector<std::string>& args) {
                        {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
                         "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
                         "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method", "lora",
-                        "lora-dir", "init-image", "strength", "mask"},
+                        "lora-dir", "init-image", "strength", "mask", "mask-blur"},
                        {"quiet", "compare", "ignore-fingerprint", "low-memory"});
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.
@@ -240,8 +240,10 @@ int generate(const std::vector<std::string>& args) {
     request.strength = cl.real("strength", 0.75, 0, 1);
     // Inpainting: white where the picture is repainted.
     if (const auto mask = cl.value("mask")) request.mask = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(*mask));
-  } else if (cl.has("strength") || cl.has("mask")) {
-    throw respo::InvalidArgument("--strength and --mask need --init-image");
+    request.maskBlur = cl.real("mask-blur", 4, 0, 256);
+    if (cl.has("mask-blur") && !request.mask) throw respo::InvalidArgument("--mask-blur needs --mask");
+  } else if (cl.has("strength") || cl.has("mask") || cl.has("mask-blur")) {
+    throw respo::InvalidArgument("--strength, --mask and --mask-blur need --init-image");
   }
   request.validateSettings();
   if (!request.scheduler.empty()) {

@@ -100,7 +100,8 @@ void MaskCanvas::mouseReleaseEvent(QMouseEvent*) {
   last_ = QPointF();
 }
 
-MaskPainterDialog::MaskPainterDialog(const QImage& picture, const QImage& mask, QWidget* parent) : QDialog(parent) {
+MaskPainterDialog::MaskPainterDialog(const QImage& picture, const QImage& mask, double blur, QWidget* parent)
+    : QDialog(parent) {
   setObjectName("maskPainterDialog");
   setWindowTitle(tr("Paint the region to repaint"));
   auto* layout = new QVBoxLayout(this);
@@ -127,6 +128,14 @@ MaskPainterDialog::MaskPainterDialog(const QImage& picture, const QImage& mask, 
   connect(fill, &QPushButton::clicked, canvas_, &MaskCanvas::fillAll);
   row->addWidget(clear);
   row->addWidget(fill);
+  row->addWidget(new QLabel(tr("Edge blur"), this));
+  blur_ = new QSpinBox(this);
+  blur_->setObjectName("maskBlurSpin");
+  blur_->setRange(0, 64);
+  blur_->setSuffix(tr(" px"));
+  blur_->setValue(static_cast<int>(blur));
+  blur_->setToolTip(tr("Rounds the painted region's edges before it is used (A1111's mask blur)"));
+  row->addWidget(blur_);
   row->addStretch(1);
   layout->addLayout(row);
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
@@ -136,5 +145,7 @@ MaskPainterDialog::MaskPainterDialog(const QImage& picture, const QImage& mask, 
 }
 
 QImage MaskPainterDialog::mask() const { return canvas_->mask(); }
+
+double MaskPainterDialog::blur() const { return blur_->value(); }
 
 }  // namespace respo::ui

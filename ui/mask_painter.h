@@ -40,13 +40,15 @@ class MaskCanvas : public QWidget {
 class MaskPainterDialog : public QDialog {
   Q_OBJECT
  public:
-  MaskPainterDialog(const QImage& picture, const QImage& mask, QWidget* parent = nullptr);
+  MaskPainterDialog(const QImage& picture, const QImage& mask, double blur, QWidget* parent = nullptr);
   QImage mask() const;
+  double blur() const;  // the mask's edge blur in pixels (Pillow's GaussianBlur radius)
   MaskCanvas* canvas() const { return canvas_; }
 
  private:
   MaskCanvas* canvas_ = nullptr;
   QSpinBox* brush_ = nullptr;
+  QSpinBox* blur_ = nullptr;
 };
 
 }  // namespace respo::ui

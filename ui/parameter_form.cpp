@@ -220,9 +220,12 @@ void ParameterForm::setMask(const QImage& mask) {
 
 void ParameterForm::openMaskPainter() {
   if (initImage_.isNull()) return;
-  auto* dialog = new MaskPainterDialog(initImage_, mask_, this);
+  auto* dialog = new MaskPainterDialog(initImage_, mask_, maskBlur_, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
-  connect(dialog, &QDialog::accepted, this, [this, dialog] { setMask(dialog->mask()); });
+  connect(dialog, &QDialog::accepted, this, [this, dialog] {
+    maskBlur_ = dialog->blur();
+    setMask(dialog->mask());
+  });
   dialog->open();
 }
 
@@ -331,6 +334,7 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
           for (int k = 0; k < 3; ++k) mask->pixels[(static_cast<std::size_t>(y) * mask->width + x) * 3 + k] = row[x];
       }
       r.mask = std::move(mask);
+      r.maskBlur = maskBlur_;
     }
   }
   return r;

@@ -86,6 +86,7 @@ class ParameterForm : public QWidget {
   QImage initImage_;  // RGB888; null: text to image
   QToolButton* paintMask_ = nullptr;
   QImage mask_;
+  double maskBlur_ = 4;
 };
 
 }  // namespace respo::ui

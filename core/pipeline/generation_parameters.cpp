@@ -147,6 +147,7 @@ std::string formatParameters(const GenerationRequest& r, const std::string& mode
   if (r.batch > 1) out += ", Batch size: " + std::to_string(r.batch);
   if (r.clipSkip > 0) out += ", Clip skip: " + std::to_string(r.clipSkip + 1);
   if (r.initImage) out += ", Denoising strength: " + numbers::formatReal(r.strength);  // A1111's img2img key
+  if (r.initImage && r.mask) out += ", Mask blur: " + numbers::formatReal(r.maskBlur);
   std::map<std::string, std::string> all = extra;
   if (!all.count("Lora hashes")) {
     try {
@@ -206,6 +207,8 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
       r.batch = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 1000);
     } else if (key == "Clip skip") {
       r.clipSkip = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 1000) - 1;
+    } else if (key == "Mask blur") {
+      r.maskBlur = readNumber<double>(key, value, numbers::parseReal(value), 0, 256);
     } else if (key == "Denoising strength") {
       // The picture itself is not in the text: the strength waits for one.
       r.strength = readNumber<double>(key, value, numbers::parseReal(value), 0, 1);

@@ -37,6 +37,8 @@ void GenerationRequest::validateSettings() const {
         initImage->pixels.size() != static_cast<std::size_t>(initImage->width) * initImage->height * 3)
       throw InvalidArgument("the input picture is empty, damaged or larger than " + std::to_string(kMaxImageSide) +
                             " pixels a side");
+    if (mask && !(std::isfinite(maskBlur) && maskBlur >= 0 && maskBlur <= 256))
+      throw InvalidArgument("the mask blur must be between 0 and 256 pixels, got " + std::to_string(maskBlur));
     if (mask && (mask->width < 1 || mask->height < 1 || mask->width > kMaxImageSide || mask->height > kMaxImageSide ||
                  mask->pixels.size() != static_cast<std::size_t>(mask->width) * mask->height * 3))
       throw InvalidArgument("the mask is empty, damaged or larger than " + std::to_string(kMaxImageSide) +

@@ -44,6 +44,9 @@ struct GenerationRequest {
   // UNet takes 9 channels (an inpainting model) sees the mask and the masked picture; any other has
   // the kept region put back after every step.
   std::shared_ptr<const io::RgbImage> mask;
+  // Pillow's GaussianBlur radius applied to the mask before it is split (diffusers' mask_processor.blur;
+  // A1111's "Mask blur"): softer borders for the repainted region. 0: none.
+  double maskBlur = 4;
 
   // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
   // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/io/gaussian_blur.h"
 #include "core/pipeline/lora.h"
 
 namespace respo::pipeline {
@@ -70,9 +71,10 @@ torch::Tensor pictureTensor(const io::RgbImage& picture, int64_t h, int64_t w) {
   return image;
 }
 
-// A mask as [1, 1, h, w] of 0 and 1: PIL's luma (L = (19595 R + 38470 G + 7471 B + 2^15) >> 16), split
+// A mask as [1, 1, h, w] of 0 and 1: blurred as Pillow blurs (diffusers' mask_processor.blur), PIL's luma (L = (19595 R + 38470 G + 7471 B + 2^15) >> 16), split
 // at one half as diffusers' mask processor binarises.
-torch::Tensor maskTensor(const io::RgbImage& mask, int64_t h, int64_t w) {
+torch::Tensor maskTensor(const io::RgbImage& original, double blur, int64_t h, int64_t w) {
+  const auto mask = io::gaussianBlurLikePillow(original, blur);
   const auto rgb = torch::from_blob(const_cast<std::uint8_t*>(mask.pixels.data()), {mask.height, mask.width, 3},
                                     torch::kUInt8).to(torch::kInt64);
   const auto luma = (rgb.select(2, 0) * 19595 + rgb.select(2, 1) * 38470 + rgb.select(2, 2) * 7471 + 0x8000)
@@ -123,7 +125,7 @@ TextToImagePipeline::StartLatents TextToImagePipeline::startLatents(const Genera
     out.latents = scheduler.addNoiseAt(imageLatents, noise.to(imageLatents.device(), imageLatents.scalar_type()), first)
                       .to(model_.device, model_.dtype);
   if (inpaint) {
-    const auto mask = maskTensor(*request.mask, h, w);
+    const auto mask = maskTensor(*request.mask, request.maskBlur, h, w);
     out.maskedLatents = encode(image * (mask < 0.5)).to(model_.device, model_.dtype);
     const int factor = model_.vaeScaleFactor();
     out.mask = torch::nn::functional::interpolate(

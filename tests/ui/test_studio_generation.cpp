@@ -250,13 +250,14 @@ class TestStudioGeneration : public QObject {
     QCOMPARE(painted.size(), QSize(32, 32));
     QCOMPARE(qGray(painted.pixel(16, 16)), 255);  // on the stroke: repainted
     QCOMPARE(qGray(painted.pixel(16, 1)), 0);     // far from it: kept
+    painter->findChild<QSpinBox*>("maskBlurSpin")->setValue(3);
     painter->accept();
     QVERIFY(!form->mask().isNull());
     QVERIFY(window_->findChild<QLabel*>("initImageLabel")->text().endsWith(", masked"));
     const JobResult inpainted = generateByClick();
     QVERIFY(!inpainted.baselineFromCache);
     QVERIFY(inpainted.baseline.front() != fromPicture.baseline.front());
-    QVERIFY(inpainted.parameters.contains("Denoising strength: 0.5"));
+    QVERIFY(inpainted.parameters.contains("Denoising strength: 0.5, Mask blur: 3"));
     // A file that is not a picture changes nothing; Clear goes back to text to image.
     std::ofstream(home_.filePath("not-a-picture.png").toStdString()) << "plain text";
     QVERIFY(!form->setInitImage(home_.filePath("not-a-picture.png")));

@@ -97,7 +97,7 @@ RESPO_TEST(inpainting_matches_diffusers_on_plain_and_inpainting_models) {
   const fs::path dir = respo::testing::option("inpaint");
   std::ifstream in(dir / "inpaint_runs.json");
   const auto runs = nlohmann::json::parse(in);
-  REQUIRE(runs.size() >= 9u);
+  REQUIRE(runs.size() >= 10u);
   const auto file = io::SafetensorsFile::open(dir / "inpaint.safetensors");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& run = runs[i];
@@ -107,6 +107,7 @@ RESPO_TEST(inpainting_matches_diffusers_on_plain_and_inpainting_models) {
     request.strength = run.at("strength");
     request.initImage = picture(io::copyTensor(file, "init." + std::to_string(i)));
     request.mask = picture(io::copyTensor(file, "mask." + std::to_string(i)));
+    request.maskBlur = run.value("blur", 0.0);
     TextToImagePipeline pipe(m);
     const auto ours = pipe.generate(request).images;
     const auto expected = io::copyTensor(file, "image." + std::to_string(i));
