@@ -88,9 +88,10 @@ respodiff_add_test(NAME test_img2img SOURCES core/pipeline/test_img2img.cpp
                    ARGS --sd ${REF_OUT}/sd --sdxl ${REF_OUT}/sdxl --img2img ${REF_OUT}/img2img --inpaint ${REF_OUT}/inpaint
                    FIXTURES_REQUIRED "sd_models;sdxl_models;img2img_reference;inpaint_reference")
 target_precompile_headers(test_img2img REUSE_FROM respodiff_core)
-# Image to image from the command line: the picture's own size (rounded to 8), the strength recorded.
+# Image to image from the command line: the picture's own size (rounded to 8), the strength recorded;
+# a method compared on it (both sides start from the picture).
 add_test(NAME cli_generate_image_to_image
-         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a cat' --steps 4 --seed 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-txt2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a watercolor cat' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.5 --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img.png && grep -a -o 'Size: 32x32, Model: sd1, Denoising strength: 0.5' ${CMAKE_BINARY_DIR}/cli-img2img.png")
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a cat' --steps 4 --seed 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-txt2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a watercolor cat' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.5 --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.7 --method sld:strong --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img-compare.png && grep -a -o 'Size: 32x32, Model: sd1, Denoising strength: 0.5' ${CMAKE_BINARY_DIR}/cli-img2img.png")
 set_tests_properties(cli_generate_image_to_image PROPERTIES LABELS "cli;img2img" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "Denoising strength: 0.5")
 # Inpainting from the command line with an inpainting model (9-channel UNet).
