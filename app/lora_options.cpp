@@ -1,6 +1,7 @@
 #include "app/lora_options.h"
 
 #include <filesystem>
+#include <sstream>
 
 #include "core/common/error.h"
 #include "core/common/numbers.h"
@@ -12,23 +13,16 @@ namespace respo::app {
 void addLoras(const CommandLine& cl, pipeline::GenerationRequest& request) {
   namespace fs = std::filesystem;
   if (const auto dirs = cl.value("lora-dir")) {
-    std::size_t start = 0;
-    for (;;) {
-      const auto end = dirs->find(';', start);
-      const auto dir = dirs->substr(start, end == std::string::npos ? std::string::npos : end - start);
-      if (!dir.empty()) {
-        if (!fs::is_directory(dir)) throw InvalidArgument("--lora-dir: '" + dir + "' is not a folder");
-        request.loraFolders.push_back(dir);
-      }
-      if (end == std::string::npos) break;
-      start = end + 1;
+    std::istringstream list(*dirs);
+    for (std::string dir; std::getline(list, dir, ';');) {
+      if (dir.empty()) continue;
+      if (!fs::is_directory(dir)) throw InvalidArgument("--lora-dir: '" + dir + "' is not a folder");
+      request.loraFolders.push_back(dir);
     }
   }
   if (const auto files = cl.value("lora")) {
-    std::size_t start = 0;
-    for (;;) {
-      const auto end = files->find(',', start);
-      std::string item = files->substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::istringstream list(*files);
+    for (std::string item; std::getline(list, item, ',');) {
       std::string weight = "1";
       // FILE:W, where W is a number (a ':' inside the path stays part of it).
       if (const auto colon = item.rfind(':'); colon != std::string::npos && numbers::parseReal(item.substr(colon + 1))) {
@@ -40,8 +34,6 @@ void addLoras(const CommandLine& cl, pipeline::GenerationRequest& request) {
         throw InvalidArgument("--lora: '" + item + "' is not a .safetensors file");
       request.loraFolders.push_back(fs::absolute(file).parent_path().string());
       request.prompt += " <lora:" + file.stem().string() + ":" + weight + ">";
-      if (end == std::string::npos) break;
-      start = end + 1;
     }
   }
   request.loraFolders.push_back(paths::userLoras().string());

@@ -1,14 +1,12 @@
 #include "ui/parameter_form.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QImageReader>
 #include <QLabel>
 #include <QMimeData>
 #include <QDirIterator>
@@ -27,6 +25,8 @@
 #include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
 #include "gpu/generation_service.h"
+#include "core/common/error.h"
+#include "ui/image_pixels.h"
 #include "ui/mask_painter.h"
 
 namespace respo::ui {
@@ -148,7 +148,7 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   initChoose->setToolTip(tr("Start from a picture (image to image); or drop one on the settings"));
   connect(initChoose, &QToolButton::clicked, this, [this] {
     const auto path = QFileDialog::getOpenFileName(this, tr("Start from a picture"), QString(),
-                                                   tr("Pictures (*.png *.jpg *.jpeg *.webp *.bmp)"));
+                                                   tr("PNG pictures (*.png)"));
     if (!path.isEmpty()) setInitImage(path);
   });
   initLabel_ = new QLabel(tr("none: from noise"), this);
@@ -188,11 +188,13 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
 }
 
 bool ParameterForm::setInitImage(const QString& path) {
-  QImageReader reader(path);
-  reader.setAutoTransform(true);
-  const QImage image = reader.read();
-  if (image.isNull()) return false;
-  initImage_ = image.convertToFormat(QImage::Format_RGB888);
+  // Read by the engine's bounded PNG reader, as every picture the studio opens (ui/image_pixels.h).
+  try {
+    initPicture_ = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(path.toStdString()));
+  } catch (const respo::Error&) {
+    return false;
+  }
+  initImage_ = toQImage(*initPicture_);
   const QString name = QFileInfo(path).fileName();
   initLabel_->setText(tr("%1 (%2x%3)").arg(name).arg(initImage_.width()).arg(initImage_.height()));
   initLabel_->setToolTip(path);
@@ -200,6 +202,7 @@ bool ParameterForm::setInitImage(const QString& path) {
   initClear_->setEnabled(true);
   paintMask_->setEnabled(true);
   mask_ = QImage();  // a mask belongs to its picture
+  maskPicture_.reset();
   return true;
 }
 
@@ -213,6 +216,7 @@ void ParameterForm::setMask(const QImage& mask) {
     return false;
   }();
   mask_ = any && mask.size() == initImage_.size() ? mask.convertToFormat(QImage::Format_Grayscale8) : QImage();
+  maskPicture_ = mask_.isNull() ? nullptr : std::make_shared<const respo::io::RgbImage>(fromQImage(mask_));
   const QString base = initLabel_->toolTip().isEmpty() ? QString() : QFileInfo(initLabel_->toolTip()).fileName();
   initLabel_->setText(tr("%1 (%2x%3)%4").arg(base).arg(initImage_.width()).arg(initImage_.height())
                           .arg(mask_.isNull() ? QString() : tr(", masked")));
@@ -231,7 +235,9 @@ void ParameterForm::openMaskPainter() {
 
 void ParameterForm::clearInitImage() {
   initImage_ = QImage();
+  initPicture_.reset();
   mask_ = QImage();
+  maskPicture_.reset();
   paintMask_->setEnabled(false);
   initLabel_->setText(tr("none: from noise"));
   initLabel_->setToolTip(QString());
@@ -313,27 +319,11 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
   r.height = height_->value();
   r.batch = batch_->value();
   for (const auto& folder : loraFolders_) r.loraFolders.push_back(folder.toStdString());
-  if (!initImage_.isNull()) {
-    auto picture = std::make_shared<respo::io::RgbImage>();
-    picture->width = initImage_.width();
-    picture->height = initImage_.height();
-    picture->pixels.resize(static_cast<std::size_t>(picture->width) * picture->height * 3);
-    for (int y = 0; y < picture->height; ++y)
-      std::memcpy(picture->pixels.data() + static_cast<std::size_t>(y) * picture->width * 3, initImage_.constScanLine(y),
-                  static_cast<std::size_t>(picture->width) * 3);
-    r.initImage = std::move(picture);
+  if (initPicture_) {
+    r.initImage = initPicture_;
     r.strength = strength_->value();
-    if (!mask_.isNull()) {
-      auto mask = std::make_shared<respo::io::RgbImage>();
-      mask->width = mask_.width();
-      mask->height = mask_.height();
-      mask->pixels.resize(static_cast<std::size_t>(mask->width) * mask->height * 3);
-      for (int y = 0; y < mask->height; ++y) {
-        const auto* row = mask_.constScanLine(y);
-        for (int x = 0; x < mask->width; ++x)
-          for (int k = 0; k < 3; ++k) mask->pixels[(static_cast<std::size_t>(y) * mask->width + x) * 3 + k] = row[x];
-      }
-      r.mask = std::move(mask);
+    if (maskPicture_) {
+      r.mask = maskPicture_;
       r.maskBlur = maskBlur_;
     }
   }

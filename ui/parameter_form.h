@@ -3,6 +3,8 @@
 // scheduler, size and batch, and the LoRA list (files of the LoRA folders; Add puts A1111's
 // <lora:name:weight> tag into the prompt), and the input picture of image to image (chosen, or dropped
 // on the form, with its denoising strength). It shows and edits a GenerationRequest; it does not generate.
+#include <memory>
+
 #include <QImage>
 #include <QStringList>
 #include <QWidget>
@@ -42,8 +44,8 @@ class ParameterForm : public QWidget {
   void refreshLoras();
   // Appends <lora:NAME:WEIGHT> for the chosen LoRA and weight to the prompt.
   void addChosenLora();
-  // Image to image from this picture (any format Qt reads); false (and nothing changes) when it cannot
-  // be read. clearInitImage() goes back to text to image.
+  // Image to image from this picture (PNG, read by the engine's reader); false (and nothing changes)
+  // when it cannot be read. clearInitImage() goes back to text to image.
   bool setInitImage(const QString& path);
   void clearInitImage();
   bool hasInitImage() const { return !initImage_.isNull(); }
@@ -83,9 +85,12 @@ class ParameterForm : public QWidget {
   QLabel* initLabel_ = nullptr;
   QDoubleSpinBox* strength_ = nullptr;
   QToolButton* initClear_ = nullptr;
-  QImage initImage_;  // RGB888; null: text to image
+  // The picture as read (shared with every request) and as shown; null: text to image.
+  std::shared_ptr<const respo::io::RgbImage> initPicture_;
+  QImage initImage_;
   QToolButton* paintMask_ = nullptr;
   QImage mask_;
+  std::shared_ptr<const respo::io::RgbImage> maskPicture_;  // mask_ as the engine takes it
   double maskBlur_ = 4;
 };
 

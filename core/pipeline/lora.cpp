@@ -86,13 +86,6 @@ struct CachedFile {
   std::shared_ptr<const LoraFile> file;
 };
 
-std::string fileStamp(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return {};
-  return std::to_string(size) + ":" + std::to_string(std::filesystem::last_write_time(path, ec).time_since_epoch().count());
-}
-
 }  // namespace
 
 LoraFile loadLoraFile(const std::filesystem::path& path) {
@@ -197,7 +190,7 @@ std::vector<LoraUse> promptLoras(const std::string& prompt, const std::vector<st
   static std::map<std::string, CachedFile> cache;
   for (const auto& tag : tags) {
     const auto path = lora::findLoraFile(tag.name, folders);
-    const auto stamp = fileStamp(path);
+    const auto stamp = lora::fileStamp(path);
     std::shared_ptr<const LoraFile> file;
     {
       std::lock_guard lock(mutex);

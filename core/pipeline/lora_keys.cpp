@@ -318,14 +318,22 @@ std::filesystem::path findLoraFile(const std::string& name, const std::vector<st
                         (looked.empty() ? std::string("no folder: add one with --lora-dir or in the LoRA list") : looked) + ")");
 }
 
-std::string loraFileHash(const std::filesystem::path& file) {
-  static std::mutex mutex;
-  static std::map<std::string, std::pair<std::string, std::string>> cache;  // path -> (size:mtime, hash)
+std::string fileStamp(const std::filesystem::path& file) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
-  if (ec) throw IoError(file.string() + ": cannot read (" + ec.message() + ")");
-  const auto time = std::filesystem::last_write_time(file, ec).time_since_epoch().count();
-  const std::string stamp = std::to_string(size) + ":" + std::to_string(time);
+  if (ec) return {};
+  const auto time = std::filesystem::last_write_time(file, ec);
+  if (ec) return {};
+  return std::to_string(size) + ":" + std::to_string(time.time_since_epoch().count());
+}
+
+std::string loraFileHash(const std::filesystem::path& file) {
+  static std::mutex mutex;
+  static std::map<std::string, std::pair<std::string, std::string>> cache;  // path -> (stamp, hash)
+  const std::string stamp = fileStamp(file);
+  if (stamp.empty()) throw IoError(file.string() + ": cannot read");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
   {
     std::lock_guard lock(mutex);
     const auto it = cache.find(file.string());

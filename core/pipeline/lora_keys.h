@@ -69,6 +69,9 @@ std::string extractLoraTags(const std::string& prompt, std::vector<PromptLora>* 
 // any sub-folder (in path order). Throws InvalidArgument listing where it looked.
 std::filesystem::path findLoraFile(const std::string& name, const std::vector<std::filesystem::path>& folders);
 
+// "size:modification time" of a file ("" when it cannot be read): what the LoRA caches compare.
+std::string fileStamp(const std::filesystem::path& file);
+
 // The hash other front ends know a LoRA file by (A1111's, kohya's "sshs_model_hash"): the SHA-256 of
 // the file after its safetensors header, as 64 hex digits; A1111 shows its first 12. Remembered per
 // file, size and modification time. Throws IoError / FormatError naming the file.

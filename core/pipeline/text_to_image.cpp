@@ -71,8 +71,9 @@ torch::Tensor pictureTensor(const io::RgbImage& picture, int64_t h, int64_t w) {
   return image;
 }
 
-// A mask as [1, 1, h, w] of 0 and 1: blurred as Pillow blurs (diffusers' mask_processor.blur), PIL's luma (L = (19595 R + 38470 G + 7471 B + 2^15) >> 16), split
-// at one half as diffusers' mask processor binarises.
+// A mask as [1, 1, h, w] of 0 and 1: blurred as Pillow blurs (diffusers' mask_processor.blur), read as
+// PIL's luma (L = (19595 R + 38470 G + 7471 B + 2^15) >> 16) and split at one half, as diffusers'
+// mask processor binarises.
 torch::Tensor maskTensor(const io::RgbImage& original, double blur, int64_t h, int64_t w) {
   const auto mask = io::gaussianBlurLikePillow(original, blur);
   const auto rgb = torch::from_blob(const_cast<std::uint8_t*>(mask.pixels.data()), {mask.height, mask.width, 3},

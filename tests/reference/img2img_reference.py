@@ -45,6 +45,20 @@ def picture(seed: int, size: int) -> PIL.Image.Image:
     return PIL.Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
 
 
+def load_pipeline(cls, folder: pathlib.Path, sdxl: bool):
+    """A pipeline of `cls` from a reference folder, quiet, remembering its scheduler config."""
+    kwargs = {} if sdxl else dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe = cls.from_pretrained(str(folder), local_files_only=True, **kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.base_config = dict(pipe.scheduler.config)
+    return pipe
+
+
+def use_scheduler(pipe, name: str) -> None:
+    extra = {"use_karras_sigmas": True} if name == "dpmpp_2m" else {}
+    pipe.scheduler = getattr(diffusers, SCHEDULERS[name]).from_config(pipe.base_config, **extra)
+
+
 @torch.no_grad()
 def main() -> int:
     ap = argparse.ArgumentParser()
@@ -63,14 +77,9 @@ def main() -> int:
         model = run["model"]
         if model not in pipes:
             cls = StableDiffusionXLImg2ImgPipeline if model == "sdxl" else StableDiffusionImg2ImgPipeline
-            kwargs = {} if model == "sdxl" else dict(safety_checker=None, feature_extractor=None,
-                                                     requires_safety_checker=False)
-            pipes[model] = cls.from_pretrained(str(folders[model]), local_files_only=True, **kwargs)
-            pipes[model].set_progress_bar_config(disable=True)
-            pipes[model].base_config = dict(pipes[model].scheduler.config)
+            pipes[model] = load_pipeline(cls, folders[model], model == "sdxl")
         pipe = pipes[model]
-        extra = {"use_karras_sigmas": True} if run["scheduler"] == "dpmpp_2m" else {}
-        pipe.scheduler = getattr(diffusers, SCHEDULERS[run["scheduler"]]).from_config(pipe.base_config, **extra)
+        use_scheduler(pipe, run["scheduler"])
         size = pipe.unet.config.sample_size * pipe.vae_scale_factor
         init = picture(run["seed"], size)
         generator = torch.Generator().manual_seed(run["seed"])

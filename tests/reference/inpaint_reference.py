@@ -18,7 +18,6 @@ import pathlib
 import shutil
 import sys
 
-import diffusers
 import numpy as np
 import PIL.Image
 import torch
@@ -26,7 +25,7 @@ from diffusers import StableDiffusionInpaintPipeline, StableDiffusionXLInpaintPi
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from img2img_reference import SCHEDULERS, picture  # noqa: E402
+from img2img_reference import load_pipeline, picture, use_scheduler  # noqa: E402
 from sd_reference import randomize  # noqa: E402
 
 RUNS = [
@@ -81,17 +80,10 @@ def main() -> int:
     for i, run in enumerate(RUNS):
         model = run["model"]
         if model not in pipes:
-            if model == "sdxl":
-                pipes[model] = StableDiffusionXLInpaintPipeline.from_pretrained(str(folders[model]), local_files_only=True)
-            else:
-                pipes[model] = StableDiffusionInpaintPipeline.from_pretrained(
-                    str(folders[model]), local_files_only=True, safety_checker=None, feature_extractor=None,
-                    requires_safety_checker=False)
-            pipes[model].set_progress_bar_config(disable=True)
-            pipes[model].base_config = dict(pipes[model].scheduler.config)
+            cls = StableDiffusionXLInpaintPipeline if model == "sdxl" else StableDiffusionInpaintPipeline
+            pipes[model] = load_pipeline(cls, folders[model], model == "sdxl")
         pipe = pipes[model]
-        extra = {"use_karras_sigmas": True} if run["scheduler"] == "dpmpp_2m" else {}
-        pipe.scheduler = getattr(diffusers, SCHEDULERS[run["scheduler"]]).from_config(pipe.base_config, **extra)
+        use_scheduler(pipe, run["scheduler"])
         size = pipe.unet.config.sample_size * pipe.vae_scale_factor
         init, mask = picture(run["seed"], size), mask_picture(run["seed"], size)
         if run.get("blur"):
