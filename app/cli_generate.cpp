@@ -22,6 +22,7 @@
 #include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/lora_keys.h"
+#include "core/pipeline/model_hash.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
 #include "core/respo/responsible_generation.h"
@@ -264,7 +265,8 @@ int generate(const std::vector<std::string>& args) {
   load.variant = cl.value("variant").value_or("");
   load.configFolder = cl.value("config-from").value_or("");
   if (cl.has("low-memory")) load.storage = respo::models::WeightStorage::Mapped;
-  const fs::path modelPath = cl.require("model");
+  // Without --model: the embedded default (the toy world's model), as everywhere else.
+  const fs::path modelPath = cl.value("model").value_or(respo::paths::toyModel().string());
   auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
 
   const int native = model.nativeImageSize();
@@ -283,7 +285,8 @@ int generate(const std::vector<std::string>& args) {
   // The same use case as the app: baseline and responsible from one seed and noise (core/respo).
   respo::responsible::PairRequest pair;
   pair.request = request;
-  pair.modelName = modelPath.filename().string();
+  pair.modelName = respo::pipeline::modelName(modelPath);
+  pair.modelHash = respo::pipeline::modelHash(modelPath);
   pair.wantBaseline = compare;
   pair.interventions = interventionsFor(methods, cl, model);
 
@@ -299,7 +302,8 @@ int generate(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < result.responsible.size(); ++i) {
     const fs::path target = respo::io::batchImagePath(out, i, result.responsible.size());
     const auto image = compare ? respo::io::sideBySide({result.baseline[i], result.responsible[i]}) : result.responsible[i];
-    respo::io::writePng(target, image, {{"parameters", result.parameters}});
+    const auto text = respo::pipeline::pictureParameters(result.parameters, image.width, image.height, static_cast<int>(i));
+    respo::io::writePng(target, image, {{"parameters", text}});
     std::cout << "wrote " << target.string() << (compare ? " (baseline | responsible)" : "") << "\n";
   }
   return 0;

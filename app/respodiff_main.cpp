@@ -101,7 +101,7 @@ int devices(const std::vector<std::string>& args) {
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list{
       {"generate", "generate images from a prompt with a Stable Diffusion model",
-       "generate --model DIR_OR_FILE --prompt TEXT [--negative TEXT] [--seed N] [--steps N] [--cfg X]\n"
+       "generate [--model DIR_OR_FILE] --prompt TEXT [--negative TEXT] [--seed N] [--steps N] [--cfg X]\n"
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"

@@ -12,6 +12,7 @@
 #include "core/common/sha256.h"
 #include "core/pipeline/lora_keys.h"
 #include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/model_hash.h"
 #include "core/pipeline/stable_diffusion_model.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
@@ -155,8 +156,9 @@ ModelInfo GenerationService::loadModel(const fs::path& folderOrFile, const Statu
     throw FormatError(folderOrFile.string() + ": cannot be loaded as a Stable Diffusion model (" + e.what() + ")");
   }
   info.source = folderOrFile;
-  info.name = folderOrFile.filename().string();
-  if (info.name.empty()) info.name = folderOrFile.parent_path().filename().string();
+  info.name = pipeline::modelName(folderOrFile);
+  status("Hashing the weights...");
+  info.hash = pipeline::modelHash(folderOrFile);
   info.family = loaded->family;
   info.nativeSize = loaded->nativeImageSize();
   info.sizeStep = loaded->vaeScaleFactor();
@@ -217,6 +219,7 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
   responsible::PairRequest pair;
   pair.request = job.request;
   pair.modelName = state_->info.name;
+  pair.modelHash = state_->info.hash;
   if (!job.selection.empty())
     pair.interventions.push_back(std::make_shared<responsible::ConceptModules>(state_->composition(job.selection)));
   state_->addMethods(job.right, pair.interventions);

@@ -62,11 +62,12 @@ using StatusObserver = std::function<void(const std::string& status)>;
 
 struct ModelInfo {
   std::filesystem::path source;
-  std::string name;         // the folder or file name
+  std::string name;         // the folder's name, the file's name without extension
   std::string family;       // "sd1", "sd2", "sdxl" (single files), or the folder's pipeline class
   std::string fingerprint;  // what concept modules record as their base model
   int nativeSize = 0;       // the image size the UNet was configured for
   int sizeStep = 8;         // width and height are multiples of this
+  std::string hash;         // "Model hash" (core/pipeline/model_hash.h)
 };
 
 // One module of the concept library, judged against the loaded model at an image size.

@@ -123,9 +123,16 @@ bool MainWindow::restoreEntry(const HistoryEntry& entry) {
   refreshConceptEdits();
   notes << methods_->applyRecord(MethodsBox::Side::Left, leftMethods);
   notes << methods_->applyRecord(MethodsBox::Side::Right, rightMethods);
-  if (const auto model = extra.find("Model"); model != extra.end() && !model_.isEmpty() &&
-                                              QString::fromStdString(model->second) != QFileInfo(model_).fileName())
-    notes << tr("made with the model %1").arg(QString::fromStdString(model->second));
+  if (const auto model = extra.find("Model"); model != extra.end() && !model_.isEmpty()) {
+    // Written as a folder's name or a file's name without its extension (older texts: with it).
+    const QString name = QString::fromStdString(model->second);
+    const QFileInfo current(model_);
+    if (name != current.fileName() && name != current.completeBaseName())
+      notes << tr("made with the model %1").arg(name);
+  }
+  if (const auto sampler = extra.find("Sampler"); sampler != extra.end())
+    notes << tr("the sampler %1 is not available here: the model's own is used")
+                 .arg(QString::fromStdString(sampler->second));
   if (!entry.responsible.isEmpty()) {
     comparison_->setImages(entry.baseline.isEmpty() ? entry.responsible : entry.baseline, entry.responsible);
     JobResult shown;
@@ -155,7 +162,10 @@ bool MainWindow::exportComparisonSheet(const QString& path) {
   const auto& r = *lastResult_;
   const QImage sheet = ComparisonView::comparisonSheet(r.baseline, r.responsible, r.parameters, r.members);
   try {
-    respo::io::writePng(path.toStdString(), fromQImage(sheet), {{"parameters", r.parameters.toStdString()}});
+    // The sheet's own size in its text; the images' size as "Sheet cell size" (what restoring uses).
+    respo::io::writePng(path.toStdString(), fromQImage(sheet),
+                        {{"parameters", respo::pipeline::pictureParameters(r.parameters.toStdString(), sheet.width(),
+                                                                           sheet.height())}});
   } catch (const std::exception& e) {
     showError(tr("Cannot export the comparison sheet"), QString::fromUtf8(e.what()));
     return false;

@@ -87,7 +87,12 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   scheduler_->setObjectName("schedulerCombo");
   scheduler_->addItem(tr("Model default"), QString());
   for (const auto& name : respo::gpu::GenerationService::schedulerNames())
-    scheduler_->addItem(QString::fromStdString(respo::pipeline::samplerLabel(name)), QString::fromStdString(name));
+  {
+    // As front ends list them: "DPM++ 2M Karras" (the schedule named when it is not the sampler's own).
+    const auto label = respo::pipeline::samplerLabel(name);
+    const auto text = label.sampler + (label.schedule == "Automatic" ? "" : " " + label.schedule);
+    scheduler_->addItem(QString::fromStdString(text), QString::fromStdString(name));
+  }
   form->addRow(tr("Sampler"), scheduler_);
 
   auto* sizeRow = new QHBoxLayout;

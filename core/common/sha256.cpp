@@ -92,7 +92,7 @@ std::string sha256Hex(std::string_view bytes) {
   return hash.hexDigest();
 }
 
-std::string fileSha256(const std::filesystem::path& file) {
+std::string fileSha256(const std::filesystem::path& file, std::uint64_t from) {
   // O_NONBLOCK: a FIFO named like a model file must not block the caller; it is refused below.
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw IoError(file.string() + ": cannot be read (" + std::strerror(errno) + ")");
@@ -100,6 +100,10 @@ std::string fileSha256(const std::filesystem::path& file) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     throw IoError(file.string() + ": is not a regular file");
+  }
+  if (from > static_cast<std::uint64_t>(st.st_size) || ::lseek(fd, static_cast<off_t>(from), SEEK_SET) < 0) {
+    ::close(fd);
+    throw IoError(file.string() + ": shorter than " + std::to_string(from) + " bytes");
   }
   Sha256 hash;
   std::array<char, 1 << 16> chunk;

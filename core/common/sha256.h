@@ -29,9 +29,9 @@ class Sha256 {
 };
 
 std::string sha256Hex(std::string_view bytes);
-// Reads the file in pieces (any size). Throws IoError naming the file when it cannot be read or is
-// not a regular file.
-std::string fileSha256(const std::filesystem::path& file);
+// Reads the file in pieces (any size), from byte `from` on. Throws IoError naming the file when it
+// cannot be read, is not a regular file or is shorter than `from`.
+std::string fileSha256(const std::filesystem::path& file, std::uint64_t from = 0);
 // The short form shown to users and written into a picture's parameters: the first 10 hex digits.
 inline std::string shortHash(const std::string& hex) { return hex.substr(0, 10); }
 

@@ -3,6 +3,7 @@
 #include <system_error>
 
 #include "core/common/error.h"
+#include "core/pipeline/generation_parameters.h"
 
 namespace respo::io {
 
@@ -31,9 +32,14 @@ std::vector<fs::path> writePictures(const fs::path& target, const PictureSet& pi
   const auto count = pictures.responsible.size();
   for (std::size_t i = 0; i < count; ++i) {
     const fs::path file = batchImagePath(target, i, count);
-    writePng(file, pictures.responsible[i], {{"parameters", pictures.parameters}});
-    if (!pictures.baseline.empty())
-      writePng(baselineCompanion(file), pictures.baseline[i], {{"parameters", pictures.baselineParameters}});
+    const int pos = static_cast<int>(i);
+    const auto& image = pictures.responsible[i];
+    writePng(file, image, {{"parameters", pipeline::pictureParameters(pictures.parameters, image.width, image.height, pos)}});
+    if (!pictures.baseline.empty()) {
+      const auto& other = pictures.baseline[i];
+      writePng(baselineCompanion(file), other,
+               {{"parameters", pipeline::pictureParameters(pictures.baselineParameters, other.width, other.height, pos)}});
+    }
     written.push_back(file);
   }
   return written;

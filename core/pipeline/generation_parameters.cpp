@@ -14,8 +14,28 @@
 namespace respo::pipeline {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kSamplers = {
-    {"ddim", "DDIM"}, {"euler", "Euler"}, {"euler_a", "Euler a"}, {"dpmpp_2m", "DPM++ 2M Karras"}, {"pndm", "PLMS"}};
+// Our schedulers by A1111 1.9+'s sampler and schedule type. "Automatic" is the sampler's own default
+// schedule; for DPM++ 2M that is Karras, which is what our dpmpp_2m runs. A1111 has no PNDM: PLMS is
+// the same multistep method (diffusers' PNDM with skip_prk_steps, as Stable Diffusion configures it).
+struct KnownSampler {
+  const char* id;
+  const char* className;
+  const char* sampler;
+  const char* schedule;
+};
+const KnownSampler kSamplers[] = {
+    {"ddim", "DDIMScheduler", "DDIM", "Automatic"},
+    {"euler", "EulerDiscreteScheduler", "Euler", "Automatic"},
+    {"euler_a", "EulerAncestralDiscreteScheduler", "Euler a", "Automatic"},
+    {"dpmpp_2m", "", "DPM++ 2M", "Karras"},
+    {"DPMSolverMultistepScheduler", "DPMSolverMultistepScheduler", "DPM++ 2M", "Uniform"},
+    {"pndm", "PNDMScheduler", "PLMS", "Automatic"},
+};
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 // A parameters text is a few hundred bytes; nothing read from a picture may cost more than this.
 constexpr std::size_t kMaxParametersBytes = 1u << 20;
@@ -124,26 +144,55 @@ T readNumber(const std::string& key, const std::string& value, std::optional<T> 
 
 }  // namespace
 
-std::string samplerLabel(const std::string& scheduler) {
-  for (const auto& [name, label] : kSamplers)
-    if (name == scheduler) return label;
-  return scheduler.empty() ? "default" : scheduler;
+SamplerLabel samplerLabel(const std::string& scheduler) {
+  for (const auto& k : kSamplers)
+    if (scheduler == k.id || scheduler == k.className) return {k.sampler, k.schedule};
+  return {scheduler.empty() ? "Automatic" : scheduler, "Automatic"};
 }
 
-std::string schedulerFromLabel(const std::string& label) {
-  for (const auto& [name, known] : kSamplers)
-    if (known == label || name == label) return name;
-  if (label == "default") return "";
-  return label;
+std::string resolvedScheduler(const std::string& requested, const std::string& configClass, bool configKarras) {
+  if (!requested.empty() && requested != "default") return requested;
+  if (configClass == "DPMSolverMultistepScheduler" && configKarras) return "dpmpp_2m";
+  for (const auto& k : kSamplers)
+    if (configClass == k.className && *k.className) return k.id;
+  return requested;
+}
+
+std::string schedulerFromLabel(const std::string& samplerText, const std::string& scheduleText) {
+  std::string sampler = lower(trim(samplerText));
+  std::string schedule = lower(trim(scheduleText));
+  // A schedule written into the sampler's name: A1111 before 1.9 ("DPM++ 2M Karras") and ComfyUI
+  // savers ("dpmpp_2m_karras"). As A1111 does, the name's suffix wins.
+  for (const char* suffix : {" karras", "_karras", " exponential", "_exponential", " uniform", "_uniform"}) {
+    const std::string s = suffix;
+    if (sampler.size() > s.size() && sampler.compare(sampler.size() - s.size(), s.size(), s) == 0) {
+      schedule = s.substr(1);
+      sampler.resize(sampler.size() - s.size());
+      break;
+    }
+  }
+  // ComfyUI's sampler ids, and ours.
+  if (sampler == "euler_ancestral" || sampler == "euler_a") sampler = "euler a";
+  if (sampler == "dpmpp_2m") sampler = "dpm++ 2m";
+  if (sampler == "pndm") sampler = "plms";
+  if (sampler == "default" || sampler == "automatic") return "";
+  if (sampler == "dpm++ 2m" || sampler == "dpmsolvermultistepscheduler")
+    return schedule.empty() || schedule == "automatic" || schedule == "karras" ? "dpmpp_2m" : "DPMSolverMultistepScheduler";
+  for (const auto& k : kSamplers)
+    if (sampler == lower(k.sampler) || sampler == lower(k.className)) return k.id;
+  return "";
 }
 
 std::string formatParameters(const GenerationRequest& r, const std::string& modelName,
-                             const std::map<std::string, std::string>& extra) {
+                             const std::map<std::string, std::string>& extra, const std::string& modelHash) {
   std::string out = r.prompt + "\n";
   if (!r.negativePrompt.empty()) out += "Negative prompt: " + r.negativePrompt + "\n";
-  out += "Steps: " + std::to_string(r.steps) + ", Sampler: " + quoted(samplerLabel(r.scheduler)) +
-         ", CFG scale: " + numbers::formatReal(r.guidanceScale) + ", Seed: " + std::to_string(r.seed) +
-         ", Size: " + std::to_string(r.width) + "x" + std::to_string(r.height) + ", Model: " + quoted(modelName);
+  const auto sampler = samplerLabel(r.scheduler);
+  out += "Steps: " + std::to_string(r.steps) + ", Sampler: " + quoted(sampler.sampler) +
+         ", Schedule type: " + quoted(sampler.schedule) + ", CFG scale: " + numbers::formatReal(r.guidanceScale) +
+         ", Seed: " + std::to_string(r.seed) + ", Size: " + std::to_string(r.width) + "x" + std::to_string(r.height);
+  if (!modelHash.empty()) out += ", Model hash: " + quoted(modelHash);
+  out += ", Model: " + quoted(modelName);
   if (r.batch > 1) out += ", Batch size: " + std::to_string(r.batch);
   if (r.clipSkip > 0) out += ", Clip skip: " + std::to_string(r.clipSkip + 1);
   if (r.initImage) out += ", Denoising strength: " + numbers::formatReal(r.strength);  // A1111's img2img key
@@ -187,13 +236,31 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
     std::string& target = negative ? r.negativePrompt : r.prompt;
     target += (target.empty() ? "" : "\n") + line;
   }
+  std::string sampler, schedule;
+  bool sheet = false;
   for (auto& [key, rawValue] : settings) {
     const std::string value = unquoted(trim(rawValue));
-    if (key == "Steps") {
+    if (key == "Sheet cell size") {
+      sheet = true;
+      const auto x = value.find('x');
+      if (x == std::string::npos) readNumber<std::int64_t>(key, value, std::nullopt, 0, 0);
+      r.width = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(0, x)), 0, 65536);
+      r.height = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(x + 1)), 0, 65536);
+    }
+  }
+  for (auto& [key, rawValue] : settings) {
+    const std::string value = unquoted(trim(rawValue));
+    if (key == "Sheet cell size") {
+      continue;
+    } else if (key == "Size" && sheet) {
+      if (extra) (*extra)["Sheet size"] = value;
+    } else if (key == "Steps") {
       r.steps = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 10'000);
     } else if (key == "Sampler") {
-      r.scheduler = schedulerFromLabel(value);
-    } else if (key == "CFG scale") {
+      sampler = value;
+    } else if (key == "Schedule type") {
+      schedule = value;
+    } else if (key == "CFG scale" || key == "CFG Scale") {  // the second: a ComfyUI saver's spelling
       r.guidanceScale = readNumber<double>(key, value, numbers::parseReal(value), -1000, 1000);
     } else if (key == "Seed") {
       r.seed = readNumber<std::uint64_t>(key, value, numbers::parseUnsigned(value), 0, UINT64_MAX);
@@ -217,7 +284,38 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
       (*extra)[key] = value;
     }
   }
+  if (!sampler.empty()) {
+    r.scheduler = schedulerFromLabel(sampler, schedule);
+    if (r.scheduler.empty() && extra) {
+      // Not one of ours: the model's own runs, and the caller can say so.
+      (*extra)["Sampler"] = sampler;
+      if (!schedule.empty()) (*extra)["Schedule type"] = schedule;
+    }
+  }
   return r;
+}
+
+std::string pictureParameters(const std::string& text, int width, int height, int batchPos) {
+  const auto cut = text.rfind('\n');
+  const std::string head = cut == std::string::npos ? "" : text.substr(0, cut + 1);
+  const std::string last = cut == std::string::npos ? text : text.substr(cut + 1);
+  auto settings = settingsOf(last);
+  if (settings.size() < 3) return text;  // not a settings line: nothing to say about the picture
+  const std::string size = std::to_string(width) + "x" + std::to_string(height);
+  std::string line;
+  bool batch = false;
+  for (auto& [key, value] : settings) {
+    if (key == "Batch pos" || key == "Sheet cell size") continue;
+    if (key == "Batch size") batch = true;
+    std::string v = trim(value);
+    if (key == "Size" && v != size) {
+      line += (line.empty() ? "" : ", ") + std::string("Size: ") + size + ", Sheet cell size: " + v;
+      continue;
+    }
+    line += (line.empty() ? "" : ", ") + key + ": " + v;
+  }
+  if (batch && batchPos >= 0) line += ", Batch pos: " + std::to_string(batchPos);
+  return head + line;
 }
 
 }  // namespace respo::pipeline

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +10,7 @@
 #include "core/common/error.h"
 #include "core/common/json.h"
 #include "core/common/numbers.h"
-#include "core/common/sha256.h"
+#include "core/pipeline/model_hash.h"
 
 namespace respo::pipeline::lora {
 namespace {
@@ -328,35 +327,17 @@ std::string fileStamp(const std::filesystem::path& file) {
 }
 
 std::string loraFileHash(const std::filesystem::path& file) {
-  static std::mutex mutex;
-  static std::map<std::string, std::pair<std::string, std::string>> cache;  // path -> (stamp, hash)
-  const std::string stamp = fileStamp(file);
-  if (stamp.empty()) throw IoError(file.string() + ": cannot read");
+  // Only the header's length is read here; the hash (of what follows the header) is remembered.
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
-  {
-    std::lock_guard lock(mutex);
-    const auto it = cache.find(file.string());
-    if (it != cache.end() && it->second.first == stamp) return it->second.second;
-  }
+  if (ec) throw IoError(file.string() + ": cannot read");
   std::ifstream in(file, std::ios::binary);
   unsigned char head[8];
   if (!in.read(reinterpret_cast<char*>(head), 8)) throw FormatError(file.string() + ": too short for a safetensors file");
   std::uint64_t header = 0;
   for (int i = 7; i >= 0; --i) header = (header << 8) | head[i];
   if (header > size - 8) throw FormatError(file.string() + ": the safetensors header runs past the end of the file");
-  in.seekg(static_cast<std::streamoff>(8 + header));
-  hashing::Sha256 sha;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) sha.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.bad()) throw IoError(file.string() + ": read error");
-  const auto hex = sha.hexDigest();
-  std::lock_guard lock(mutex);
-  cache[file.string()] = {stamp, hex};
-  return hex;
+  return rememberedFileSha256(file, 8 + header);
 }
 
 std::string loraHashesParameter(const std::string& prompt, const std::vector<std::filesystem::path>& folders) {

@@ -133,6 +133,9 @@ concepts::Composition ModuleSource::resolve(const concepts::Selection& selection
 pipeline::GenerationRequest completeRequest(pipeline::StableDiffusionModel& model, pipeline::GenerationRequest request) {
   if (request.width <= 0) request.width = model.nativeImageSize();
   if (request.height <= 0) request.height = model.nativeImageSize();
+  // The model's own scheduler by name, so that the parameters text says what ran.
+  request.scheduler = pipeline::resolvedScheduler(request.scheduler, model.schedulerConfig.className,
+                                                  model.schedulerConfig.useKarrasSigmas);
   request.validate(model);
   return request;
 }
@@ -212,8 +215,9 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   }
   auto responsibleText = out.interventionParameters;
   for (const auto& [key, value] : out.baselineInterventionParameters) responsibleText["Baseline " + key] = value;
-  out.baselineParameters = pipeline::formatParameters(request, pair.modelName, out.baselineInterventionParameters);
-  out.parameters = pipeline::formatParameters(request, pair.modelName, responsibleText);
+  out.baselineParameters =
+      pipeline::formatParameters(request, pair.modelName, out.baselineInterventionParameters, pair.modelHash);
+  out.parameters = pipeline::formatParameters(request, pair.modelName, responsibleText, pair.modelHash);
   return out;
 }
 

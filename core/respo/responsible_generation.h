@@ -157,6 +157,7 @@ struct PairRequest {
   pipeline::GenerationRequest request;  // width/height 0: the model's native size
   Interventions interventions;          // empty: the responsible side is the baseline
   std::string modelName;                // for the parameters text
+  std::string modelHash;                // "Model hash" of the parameters text (pipeline/model_hash.h)
   bool wantBaseline = true;             // false: only the responsible side is computed
   // The methods of the comparison's other side (empty: the plain model, the usual baseline), so two
   // methods can be compared on one seed. The responsible side's text records them under

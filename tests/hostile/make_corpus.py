@@ -1297,7 +1297,8 @@ def build(out, model_src, concept_src):
         ("version", ["--version"], True),
         ("generate-unknown-option", ["generate", "--model", "{model}", "--prompt", "x", "--frob", "1"], False),
         ("generate-missing-value", ["generate", "--model", "{model}", "--prompt", "x", "--steps"], False),
-        ("generate-missing-model", ["generate", "--prompt", "x"], False),
+        # Without --model: the embedded default model.
+        ("generate-default-model", ["generate", "--prompt", "x", "--steps", "1", "--out", "{out}/d.png", "--quiet"], True),
         ("generate-missing-prompt", ["generate", "--model", "{model}", "--steps", "1"], False),
         ("generate-value-is-option", ["generate", "--model", "{model}", "--prompt", "--steps", "1", "--out",
                                       "{out}/o.png", "--quiet"], True),

@@ -14,7 +14,6 @@ import pathlib
 import random
 import re
 
-from transformers import CLIPTokenizer
 
 # One token of the emphasis syntax per match, tried in this order.
 TOKEN = re.compile(r"""
@@ -164,6 +163,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, default=240)
     args = ap.parse_args()
+    from transformers import CLIPTokenizer  # here, so that parse() needs only the standard library
+
     tokenizers = {name: CLIPTokenizer.from_pretrained(pathlib.Path(args.tokenizers) / name) for name in ("sd1", "sd2")}
     cases = []
     for prompt in corpus(args.count):

@@ -1,10 +1,15 @@
 // The PNG "parameters" text: written in the format other SD front ends read, and read back.
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <tuple>
+#include <vector>
 
 #include "core/common/error.h"
 #include "core/io/image.h"
 #include "core/pipeline/generation_parameters.h"
+#include "core/pipeline/model_hash.h"
 #include "core/pipeline/safe_guidance.h"
 #include "core/common/sha256.h"
 #include "core/respo/selection.h"
@@ -285,4 +290,189 @@ RESPO_TEST(group_target_shares_round_trip_through_the_parameters_text) {
   EXPECT_THROWS(selection.validate(), respo::InvalidArgument, "must be 0 or more");
   selection.groups["gender"].shares = {{"a woman", 0}};
   EXPECT_THROWS(selection.validate(), respo::InvalidArgument, "add up to nothing");
+}
+
+// ---- what other front ends read: A1111 1.9+ names, model hash, true sizes, batch positions -------
+
+RESPO_TEST(every_scheduler_is_written_with_a1111_sampler_and_schedule_names) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"ddim", "DDIM", "Automatic"},          {"euler", "Euler", "Automatic"},
+      {"euler_a", "Euler a", "Automatic"},    {"dpmpp_2m", "DPM++ 2M", "Karras"},
+      {"pndm", "PLMS", "Automatic"},          {"DPMSolverMultistepScheduler", "DPM++ 2M", "Uniform"}};
+  for (const auto& [id, sampler, schedule] : cases) {
+    GenerationRequest r;
+    r.prompt = "a cat";
+    r.scheduler = id;
+    r.width = r.height = 64;
+    const auto text = formatParameters(r, "toy", {}, "0123abcdef");
+    EXPECT(text.find("Sampler: " + sampler + ", Schedule type: " + schedule + ",") != std::string::npos);
+    EXPECT(text.find("Model hash: 0123abcdef, Model: toy") != std::string::npos);
+    std::map<std::string, std::string> extra;
+    EXPECT_EQ(parseParameters(text, &extra).scheduler, id);
+    EXPECT(!extra.count("Sampler"));
+    EXPECT_EQ(extra.at("Model hash"), std::string("0123abcdef"));
+  }
+}
+
+RESPO_TEST(the_models_own_scheduler_is_named_by_what_it_is) {
+  EXPECT_EQ(resolvedScheduler("", "DDIMScheduler", false), std::string("ddim"));
+  EXPECT_EQ(resolvedScheduler("default", "PNDMScheduler", false), std::string("pndm"));
+  EXPECT_EQ(resolvedScheduler("", "EulerAncestralDiscreteScheduler", false), std::string("euler_a"));
+  EXPECT_EQ(resolvedScheduler("", "DPMSolverMultistepScheduler", true), std::string("dpmpp_2m"));
+  EXPECT_EQ(resolvedScheduler("", "DPMSolverMultistepScheduler", false), std::string("DPMSolverMultistepScheduler"));
+  EXPECT_EQ(resolvedScheduler("euler", "DDIMScheduler", false), std::string("euler"));  // asked for: kept
+  EXPECT_EQ(resolvedScheduler("", "LMSDiscreteScheduler", false), std::string(""));    // not ours: unnamed
+}
+
+RESPO_TEST(sampler_names_of_every_front_end_are_understood) {
+  // A1111 1.9+, A1111 before 1.9, ComfyUI savers, ours.
+  EXPECT_EQ(schedulerFromLabel("DPM++ 2M", "Karras"), std::string("dpmpp_2m"));
+  EXPECT_EQ(schedulerFromLabel("DPM++ 2M", "Automatic"), std::string("dpmpp_2m"));  // Karras is its own default
+  EXPECT_EQ(schedulerFromLabel("DPM++ 2M", ""), std::string("dpmpp_2m"));
+  EXPECT_EQ(schedulerFromLabel("DPM++ 2M", "Uniform"), std::string("DPMSolverMultistepScheduler"));
+  EXPECT_EQ(schedulerFromLabel("DPM++ 2M Karras"), std::string("dpmpp_2m"));
+  EXPECT_EQ(schedulerFromLabel("Euler a", "Automatic"), std::string("euler_a"));
+  EXPECT_EQ(schedulerFromLabel("euler_ancestral"), std::string("euler_a"));
+  EXPECT_EQ(schedulerFromLabel("euler_ancestral_karras"), std::string("euler_a"));
+  EXPECT_EQ(schedulerFromLabel("dpmpp_2m_karras"), std::string("dpmpp_2m"));
+  EXPECT_EQ(schedulerFromLabel("PLMS"), std::string("pndm"));
+  EXPECT_EQ(schedulerFromLabel("ddim"), std::string("ddim"));
+  EXPECT_EQ(schedulerFromLabel("UniPC", "Automatic"), std::string(""));
+  EXPECT_EQ(schedulerFromLabel("DPM++ SDE", "Karras"), std::string(""));
+  // Not ours: the request keeps the model's own, and the text's sampler is handed back to say so.
+  std::map<std::string, std::string> extra;
+  const auto r = parseParameters("a cat\nSteps: 20, Sampler: UniPC, Schedule type: Automatic, CFG scale: 7, Seed: 1, "
+                                 "Size: 512x512", &extra);
+  EXPECT_EQ(r.scheduler, std::string(""));
+  EXPECT_EQ(extra.at("Sampler"), std::string("UniPC"));
+}
+
+RESPO_TEST(a_picture_text_states_its_true_size_and_batch_position) {
+  GenerationRequest r;
+  r.prompt = "a cat, sitting";
+  r.scheduler = "ddim";
+  r.width = 64;
+  r.height = 48;
+  r.batch = 3;
+  r.seed = 9;
+  const auto text = formatParameters(r, "toy");
+  // One image of the batch.
+  const auto second = pictureParameters(text, 64, 48, 1);
+  EXPECT(second.find("Size: 64x48,") != std::string::npos);
+  EXPECT(second.find("Batch size: 3") != std::string::npos);
+  EXPECT(second.find(", Batch pos: 1") != std::string::npos);
+  std::map<std::string, std::string> extra;
+  const auto back = parseParameters(second, &extra);
+  EXPECT_EQ(back.seed, 9u);
+  EXPECT_EQ(back.batch, 3);
+  EXPECT_EQ(extra.at("Batch pos"), std::string("1"));
+  EXPECT_EQ(back.prompt, r.prompt);
+  // Written again (a picture re-saved), the position is replaced, not repeated.
+  const auto again = pictureParameters(second, 64, 48, 2);
+  EXPECT(again.find("Batch pos: 1") == std::string::npos);
+  EXPECT(again.find("Batch pos: 2") != std::string::npos);
+  // A sheet of two images side by side: the file's size, and the images' size to restore.
+  const auto sheet = pictureParameters(text, 136, 48);
+  EXPECT(sheet.find("Size: 136x48, Sheet cell size: 64x48") != std::string::npos);
+  extra.clear();
+  const auto fromSheet = parseParameters(sheet, &extra);
+  EXPECT_EQ(fromSheet.width, 64);
+  EXPECT_EQ(fromSheet.height, 48);
+  EXPECT_EQ(extra.at("Sheet size"), std::string("136x48"));
+  // A single picture: nothing added.
+  GenerationRequest one = r;
+  one.batch = 1;
+  const auto single = formatParameters(one, "toy");
+  EXPECT_EQ(pictureParameters(single, 64, 48, 0), single);
+}
+
+RESPO_TEST(values_that_need_quoting_read_back_as_written) {
+  GenerationRequest r;
+  r.prompt = "p";
+  r.scheduler = "euler";
+  r.width = r.height = 8;
+  for (const std::string name : {"toy \"quoted\" model", "back\\slash, comma", "colon: here", "\"starts with a quote",
+                                 "ends with a quote\"", "tab\there", "\\\"mixed\\\", x"}) {
+    std::map<std::string, std::string> extra;
+    parseParameters(formatParameters(r, name, {{"Note", name}}), &extra);
+    EXPECT_EQ(extra.at("Model"), name);
+    EXPECT_EQ(extra.at("Note"), name);
+  }
+}
+
+RESPO_TEST(texts_of_other_front_ends_restore) {
+  const std::string dir = respo::testing::option("infotext");
+  REQUIRE(!dir.empty());
+  auto read = [&](const std::string& name) {
+    std::ifstream in(dir + "/" + name, std::ios::binary);
+    REQUIRE(static_cast<bool>(in));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  struct Case {
+    std::string file, scheduler;
+    int steps, width, height;
+    std::uint64_t seed;
+    double cfg;
+  };
+  const std::vector<Case> cases = {
+      {"a1111-1.10-txt2img-dpmpp2m-karras-lora.txt", "dpmpp_2m", 28, 512, 768, 2387410572ull, 7},
+      {"a1111-1.10-txt2img-euler-a-automatic-hires.txt", "euler_a", 25, 832, 1216, 1048576ull, 6},
+      {"a1111-1.7-legacy-sampler-dpmpp2m-karras.txt", "dpmpp_2m", 20, 512, 512, 3405691582ull, 7},
+      {"a1111-1.10-img2img-inpaint.txt", "dpmpp_2m", 30, 512, 512, 987654321ull, 7},
+      {"a1111-1.10-txt2img-batch-image2.txt", "euler", 20, 512, 512, 12346ull, 7},
+      {"a1111-2022-legacy-batch-image2.txt", "euler_a", 20, 512, 512, 12346ull, 7},
+      {"comfyui-image-saver-alexopus-1.23.txt", "dpmpp_2m", 30, 1024, 1024, 156680208700286ull, 6.5},
+      {"comfyui-image-saver-giriss.txt", "euler_a", 25, 512, 768, 42ull, 7}};
+  for (const auto& c : cases) {
+    std::map<std::string, std::string> extra;
+    const auto r = parseParameters(read(c.file), &extra);
+    EXPECT_EQ(r.scheduler, c.scheduler);
+    EXPECT_EQ(r.steps, c.steps);
+    EXPECT_EQ(r.width, c.width);
+    EXPECT_EQ(r.height, c.height);
+    EXPECT_EQ(r.seed, c.seed);
+    EXPECT_NEAR(r.guidanceScale, c.cfg, 1e-12);
+    EXPECT(!r.prompt.empty());
+    EXPECT(!extra.count("Sampler"));  // every sampler understood
+    EXPECT(extra.count("Model hash"));
+  }
+  std::map<std::string, std::string> extra;
+  const auto lora = parseParameters(read("a1111-1.10-txt2img-dpmpp2m-karras-lora.txt"), &extra);
+  EXPECT_EQ(lora.clipSkip, 1);
+  EXPECT_EQ(extra.at("Lora hashes"), std::string("add_detail: 7c6bad76eb54"));
+  const auto inpaint = parseParameters(read("a1111-1.10-img2img-inpaint.txt"));
+  EXPECT_NEAR(inpaint.strength, 0.6, 1e-12);
+  EXPECT_NEAR(inpaint.maskBlur, 4, 1e-12);
+}
+
+RESPO_TEST(model_hash_of_a_file_and_of_a_folder) {
+  namespace fs = std::filesystem;
+  const fs::path dir = respo::testing::scratchFolder("model-hash");
+  auto write = [](const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+  };
+  // A single file: A1111's short hash, the whole file's SHA-256.
+  write(dir / "model.safetensors", "weights of a single-file checkpoint");
+  EXPECT_EQ(modelHash(dir / "model.safetensors"),
+            respo::hashing::sha256Hex("weights of a single-file checkpoint").substr(0, 10));
+  EXPECT_EQ(modelName(dir / "model.safetensors"), std::string("model"));
+  // A folder: the SHA-256 of sha256sum's listing of its weights, configs and texts, in byte order.
+  const fs::path folder = dir / "my model";
+  write(folder / "unet" / "diffusion_pytorch_model.safetensors", "unet");
+  write(folder / "model_index.json", "{}");
+  write(folder / "tokenizer" / "vocab.json", "{\"a\": 0}");
+  write(folder / "README.md", "not counted");
+  write(folder / ".cache" / "x.json", "hidden: not counted");
+  const std::string listing = respo::hashing::sha256Hex("{}") + "  model_index.json\n" +
+                              respo::hashing::sha256Hex("{\"a\": 0}") + "  tokenizer/vocab.json\n" +
+                              respo::hashing::sha256Hex("unet") + "  unet/diffusion_pytorch_model.safetensors\n";
+  const auto hash = modelHash(folder);
+  EXPECT_EQ(hash, respo::hashing::sha256Hex(listing).substr(0, 10));
+  EXPECT_EQ(modelName(folder), std::string("my model"));
+  EXPECT_EQ(modelName(folder / ""), std::string("my model"));
+  // A changed file changes it (the remembered hash is keyed by size and time).
+  write(folder / "unet" / "diffusion_pytorch_model.safetensors", "unet, retrained");
+  EXPECT(modelHash(folder) != hash);
+  EXPECT_THROWS(modelHash(dir / "missing.safetensors"), respo::IoError, "cannot read");
 }

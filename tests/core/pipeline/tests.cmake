@@ -91,9 +91,19 @@ target_precompile_headers(test_img2img REUSE_FROM respodiff_core)
 # Image to image from the command line: the picture's own size (rounded to 8), the strength recorded;
 # a method compared on it (both sides start from the picture).
 add_test(NAME cli_generate_image_to_image
-         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a cat' --steps 4 --seed 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-txt2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a watercolor cat' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.5 --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.7 --method sld:strong --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img-compare.png && grep -a -o 'Size: 32x32, Model: sd1, Denoising strength: 0.5' ${CMAKE_BINARY_DIR}/cli-img2img.png")
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a cat' --steps 4 --seed 2 --quiet --out ${CMAKE_BINARY_DIR}/cli-txt2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a watercolor cat' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.5 --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img.png && $<TARGET_FILE:respodiff> generate --model ${REF_OUT}/sd/sd1 --prompt 'a knife fight' --steps 4 --init-image ${CMAKE_BINARY_DIR}/cli-txt2img.png --strength 0.7 --method sld:strong --compare --quiet --out ${CMAKE_BINARY_DIR}/cli-img2img-compare.png && grep -a -o 'Size: 32x32, Model hash: [0-9a-f]*, Model: sd1, Denoising strength: 0.5' ${CMAKE_BINARY_DIR}/cli-img2img.png")
 set_tests_properties(cli_generate_image_to_image PROPERTIES LABELS "cli;img2img" FIXTURES_REQUIRED sd_models
                      PASS_REGULAR_EXPRESSION "Denoising strength: 0.5")
+# Our PNGs read by A1111's parser (re-implemented in tests/reference/a1111_infotext.py): every sampler,
+# the model's own, a batch, a comparison sheet, escaped names and prompts; each field as written.
+add_test(NAME cli_parameters_read_by_a1111
+         COMMAND ${RESPODIFF_PYTHON} ${PROJECT_SOURCE_DIR}/tests/reference/check_infotext.py
+                 --respodiff $<TARGET_FILE:respodiff> --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model
+                 --work ${CMAKE_BINARY_DIR}/infotext)
+set_tests_properties(cli_parameters_read_by_a1111 PROPERTIES LABELS "cli;formats" TIMEOUT 300)
+add_test(NAME a1111_infotext_self_test
+         COMMAND ${RESPODIFF_PYTHON} ${PROJECT_SOURCE_DIR}/tests/reference/a1111_infotext.py --self-test)
+set_tests_properties(a1111_infotext_self_test PROPERTIES LABELS "formats")
 # Inpainting from the command line with an inpainting model (9-channel UNet).
 add_test(NAME cli_generate_inpainting
          COMMAND respodiff generate --model ${REF_OUT}/inpaint/sd1_inpaint --prompt "a cat" --steps 3 --quiet
