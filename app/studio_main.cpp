@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName("RespoDiff Studio");
   QApplication::setOrganizationName("RespoDiff");
   QApplication::setApplicationVersion(RESPODIFF_VERSION);
+  QGuiApplication::setDesktopFileName("org.respodiff.Studio");  // the Wayland app id names the desktop entry
 
   QCommandLineParser parser;
   parser.setApplicationDescription("Responsible text-to-image generation");
@@ -36,7 +37,13 @@ int main(int argc, char** argv) {
   QCommandLineOption output("output-folder", "Save generations into DIR (this run only).", "DIR");
   for (const auto* option : {&exitAfter, &model, &prompt, &seed, &conceptOption, &generate, &screenshot, &output})
     parser.addOption(*option);
+  parser.addPositionalArgument("picture", "A PNG saved by RespoDiff Studio or another front end: restore its prompt "
+                                           "and settings (what \"Open with\" passes).", "[picture.png]");
   parser.process(app);
+  if (parser.positionalArguments().size() > 1) {
+    std::fprintf(stderr, "respodiff-studio: one picture at most\n");
+    return 2;
+  }
 
   respo::ui::AppInfo info;
   info.version = RESPODIFF_VERSION;
@@ -56,6 +63,8 @@ int main(int argc, char** argv) {
   int status = 0;
   QObject::connect(&window, &respo::ui::MainWindow::modelReady, &window, [&] {
     auto* form = window.parameterForm();
+    if (!parser.positionalArguments().isEmpty() && !window.restoreFromFile(parser.positionalArguments().front()))
+      status = 1;  // the window says why
     if (parser.isSet(prompt)) form->setPrompt(parser.value(prompt));
     if (parser.isSet(seed)) form->setSeed(parser.value(seed).toInt());
     for (const auto& name : parser.values(conceptOption))

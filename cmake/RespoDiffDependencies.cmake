@@ -63,6 +63,21 @@ if(RESPODIFF_WITH_TORCH)
   # dynamic linker bind those symbols to the system library.
   add_link_options(LINKER:--push-state,--no-as-needed -lstdc++ LINKER:--pop-state)
   message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+  # The wheel's `torch` target links libtorch.so, which needs libtorch_cuda.so and through it about
+  # 2.5 GB of NVIDIA libraries, even for a CPU-only run. Unless RESPODIFF_WITH_CUDA asks for that, the
+  # programs link LibTorch's CPU half only and load the CUDA half at run time when it is installed
+  # (gpu/cuda_runtime.h), so a CPU-only package can leave it out.
+  if(NOT RESPODIFF_WITH_CUDA)
+    add_library(respodiff_torch INTERFACE)
+    target_link_libraries(respodiff_torch INTERFACE torch_cpu_library c10)
+    target_include_directories(respodiff_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+    if(TORCH_CXX_FLAGS)
+      separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+      target_compile_options(respodiff_torch INTERFACE ${_torch_flags})
+    endif()
+    set(TORCH_LIBRARIES respodiff_torch)
+  endif()
+  get_filename_component(RESPODIFF_TORCH_LIB_DIR "${TORCH_LIBRARY}" DIRECTORY)
 endif()
 
 if(RESPODIFF_WITH_OPENCV)

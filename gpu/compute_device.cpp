@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "gpu/cuda_runtime.h"
 
 namespace respo::gpu {
 namespace {
@@ -23,9 +24,12 @@ std::string cudaLabel(int index) {
 }  // namespace
 
 ComputeDevice chooseDevice(DevicePreference preference, Precision precision) {
-  const bool cuda = torch::cuda::is_available();
+  const bool cuda = preference != DevicePreference::Cpu && loadCudaRuntime().loaded && torch::cuda::is_available();
   if (preference == DevicePreference::Cuda && !cuda)
-    throw InvalidArgument("a CUDA GPU was requested but none is available (LibTorch sees no CUDA device)");
+    throw InvalidArgument(loadCudaRuntime().loaded
+                              ? "a CUDA GPU was requested but none is available (LibTorch sees no CUDA device)"
+                              : "a CUDA GPU was requested but LibTorch's CUDA part is " + loadCudaRuntime().detail +
+                                    "; install the CUDA package");
   ComputeDevice chosen;
   const bool useCuda = preference == DevicePreference::Cuda || (preference == DevicePreference::Automatic && cuda);
   if (useCuda) {
@@ -59,6 +63,10 @@ Precision parsePrecision(const std::string& text) {
 
 std::vector<std::string> describeDevices() {
   std::vector<std::string> lines{cpuLabel() + ": float32"};
+  if (!loadCudaRuntime().loaded) {
+    lines.push_back("CUDA: " + loadCudaRuntime().detail);
+    return lines;
+  }
   const auto count = torch::cuda::device_count();
   for (int i = 0; i < static_cast<int>(count); ++i) lines.push_back(cudaLabel(i) + ": float32, float16, bfloat16");
   return lines;
