@@ -75,14 +75,14 @@ int benchmark(const std::vector<std::string>& args) {
     const auto start = std::chrono::steady_clock::now();
     respo::pipeline::LoadOptions options;
     if (cl.has("mapped-weights")) options.storage = respo::models::WeightStorage::Mapped;
-    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"), options);
+    auto model = respo::pipeline::loadStableDiffusion(cl.model(), options);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("load_seconds: %.3f\npeak_rss_mib: %.1f\n", elapsed, peakRssMib());
     return 0;
   }
   if (cl.has("train-step")) {
     // One RespoDiff training step (gender preset) with a fixed trajectory length k.
-    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    auto model = respo::pipeline::loadStableDiffusion(cl.model());
     auto settings = respo::concepts::preset("gender-woman");
     respo::concepts::ConceptTrainer trainer(model, settings);
     const int k = static_cast<int>(cl.integer("k", 10, 0, 999));
@@ -92,7 +92,7 @@ int benchmark(const std::vector<std::string>& args) {
     time([&] { trainer.step({k}, noise); });
   } else if (cl.has("concept-overhead")) {
     // Generation with a concept hook (a constant module on every step) against the plain pipeline.
-    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    auto model = respo::pipeline::loadStableDiffusion(cl.model());
     respo::pipeline::TextToImagePipeline pipeline(model);
     respo::pipeline::GenerationRequest request;
     request.prompt = "a photo of a doctor";
@@ -118,7 +118,7 @@ int benchmark(const std::vector<std::string>& args) {
   } else if (cl.has("unet-only")) {
     // One UNet call (fp32, CPU) on a random latent of the given image size; also reports loading
     // time and peak memory (SDXL-shaped UNets get random pooled embeddings and the size ids).
-    const fs::path folder = fs::path(cl.require("model")) / "unet";
+    const fs::path folder = fs::path(cl.model()) / "unet";
     const auto start = std::chrono::steady_clock::now();
     respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
     respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), torch::kFloat32,
@@ -147,7 +147,7 @@ int benchmark(const std::vector<std::string>& args) {
     time([&] { unet->forward(sample, t, context, extras); });
     std::printf("peak_rss_during_calls_mib: %.1f\n", statusMib("VmHWM"));
   } else {
-    auto model = respo::pipeline::loadStableDiffusion(cl.require("model"));
+    auto model = respo::pipeline::loadStableDiffusion(cl.model());
     respo::pipeline::TextToImagePipeline pipeline(model);
     respo::pipeline::GenerationRequest request;
     request.prompt = "a photo of a doctor";

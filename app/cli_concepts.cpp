@@ -57,11 +57,11 @@ int trainConcept(const std::vector<std::string>& args) {
   list("neutral-list", s.neutralPrompt, s.moreNeutralPrompts);
   list("target-list", s.targetPrompt, s.moreTargetPrompts);
   if (auto kind = cl.value("kind")) {
-    if (*kind != "safety" && *kind != "fairness") throw respo::InvalidArgument("--kind is fairness or safety");
+    if (*kind != "safety" && *kind != "fairness") throw respo::app::UsageError("--kind is fairness or safety");
     s.kind = *kind == "safety" ? c::ConceptKind::Safety : c::ConceptKind::Fairness;
   }
   if (auto t = cl.value("timestep")) {
-    if (*t != "trajectory" && *t != "reference") throw respo::InvalidArgument("--timestep is reference or trajectory");
+    if (*t != "trajectory" && *t != "reference") throw respo::app::UsageError("--timestep is reference or trajectory");
     s.timestep = *t == "trajectory" ? c::TimestepConvention::Trajectory : c::TimestepConvention::Reference;
   }
   whole("steps", s.steps, 1, 1'000'000), whole("batch", s.batch, 1, 64), whole("resolution", s.resolution, 0, 4096);
@@ -73,14 +73,14 @@ int trainConcept(const std::vector<std::string>& args) {
   real("lambda", s.semanticWeight, 0, 1000);
   real("w-tar", s.targetGuidance, 0, 100), real("trajectory-cfg", s.trajectoryGuidance, 0, 100);
   // Every setting is checked before the model is loaded: a typo costs nothing.
-  if (const auto problems = s.validate(); !problems.empty()) throw respo::InvalidArgument(problems.front());
+  if (const auto problems = s.validate(); !problems.empty()) throw respo::app::UsageError(problems.front());
 
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
                                                 respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
   respo::pipeline::LoadOptions load;
   load.device = compute.device;
   load.dtype = compute.dtype;
-  auto model = respo::pipeline::loadStableDiffusion(cl.require("model"), load);
+  auto model = respo::pipeline::loadStableDiffusion(cl.model(), load);
   const std::filesystem::path out = cl.require("out");
   c::CheckpointOptions checkpoints;
   checkpoints.path = cl.value("checkpoint").value_or(out.string() + ".checkpoint.safetensors");
@@ -108,7 +108,7 @@ int trainConcept(const std::vector<std::string>& args) {
 // Converts a checkpoint of the reference implementation into one concept file per column.
 int importReference(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"out", "model"}, {"age-naming"}, 1);
-  if (cl.positional().size() != 1) throw respo::InvalidArgument("import-reference needs exactly one FILE");
+  if (cl.positional().size() != 1) throw respo::app::UsageError("import-reference needs exactly one FILE");
   namespace c = respo::concepts;
   const std::filesystem::path out = cl.require("out");
   std::filesystem::create_directories(out);

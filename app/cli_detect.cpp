@@ -38,18 +38,18 @@ safety::NudeNetDetector nudeNetFromOptions(const CommandLine& cl) {
       if (std::find(known.begin(), known.end(), label) == known.end()) {
         std::string all;
         for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
-        throw InvalidArgument("--unsafe-labels: unknown label '" + label + "' (NudeNet's labels: " + all + ")");
+        throw UsageError("--unsafe-labels: unknown label '" + label + "' (NudeNet's labels: " + all + ")");
       }
       settings.unsafeLabels.push_back(label);
     }
-    if (settings.unsafeLabels.empty()) throw InvalidArgument("--unsafe-labels: name at least one label");
+    if (settings.unsafeLabels.empty()) throw UsageError("--unsafe-labels: name at least one label");
   }
   return safety::NudeNetDetector(model, settings);
 }
 
 int detect(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"nudenet", "json", "raw", "unsafe-score", "unsafe-labels"}, {}, 100000);
-  if (cl.positional().empty()) throw InvalidArgument("detect needs at least one IMAGE.png");
+  if (cl.positional().empty()) throw UsageError("detect needs at least one IMAGE.png");
   const auto detector = nudeNetFromOptions(cl);
   nlohmann::json images = nlohmann::json::array();
   std::vector<std::vector<float>> raw;

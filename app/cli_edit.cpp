@@ -52,7 +52,7 @@ int editConcepts(const std::vector<std::string>& args) {
     for (const auto& item : textList(*v)) {
       const auto eq = item.rfind('=');
       const auto share = eq == std::string::npos ? std::nullopt : numbers::parseReal(item.substr(eq + 1));
-      if (!share) throw InvalidArgument("--attributes: expected 'TEXT=SHARE; TEXT=SHARE', got '" + item.substr(0, 60) + "'");
+      if (!share) throw UsageError("--attributes: expected 'TEXT=SHARE; TEXT=SHARE', got '" + item.substr(0, 60) + "'");
       auto text = item.substr(0, eq);
       text.erase(text.find_last_not_of(" \t") + 1);
       recipe.attributes.push_back({text, *share});
@@ -72,7 +72,7 @@ int editConcepts(const std::vector<std::string>& args) {
   pipeline::LoadOptions load;
   load.device = compute.device;
   load.dtype = compute.dtype;
-  auto model = pipeline::loadStableDiffusion(cl.require("model"), load);
+  auto model = pipeline::loadStableDiffusion(cl.model(), load);
   const auto edit = edits::computeEdit(model, recipe);
   edits::saveEdit(out, edit);
   std::cout << "wrote " << out.string() << " (" << recipe.method() << ", " << edit.deltas.size()

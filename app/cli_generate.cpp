@@ -10,13 +10,19 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/command_line.h"
+#include "app/picture_output.h"
+#include "app/progress.h"
 #include "core/common/error.h"
 #include "core/io/image.h"
 #include "core/io/picture_files.h"
+#include "core/io/read_file.h"
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
 #include "core/common/paths.h"
@@ -83,10 +89,10 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
       const auto eq = entry.find('=');
       const std::string group = eq == std::string::npos ? "" : entry.substr(0, eq);
       if (std::find(fairnessGroups.begin(), fairnessGroups.end(), group) == fairnessGroups.end())
-        throw respo::InvalidArgument("--group-weight '" + entry + "' names no fairness group of the given concepts");
+        throw respo::app::UsageError("--group-weight '" + entry + "' names no fairness group of the given concepts");
       const auto weight = respo::numbers::parseReal(entry.substr(eq + 1));
       if (!weight || *weight < 0 || *weight > 10)
-        throw respo::InvalidArgument("--group-weight '" + entry + "' needs a number from 0 to 10 after '='");
+        throw respo::app::UsageError("--group-weight '" + entry + "' needs a number from 0 to 10 after '='");
       auto options = selection.defaults;
       options.weight = *weight;
       selection.groups[group] = options;
@@ -101,9 +107,9 @@ respo::concepts::Selection selectionFromCommandLine(const CommandLine& cl, respo
       const std::string member = eq == std::string::npos ? entry : entry.substr(0, eq);
       const auto group = groupOfMember.find(member);
       if (group == groupOfMember.end())
-        throw respo::InvalidArgument("--shares '" + entry + "' names no fairness member of the given concepts");
+        throw respo::app::UsageError("--shares '" + entry + "' names no fairness member of the given concepts");
       const auto share = eq == std::string::npos ? std::nullopt : respo::numbers::parseReal(entry.substr(eq + 1));
-      if (!share || *share < 0) throw respo::InvalidArgument("--shares '" + entry + "' needs a number of 0 or more after '='");
+      if (!share || *share < 0) throw respo::app::UsageError("--shares '" + entry + "' needs a number of 0 or more after '='");
       if (!selection.groups.count(group->second)) selection.groups[group->second] = selection.defaults;
       selection.groups[group->second].shares.push_back({member, *share});
     }
@@ -147,7 +153,7 @@ std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcept
       none = true;
     } else if (kind == "respodiff") {
       // respodiff[:ram=X][,sam=Y]: the modules come from --concept; these strengths replace theirs.
-      if (!haveConcepts) throw respo::InvalidArgument("--method respodiff needs --concept");
+      if (!haveConcepts) throw respo::app::UsageError("--method respodiff needs --concept");
       respodiff = true;
       MethodChoice choice{"respodiff", {}};
       if (colon != std::string::npos) {
@@ -157,7 +163,7 @@ std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcept
           const std::string key = setting.substr(0, eq);
           const auto value = eq == std::string::npos ? std::nullopt : respo::numbers::parseReal(setting.substr(eq + 1));
           if ((key != "ram" && key != "sam") || !value || *value < 0 || *value > respo::concepts::kMaxStrength)
-            throw respo::InvalidArgument("--method respodiff: expected ram=X or sam=Y with 0 <= X, Y <= " +
+            throw respo::app::UsageError("--method respodiff: expected ram=X or sam=Y with 0 <= X, Y <= " +
                                          std::to_string(static_cast<int>(respo::concepts::kMaxStrength)) + ", got '" +
                                          setting.substr(0, 60) + "'");
           (key == "ram" ? choice.ram : choice.sam) = *value;
@@ -166,23 +172,23 @@ std::vector<MethodChoice> parseMethods(const std::string& spec, bool haveConcept
       out.push_back(choice);
     } else if (kind == "negative" || kind == "prompt-edit") {
       if (colon == std::string::npos || colon + 1 == item.size())
-        throw respo::InvalidArgument("--method " + kind + " needs its text: " + kind + ":TEXT");
+        throw respo::app::UsageError("--method " + kind + " needs its text: " + kind + ":TEXT");
       out.push_back({kind, {}, {}, item.substr(colon + 1)});
     } else if (kind == "uce") {
       if (colon == std::string::npos || colon + 1 == item.size())
-        throw respo::InvalidArgument("--method uce needs its edit file: uce:FILE");
+        throw respo::app::UsageError("--method uce needs its edit file: uce:FILE");
       out.push_back({"uce", {}, item.substr(colon + 1)});
     } else if (kind == "sld") {
       if (std::any_of(out.begin(), out.end(), [](const MethodChoice& m) { return m.kind == "sld"; }))
-        throw respo::InvalidArgument("--method names sld twice");
+        throw respo::app::UsageError("--method names sld twice");
       out.push_back({"sld", respo::pipeline::SafeLatentGuidance::parse(colon == std::string::npos ? "" : item.substr(colon + 1))});
     } else {
-      throw respo::InvalidArgument("unknown --method '" + kind.substr(0, 40) + "' (respodiff[:ram=X,sam=Y], uce:FILE, sld[:PRESET][,KEY=VALUE...], negative:TEXT, prompt-edit:TEXT, none)");
+      throw respo::app::UsageError("unknown --method '" + kind.substr(0, 40) + "' (respodiff[:ram=X,sam=Y], uce:FILE, sld[:PRESET][,KEY=VALUE...], negative:TEXT, prompt-edit:TEXT, none)");
     }
   }
-  if (none && !out.empty()) throw respo::InvalidArgument("--method none cannot be combined with other methods");
+  if (none && !out.empty()) throw respo::app::UsageError("--method none cannot be combined with other methods");
   if (haveConcepts && !respodiff)
-    throw respo::InvalidArgument("--concept is given but --method does not include respodiff");
+    throw respo::app::UsageError("--concept is given but --method does not include respodiff");
   return out;
 }
 
@@ -214,17 +220,82 @@ respo::responsible::Interventions interventionsFor(const std::vector<MethodChoic
   return out;
 }
 
+// One prompt per line of FILE ('-': standard input); blank lines and '#' comments skipped.
+std::vector<std::string> readPromptList(const std::string& file) {
+  std::string text;
+  if (file == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), {});
+  } else {
+    text = respo::io::readTextFile(file);
+  }
+  std::vector<std::string> prompts;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    prompts.push_back(line);
+  }
+  if (prompts.empty()) throw UsageError("--prompts " + file + ": no prompt in it");
+  return prompts;
+}
+
+// What `respodiff generate --help` lists.
+const std::vector<OptionHelp> kGenerateOptions = {
+    {"model", "DIR_OR_FILE", "a diffusers folder or a single-file .safetensors checkpoint", "the embedded model"},
+    {"prompt", "TEXT", "what to draw; (word:1.2) weights, BREAK, <lora:name:w> tags", ""},
+    {"prompts", "FILE", "one prompt per line ('-': standard input); FILE-0.png, FILE-1.png, ... per prompt", ""},
+    {"negative", "TEXT", "what to avoid", ""},
+    {"seed", "N", "the noise's seed; -1 draws a random one (recorded in the picture)", "0"},
+    {"steps", "N", "denoising steps", "25"},
+    {"cfg", "X", "classifier-free guidance scale", "7.5"},
+    {"scheduler", "NAME", "ddim, euler, euler_a, dpmpp_2m (DPM++ 2M Karras) or pndm", "the model's own"},
+    {"width", "PX", "image width, a multiple of 8", "the model's size"},
+    {"height", "PX", "image height, a multiple of 8", "the model's size"},
+    {"batch", "N", "images from one seed", "1"},
+    {"out", "FILE", "where to write: .png, .jpg or .webp, with the parameters inside (a batch: FILE-0.png, ...); "
+                    "'-': PNG on standard output", "respodiff.png"},
+    {"json", "FILE", "what was written, as JSON (files, seeds, sizes, parameters); '-': standard output", ""},
+    {"device", "auto|cpu|cuda", "where to compute", "auto"},
+    {"precision", "auto|fp32|fp16|bf16", "half precision on a GPU only", "auto"},
+    {"config-from", "DIR", "a diffusers folder whose configs describe a single-file checkpoint", ""},
+    {"variant", "NAME", "weights variant of a diffusers folder (e.g. fp16)", ""},
+    {"clip-skip", "N", "text-encoder layers to skip", "0"},
+    {"low-memory", "", "keep the weights mapped from their files (least memory, slower on the CPU)", ""},
+    {"lora", "FILE[:W][,...]", "LoRA files and their weights", ""},
+    {"lora-dir", "DIR[;DIR...]", "where <lora:name> tags look", "the user's LoRA folder"},
+    {"init-image", "PICTURE.png", "start from this picture (image to image)", ""},
+    {"strength", "X", "how much of the picture is repainted (with --init-image)", "0.75"},
+    {"mask", "MASK.png", "inpaint: white where the picture is repainted (with --init-image)", ""},
+    {"mask-blur", "PX", "blur of the mask's edge (with --mask)", "4"},
+    {"concept", "FILE_OR_GROUP[,...]", "RespoDiff concept modules to switch on", ""},
+    {"ram-strength", "X", "strength of the modules' RAM (1 = as trained)", "1"},
+    {"sam-strength", "X", "strength of the modules' SAM (1 = as trained)", "1"},
+    {"policy", "random|balanced|fixed", "how a fairness group picks its member per image", "random"},
+    {"fixed-member", "NAME", "the member of --policy fixed", ""},
+    {"group-weight", "GROUP=W,...", "weight of each fairness group", "1"},
+    {"shares", "MEMBER=SHARE,...", "target shares of a group's members", "equal"},
+    {"method", "METHOD[+...]", "respodiff, uce:FILE, sld[:preset], negative:TEXT, prompt-edit:TEXT or none", ""},
+    {"compare", "", "write the baseline and the responsible image side by side", ""},
+    {"ignore-fingerprint", "", "use modules or edits made for another model", ""},
+    {"quiet", "", "no progress on the terminal", ""},
+};
+
 int generate(const std::vector<std::string>& args) {
-  const CommandLine cl(args,
-                       {"model", "prompt", "negative", "seed", "steps", "cfg", "scheduler", "width", "height",
-                        "batch", "out", "device", "precision", "config-from", "variant", "clip-skip", "concept",
-                        "ram-strength", "sam-strength", "policy", "fixed-member", "group-weight", "shares", "method", "lora",
-                        "lora-dir", "init-image", "strength", "mask", "mask-blur"},
-                       {"quiet", "compare", "ignore-fingerprint", "low-memory"});
+  const CommandLine cl("generate", "Generate images from a prompt with a Stable Diffusion model.", kGenerateOptions, args);
   namespace fs = std::filesystem;
   // Every setting is read and checked before the model is loaded or anything is allocated.
   respo::pipeline::GenerationRequest request;
-  request.prompt = cl.require("prompt");
+  // One prompt, or a list of them: a file with one per line ('-': standard input), blank lines and
+  // lines starting with '#' skipped.
+  std::vector<std::string> prompts;
+  if (const auto file = cl.value("prompts")) {
+    if (cl.has("prompt")) throw UsageError("give --prompt or --prompts, not both");
+    prompts = readPromptList(*file);
+  } else {
+    prompts.push_back(cl.require("prompt"));
+  }
+  request.prompt = prompts.front();
   request.negativePrompt = cl.value("negative").value_or("");
   request.seed = cl.seed("seed", 0);
   request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
@@ -234,7 +305,15 @@ int generate(const std::vector<std::string>& args) {
   request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
   request.scheduler = cl.value("scheduler").value_or("");
   request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
+  // Each prompt with the tags of --lora added, every tag checked before anything loads.
+  for (std::size_t k = 1; k < prompts.size(); ++k) {
+    auto other = request;
+    other.prompt = prompts[k];
+    addLoras(cl, other);
+    prompts[k] = other.prompt;
+  }
   addLoras(cl, request);
+  prompts.front() = request.prompt;
   if (const auto init = cl.value("init-image")) {
     // Image to image: the picture (PNG) is read before the model loads, so a bad file fails fast.
     request.initImage = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(*init));
@@ -242,20 +321,30 @@ int generate(const std::vector<std::string>& args) {
     // Inpainting: white where the picture is repainted.
     if (const auto mask = cl.value("mask")) request.mask = std::make_shared<const respo::io::RgbImage>(respo::io::readPng(*mask));
     request.maskBlur = cl.real("mask-blur", 4, 0, 256);
-    if (cl.has("mask-blur") && !request.mask) throw respo::InvalidArgument("--mask-blur needs --mask");
+    if (cl.has("mask-blur") && !request.mask) throw respo::app::UsageError("--mask-blur needs --mask");
   } else if (cl.has("strength") || cl.has("mask") || cl.has("mask-blur")) {
-    throw respo::InvalidArgument("--strength, --mask and --mask-blur need --init-image");
+    throw respo::app::UsageError("--strength, --mask and --mask-blur need --init-image");
   }
   request.validateSettings();
   if (!request.scheduler.empty()) {
     const auto names = respo::sched::schedulerNames();
     if (std::find(names.begin(), names.end(), request.scheduler) == names.end())
-      throw respo::InvalidArgument("unknown --scheduler '" + request.scheduler + "'");
+      throw respo::app::UsageError("unknown --scheduler '" + request.scheduler + "'");
   }
   const auto methods = methodsFromCommandLine(cl);
-  if (cl.has("compare") && methods.empty()) throw respo::InvalidArgument("--compare needs a --method or a --concept");
-  const fs::path out = cl.value("out").value_or("respodiff.png");
-  respo::io::checkWritableTarget(out);
+  if (cl.has("compare") && methods.empty()) throw respo::app::UsageError("--compare needs a --method or a --concept");
+  // '-': the picture's PNG bytes on standard output (one picture only), messages on stderr.
+  const std::string outText = cl.value("out").value_or("respodiff.png");
+  const bool toStdout = outText == "-";
+  const auto jsonTarget = cl.value("json");
+  if (toStdout && (request.batch > 1 || prompts.size() > 1))
+    throw UsageError("--out - writes one picture: no --batch or --prompts with it");
+  if (toStdout && jsonTarget == "-") throw UsageError("--out - and --json - cannot share standard output");
+  if (!toStdout && !pictureFormatOffered(fs::path(outText).extension().string()))
+    throw UsageError("--out " + outText + ": name the picture .png, .jpg, .jpeg or .webp (the format follows the name)");
+  const fs::path out = toStdout ? fs::path("stdout.png") : fs::path(outText);
+  if (!toStdout) respo::io::checkWritableTarget(out);
+  std::ostream& messages = toStdout || jsonTarget == "-" ? std::cerr : std::cout;
 
   const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("auto")),
                                                 respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
@@ -266,7 +355,7 @@ int generate(const std::vector<std::string>& args) {
   load.configFolder = cl.value("config-from").value_or("");
   if (cl.has("low-memory")) load.storage = respo::models::WeightStorage::Mapped;
   // Without --model: the embedded default (the toy world's model), as everywhere else.
-  const fs::path modelPath = cl.value("model").value_or(respo::paths::toyModel().string());
+  const fs::path modelPath = cl.model();
   auto model = respo::pipeline::loadStableDiffusion(modelPath, load);
 
   const int native = model.nativeImageSize();
@@ -281,6 +370,7 @@ int generate(const std::vector<std::string>& args) {
   request = respo::responsible::completeRequest(model, request);
 
   const bool quiet = cl.has("quiet");
+  std::size_t current = 0;  // the prompt being generated
   const bool compare = cl.has("compare");
   // The same use case as the app: baseline and responsible from one seed and noise (core/respo).
   respo::responsible::PairRequest pair;
@@ -290,21 +380,48 @@ int generate(const std::vector<std::string>& args) {
   pair.wantBaseline = compare;
   pair.interventions = interventionsFor(methods, cl, model);
 
+  Progress bar(quiet);
   auto progress = [&](respo::responsible::Side side, const respo::pipeline::StepProgress& p) {
-    if (!quiet) {
-      std::fprintf(stderr, "\r%s step %d/%d", side == respo::responsible::Side::Baseline ? "baseline" : "responsible",
-                   p.step, p.total);
-      if (p.step == p.total) std::fprintf(stderr, "\n");
-    }
+    std::string label = !compare ? "generating" : side == respo::responsible::Side::Baseline ? "baseline" : "responsible";
+    if (prompts.size() > 1) label = "prompt " + std::to_string(current + 1) + "/" + std::to_string(prompts.size()) + " " + label;
+    bar.update(label, p.step, p.total);
     return true;
   };
-  const auto result = respo::responsible::generatePair(model, pair, progress);
-  for (std::size_t i = 0; i < result.responsible.size(); ++i) {
-    const fs::path target = respo::io::batchImagePath(out, i, result.responsible.size());
-    const auto image = compare ? respo::io::sideBySide({result.baseline[i], result.responsible[i]}) : result.responsible[i];
-    const auto text = respo::pipeline::pictureParameters(result.parameters, image.width, image.height, static_cast<int>(i));
-    respo::io::writePng(target, image, {{"parameters", text}});
-    std::cout << "wrote " << target.string() << (compare ? " (baseline | responsible)" : "") << "\n";
+  nlohmann::json report = nlohmann::json::array();
+  for (current = 0; current < prompts.size(); ++current) {
+    pair.request.prompt = prompts[current];
+    const fs::path base = prompts.size() > 1 ? out.parent_path() / (out.stem().string() + "-" + std::to_string(current) +
+                                                                     out.extension().string())
+                                             : out;
+    const auto result = respo::responsible::generatePair(model, pair, progress);
+    for (std::size_t i = 0; i < result.responsible.size(); ++i) {
+      const fs::path target = respo::io::batchImagePath(base, i, result.responsible.size());
+      const auto image =
+          compare ? respo::io::sideBySide({result.baseline[i], result.responsible[i]}) : result.responsible[i];
+      const auto text = respo::pipeline::pictureParameters(result.parameters, image.width, image.height, static_cast<int>(i));
+      if (toStdout) {
+        const auto bytes = respo::io::encodePng(image, {{"parameters", text}});
+        std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+        std::fflush(stdout);
+      } else {
+        respo::io::writeTextFileAtomically(target, encodePicture(image, text, target.extension().string()));
+        messages << "wrote " << target.string() << (compare ? " (baseline | responsible)" : "") << "\n";
+      }
+      report.push_back({{"file", toStdout ? "-" : target.string()},
+                        {"prompt", prompts[current]},
+                        {"seed", pair.request.seed},
+                        {"batch_pos", i},
+                        {"width", image.width},
+                        {"height", image.height},
+                        {"model", pair.modelName},
+                        {"model_hash", pair.modelHash},
+                        {"parameters", text}});
+    }
+  }
+  if (jsonTarget) {
+    const std::string json = report.dump(2) + "\n";
+    if (*jsonTarget == "-") std::cout << json;
+    else respo::io::writeTextFileAtomically(*jsonTarget, json);
   }
   return 0;
 }

@@ -44,7 +44,7 @@ std::shared_ptr<text::ClipTokenizer> tokenizerFrom(const CommandLine& cl) {
   if (auto folder = cl.value("tokenizer")) return std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromFolder(*folder));
   if (auto bpe = cl.value("bpe"))
     return std::make_shared<text::ClipTokenizer>(text::ClipTokenizer::fromOpenClipBpe(*bpe, text::TokenizerSettings::sd1()));
-  throw InvalidArgument("give --bpe FILE.gz (the CLIP vocabulary) or --tokenizer DIR");
+  throw UsageError("give --bpe FILE.gz (the CLIP vocabulary) or --tokenizer DIR");
 }
 
 // Prints a line every `every` steps: phase, step, mean loss since the last line, speed and ETA.
@@ -84,7 +84,7 @@ int toyworldTrain(const std::vector<std::string>& args) {
   options.denoiser.learningRate = cl.real("lr", options.denoiser.learningRate, 1e-9, 10);
   if (options.vae.steps < 1 || options.denoiser.steps < 1 || options.vae.batch < 1 || options.denoiser.batch < 1 ||
       options.denoiser.datasetSize < options.denoiser.batch)
-    throw InvalidArgument("steps and batches must be positive and the dataset at least one batch");
+    throw UsageError("steps and batches must be positive and the dataset at least one batch");
   if (auto threads = cl.integer("threads", 0, 0, 1024); threads > 0) torch::set_num_threads(static_cast<int>(threads));
   const int every = static_cast<int>(cl.integer("print-every", 50, 1, 1'000'000));
   toyworld::trainToyModel(options, tokenizerFrom(cl), out, progressPrinter(std::max(1, every), cl.has("quiet")));
@@ -148,7 +148,7 @@ constexpr DefaultConcept kDefaultConcepts[] = {
 int toyworldConcepts(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"model", "out", "steps", "trajectory-steps", "only", "seed", "target-guidance"},
                        {"quiet", "force"});
-  auto model = pipeline::loadStableDiffusion(cl.require("model"));
+  auto model = pipeline::loadStableDiffusion(cl.model());
   const std::filesystem::path out = cl.require("out");
   std::filesystem::create_directories(out);
   const auto only = cl.value("only");
@@ -194,12 +194,12 @@ int evaluate(const std::vector<std::string>& args) {
                               "lora", "lora-dir"},
                        {"quick", "quiet"}, 1);
   if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
-    throw InvalidArgument("eval needs the benchmark's name: eval toyworld");
+    throw UsageError("eval needs the benchmark's name: eval toyworld");
   auto model = pipeline::loadStableDiffusion(cl.value("model").value_or(paths::toyModel().string()));
   auto classifier = toyworld::loadClassifier(cl.value("classifier").value_or(paths::toyClassifier().string()));
   const std::filesystem::path conceptFolder = cl.value("concepts").value_or(paths::shippedConcepts().string());
   toyworld::EvaluationConcepts used;
-  if (!std::filesystem::is_directory(conceptFolder)) throw InvalidArgument(conceptFolder.string() + " is not a folder");
+  if (!std::filesystem::is_directory(conceptFolder)) throw UsageError(conceptFolder.string() + " is not a folder");
   const auto fingerprint = concepts::modelFingerprint(model.unet);
   for (const auto& file : concepts::conceptFiles(conceptFolder)) {
     auto module = std::make_shared<const concepts::ConceptModule>(concepts::loadConcept(file));
@@ -235,7 +235,7 @@ namespace {
 // report merge --json OUT [--markdown OUT] PART.json ...: the shards of one run put together.
 int reportMerge(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"json", "markdown"}, {}, 100000);
-  if (cl.positional().empty()) throw InvalidArgument("report merge needs the parts' JSON files");
+  if (cl.positional().empty()) throw UsageError("report merge needs the parts' JSON files");
   std::vector<nlohmann::json> parts;
   for (const auto& file : cl.positional()) parts.push_back(io::readJsonFile(file, 1u << 30));
   const auto merged = report::mergeShards(parts);
@@ -273,11 +273,11 @@ int report(const std::vector<std::string>& args) {
       const auto& a = args[i];
       if (rename(a, "--method", "--methods", method) || rename(a, "--values", "--sweep", values)) continue;
       if (a == "--methods" || a.rfind("--methods=", 0) == 0 || a == "--sweep" || a.rfind("--sweep=", 0) == 0)
-        throw InvalidArgument("report sweep takes --method and --values (" + a + " belongs to plain report)");
+        throw UsageError("report sweep takes --method and --values (" + a + " belongs to plain report)");
       translated.push_back(a);
     }
     if (!method || !values)
-      throw InvalidArgument("report sweep needs --method (with {} where the value goes) and --values V1,V2,...");
+      throw UsageError("report sweep needs --method (with {} where the value goes) and --values V1,V2,...");
     return report(translated);
   }
   const CommandLine cl(args,
@@ -313,10 +313,10 @@ int report(const std::vector<std::string>& args) {
     } else if (set == "toyworld") {
       settings.prompts = toyworld::professionPrompts();
     } else {
-      throw InvalidArgument("unknown --prompt-set '" + set + "' (winobias or toyworld)");
+      throw UsageError("unknown --prompt-set '" + set + "' (winobias or toyworld)");
     }
   }
-  if (settings.prompts.empty()) throw InvalidArgument("the prompt list is empty");
+  if (settings.prompts.empty()) throw UsageError("the prompt list is empty");
   settings.imagesPerPrompt = static_cast<int>(cl.integer("n", 8, 1, 1024));
   settings.steps = static_cast<int>(cl.integer("steps", 25, 1, pipeline::kMaxSteps));
   settings.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
@@ -330,7 +330,7 @@ int report(const std::vector<std::string>& args) {
     const auto k = slash == std::string::npos ? std::nullopt : numbers::parseInteger(shard->substr(0, slash));
     const auto n = slash == std::string::npos ? std::nullopt : numbers::parseInteger(shard->substr(slash + 1));
     if (!k || !n || *n < 1 || *n > 100000 || *k < 1 || *k > *n)
-      throw InvalidArgument("--shard: expected K/N with 1 <= K <= N <= 100000, got '" + *shard + "'");
+      throw UsageError("--shard: expected K/N with 1 <= K <= N <= 100000, got '" + *shard + "'");
     settings.shardIndex = static_cast<int>(*k - 1);
     settings.shardCount = static_cast<int>(*n);
   }
@@ -340,13 +340,13 @@ int report(const std::vector<std::string>& args) {
     for (std::string entry; std::getline(attributes, entry, ';');) {
       entry.erase(0, entry.find_first_not_of(' '));
       const auto eq = entry.find('=');
-      if (eq == std::string::npos || eq == 0) throw InvalidArgument("--target: expected 'ATTRIBUTE=CLASS:SHARE,...', got '" + entry + "'");
+      if (eq == std::string::npos || eq == 0) throw UsageError("--target: expected 'ATTRIBUTE=CLASS:SHARE,...', got '" + entry + "'");
       auto& shares = settings.targets[entry.substr(0, eq)];
       std::stringstream classes(entry.substr(eq + 1));
       for (std::string item; std::getline(classes, item, ',');) {
         const auto colon = item.rfind(':');
         const auto share = colon == std::string::npos ? std::nullopt : numbers::parseReal(item.substr(colon + 1));
-        if (!share || *share < 0) throw InvalidArgument("--target: expected 'CLASS:SHARE' with a share of 0 or more, got '" + item + "'");
+        if (!share || *share < 0) throw UsageError("--target: expected 'CLASS:SHARE' with a share of 0 or more, got '" + item + "'");
         shares[item.substr(0, colon)] = *share;
       }
     }
@@ -399,8 +399,8 @@ int report(const std::vector<std::string>& args) {
     io::writeTextFileAtomically(*file, report::auditHtml(card));
   };
   if (cl.value("sweep") && !cl.value("methods"))
-    throw InvalidArgument("--sweep needs --methods with one method whose setting is {} (e.g. 'sld:medium,guidance={}')");
-  if ((cl.value("tradeoff") || cl.value("svg")) && !cl.value("sweep")) throw InvalidArgument("--tradeoff and --svg go with --sweep");
+    throw UsageError("--sweep needs --methods with one method whose setting is {} (e.g. 'sld:medium,guidance={}')");
+  if ((cl.value("tradeoff") || cl.value("svg")) && !cl.value("sweep")) throw UsageError("--tradeoff and --svg go with --sweep");
   if (auto list = cl.value("methods")) {
     // --methods "respodiff; sld:medium; uce:FILE": one table, a column per method, one shared baseline.
     std::vector<std::string> entries;
@@ -414,18 +414,18 @@ int report(const std::vector<std::string>& args) {
     // --sweep 0,0.5,1: one method, its knob at each value (the {} of its specification).
     if (auto values = cl.value("sweep")) {
       if (entries.size() != 1 || entries.front().find("{}") == std::string::npos)
-        throw InvalidArgument("--sweep needs exactly one method in --methods, with {} where the value goes");
+        throw UsageError("--sweep needs exactly one method in --methods, with {} where the value goes");
       const auto spec = entries.front();
       entries.clear();
       std::stringstream items(*values);
       for (std::string value; std::getline(items, value, ',');) {
-        if (!numbers::parseReal(value)) throw InvalidArgument("--sweep: '" + value.substr(0, 40) + "' is not a number");
+        if (!numbers::parseReal(value)) throw UsageError("--sweep: '" + value.substr(0, 40) + "' is not a number");
         auto expanded = spec;
         for (auto at = expanded.find("{}"); at != std::string::npos; at = expanded.find("{}", at + value.size()))
           expanded.replace(at, 2, value);
         entries.push_back(expanded);
       }
-      if (entries.empty() || entries.size() > 64) throw InvalidArgument("--sweep takes 1 to 64 values");
+      if (entries.empty() || entries.size() > 64) throw UsageError("--sweep takes 1 to 64 values");
     }
     std::vector<report::ReportMethod> methods;
     std::vector<std::string> labels;
@@ -437,8 +437,8 @@ int report(const std::vector<std::string>& args) {
       labels.push_back(entry);
       methods.push_back(std::move(method));
     }
-    if (methods.empty()) throw InvalidArgument("--methods names no method");
-    if (cl.value("csv")) throw InvalidArgument("--csv is written for one method; with --methods use --json");
+    if (methods.empty()) throw UsageError("--methods names no method");
+    if (cl.value("csv")) throw UsageError("--csv is written for one method; with --methods use --json");
     methodCount = methods.size();
     const auto reports = report::compareMethods(model, *reader, methods, settings, progress, onImages);
     if (!quiet) std::fprintf(stderr, "\n");
@@ -469,12 +469,12 @@ int report(const std::vector<std::string>& args) {
 }
 
 int toyworld(const std::vector<std::string>& args) {
-  if (args.empty()) throw InvalidArgument("toyworld needs a subcommand: train");
+  if (args.empty()) throw UsageError("toyworld needs a subcommand: train");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "train") return toyworldTrain(rest);
   if (args[0] == "classifier") return toyworldClassifier(rest);
   if (args[0] == "concepts") return toyworldConcepts(rest);
-  throw InvalidArgument("unknown toyworld subcommand '" + args[0] + "' (expected train, classifier or concepts)");
+  throw UsageError("unknown toyworld subcommand '" + args[0] + "' (expected train, classifier or concepts)");
 }
 
 }  // namespace respo::app

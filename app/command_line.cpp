@@ -1,46 +1,89 @@
 #include "app/command_line.h"
 
-#include "core/common/error.h"
+#include <iostream>
+#include <random>
+
+#include <CLI/CLI.hpp>
+
 #include "core/common/numbers.h"
+#include "core/common/paths.h"
 
 namespace respo::app {
 namespace {
 
+std::string contextCommand, contextSummary;
+
 std::string shown(const std::string& text) { return text.size() > 40 ? text.substr(0, 40) + "..." : text; }
+
+// CLI11's messages start with the option's name; ours say where to look.
+std::string usageMessage(const CLI::ParseError& e) {
+  std::string text = e.what();
+  return text + " (see --help)";
+}
 
 }  // namespace
 
+CommandLine::CommandLine(const std::string& command, const std::string& summary, const std::vector<OptionHelp>& options,
+                         const std::vector<std::string>& args, const std::string& positionalName,
+                         std::size_t maxPositional) {
+  parse(command, summary, options, args, positionalName, maxPositional);
+}
+
 CommandLine::CommandLine(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
                          const std::set<std::string>& flags, std::size_t maxPositional) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
-      if (positional_.size() == maxPositional)
-        throw InvalidArgument("unexpected argument '" + shown(arg) + "' (options start with --; see --help)");
-      positional_.push_back(arg);
-      continue;
-    }
-    std::string name = arg.substr(2);
-    std::optional<std::string> inlineValue;
-    if (const auto eq = name.find('='); eq != std::string::npos) {
-      inlineValue = name.substr(eq + 1);
-      name.resize(eq);
-    }
-    if (flags.count(name)) {
-      if (inlineValue) throw InvalidArgument("option --" + name + " takes no value");
-      flagsSeen_.insert(name);
-    } else if (valueOptions.count(name)) {
-      if (values_.count(name)) throw InvalidArgument("option --" + name + " is given twice");
-      if (inlineValue) {
-        values_[name] = *inlineValue;
-      } else {
-        if (i + 1 >= args.size()) throw InvalidArgument("option --" + name + " needs a value");
-        values_[name] = args[++i];
-      }
+  std::vector<OptionHelp> options;
+  for (const auto& name : valueOptions) {
+    const auto* known = describeOption(name);
+    options.push_back(known && !known->value.empty() ? *known : OptionHelp{name, "VALUE", "", ""});
+  }
+  for (const auto& name : flags) {
+    const auto* known = describeOption(name);
+    options.push_back(known && known->value.empty() ? *known : OptionHelp{name, "", "", ""});
+  }
+  parse(contextCommand, contextSummary, options, args, maxPositional ? "ARG" : "", maxPositional);
+}
+
+void CommandLine::setContext(const std::string& command, const std::string& summary) {
+  contextCommand = command;
+  contextSummary = summary;
+}
+
+void CommandLine::parse(const std::string& command, const std::string& summary, const std::vector<OptionHelp>& options,
+                        const std::vector<std::string>& args, const std::string& positionalName,
+                        std::size_t maxPositional) {
+  CLI::App app(summary, command.empty() ? "respodiff" : "respodiff " + command);
+  app.set_help_flag("-h,--help", "show this help and exit");
+  std::map<std::string, CLI::Option*> declared;
+  std::map<std::string, std::int64_t> flagCounts;  // stable addresses for CLI11 to count into
+  for (const auto& o : options) {
+    std::string help = o.help;
+    if (!o.fallback.empty()) help += (help.empty() ? "" : " ") + std::string("(default: ") + o.fallback + ")";
+    if (o.value.empty()) {
+      declared[o.name] = app.add_flag("--" + o.name, flagCounts[o.name], help);
     } else {
-      throw InvalidArgument("unknown option --" + shown(name));
+      declared[o.name] = app.add_option("--" + o.name, values_[o.name], help)->type_name(o.value);
     }
   }
+  if (maxPositional > 0)
+    app.add_option(positionalName.empty() ? "args" : positionalName, positional_, "")
+        ->expected(0, static_cast<int>(maxPositional));
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    throw HelpShown{};
+  } catch (const CLI::ExtrasError&) {
+    std::string extra;
+    for (const auto& a : app.remaining()) extra += (extra.empty() ? "" : " ") + shown(a);
+    throw UsageError("unexpected argument(s) '" + extra + "' (options start with --; see --help)");
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(usageMessage(e));
+  }
+  for (auto it = values_.begin(); it != values_.end();)
+    it = declared.at(it->first)->count() > 0 ? std::next(it) : values_.erase(it);
+  for (const auto& o : options)
+    if (o.value.empty() && declared.at(o.name)->count() > 0) flagsSeen_.insert(o.name);
 }
 
 bool CommandLine::has(const std::string& name) const { return flagsSeen_.count(name) || values_.count(name); }
@@ -53,17 +96,19 @@ std::optional<std::string> CommandLine::value(const std::string& name) const {
 
 std::string CommandLine::require(const std::string& name) const {
   auto found = value(name);
-  if (!found) throw InvalidArgument("missing required option --" + name);
+  if (!found) throw UsageError("missing required option --" + name);
   return *found;
 }
+
+std::string CommandLine::model() const { return value("model").value_or(paths::toyModel().string()); }
 
 long long CommandLine::integer(const std::string& name, long long fallback, long long lo, long long hi) const {
   const auto text = value(name);
   if (!text) return fallback;
   const auto parsed = numbers::parseInteger(*text);
   if (!parsed || *parsed < lo || *parsed > hi)
-    throw InvalidArgument("--" + name + " expects a whole number from " + std::to_string(lo) + " to " +
-                          std::to_string(hi) + ", got '" + shown(*text) + "'");
+    throw UsageError("--" + name + " expects a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                     ", got '" + shown(*text) + "'");
   return *parsed;
 }
 
@@ -72,16 +117,28 @@ double CommandLine::real(const std::string& name, double fallback, double lo, do
   if (!text) return fallback;
   const auto parsed = numbers::parseReal(*text);
   if (!parsed || *parsed < lo || *parsed > hi)
-    throw InvalidArgument("--" + name + " expects a number from " + numbers::formatReal(lo) + " to " +
-                          numbers::formatReal(hi) + ", got '" + shown(*text) + "'");
+    throw UsageError("--" + name + " expects a number from " + numbers::formatReal(lo) + " to " +
+                     numbers::formatReal(hi) + ", got '" + shown(*text) + "'");
   return *parsed;
 }
 
 std::uint64_t CommandLine::seed(const std::string& name, std::uint64_t fallback) const {
   const auto text = value(name);
   if (!text) return fallback;
+  if (*text == "-1") {
+    // Random, as other front ends read -1; drawn once, so the recorded seed is the one used.
+    auto& drawn = randomSeeds_[name];
+    if (drawn == 0) {
+      std::random_device device;
+      drawn = (static_cast<std::uint64_t>(device()) << 32 | device()) % 4294967296ull;  // 32 bits, as A1111's
+      if (drawn == 0) drawn = 1;
+    }
+    return drawn;
+  }
   const auto parsed = numbers::parseUnsigned(*text);
-  if (!parsed) throw InvalidArgument("--" + name + " expects a whole number from 0 to 18446744073709551615, got '" + shown(*text) + "'");
+  if (!parsed)
+    throw UsageError("--" + name + " expects a whole number from 0 to 18446744073709551615 (or -1: random), got '" +
+                     shown(*text) + "'");
   return *parsed;
 }
 

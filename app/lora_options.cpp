@@ -16,7 +16,7 @@ void addLoras(const CommandLine& cl, pipeline::GenerationRequest& request) {
     std::istringstream list(*dirs);
     for (std::string dir; std::getline(list, dir, ';');) {
       if (dir.empty()) continue;
-      if (!fs::is_directory(dir)) throw InvalidArgument("--lora-dir: '" + dir + "' is not a folder");
+      if (!fs::is_directory(dir)) throw UsageError("--lora-dir: '" + dir + "' is not a folder");
       request.loraFolders.push_back(dir);
     }
   }
@@ -31,7 +31,7 @@ void addLoras(const CommandLine& cl, pipeline::GenerationRequest& request) {
       }
       const fs::path file(item);
       if (file.extension() != ".safetensors" || !fs::is_regular_file(file))
-        throw InvalidArgument("--lora: '" + item + "' is not a .safetensors file");
+        throw UsageError("--lora: '" + item + "' is not a .safetensors file");
       request.loraFolders.push_back(fs::absolute(file).parent_path().string());
       request.prompt += " <lora:" + file.stem().string() + ":" + weight + ">";
     }

@@ -44,7 +44,7 @@ struct Subcommand {
 
 int inspect(const std::vector<std::string>& args) {
   const CommandLine cl(args, {}, {}, 1);
-  if (cl.positional().size() != 1) throw respo::InvalidArgument("inspect needs exactly one FILE");
+  if (cl.positional().size() != 1) throw respo::app::UsageError("inspect needs exactly one FILE");
   const auto file = respo::io::SafetensorsFile::open(cl.positional()[0]);
   std::size_t bytes = 0;
   for (const auto& t : file.tensors()) {
@@ -67,12 +67,12 @@ respo::text::ClipTokenizer loadTokenizer(const CommandLine& cl) {
     return respo::text::ClipTokenizer::fromOpenClipBpe(
         *bpe, cl.has("openclip-padding") ? respo::text::TokenizerSettings::openClip()
                                           : respo::text::TokenizerSettings::sd1());
-  throw respo::InvalidArgument("give --tokenizer DIR (a tokenizer/ folder) or --bpe FILE.gz");
+  throw respo::app::UsageError("give --tokenizer DIR (a tokenizer/ folder) or --bpe FILE.gz");
 }
 
 int tokenize(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"tokenizer", "bpe"}, {"openclip-padding"}, 1);
-  if (cl.positional().size() != 1) throw respo::InvalidArgument("tokenize needs exactly one TEXT");
+  if (cl.positional().size() != 1) throw respo::app::UsageError("tokenize needs exactly one TEXT");
   const auto tokenizer = loadTokenizer(cl);
   const auto encoded = tokenizer(cl.positional()[0]);
   const auto used = std::count(encoded.attentionMask.begin(), encoded.attentionMask.end(), 1);
@@ -206,12 +206,20 @@ int main(int argc, char** argv) {
   for (const auto& s : subcommands()) {
     if (args[0] != s.name) continue;
     const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
-      std::cout << "usage: respodiff " << s.usage << "\n  " << s.summary << "\n";
-      return 0;
-    }
+    CommandLine::setContext(s.name, std::string(s.summary) + "\nusage: respodiff " + s.usage);
     try {
       return s.run(rest);
+    } catch (const respo::app::HelpShown&) {
+      return 0;
+    } catch (const respo::app::UsageError& e) {
+      if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
+        // A subcommand whose forms have their own options (toyworld train, ...): all its forms.
+        std::cout << s.summary << "\nusage: respodiff " << s.usage << "\n\nrespodiff " << s.name
+                  << " FORM --help lists a form's options.\n";
+        return 0;
+      }
+      std::cerr << "respodiff " << s.name << ": " << e.what() << "\n";
+      return 2;
     } catch (const respo::Error& e) {
       std::cerr << "respodiff " << s.name << ": " << e.what() << "\n";
       return 1;

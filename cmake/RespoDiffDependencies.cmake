@@ -1,6 +1,7 @@
 # Finds the project's dependencies. LibTorch comes from the torch wheel in the reference Python
 # environment (scripts/setup.sh), located through torch.utils.cmake_prefix_path.
 find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 2.1 CONFIG REQUIRED)  # the command line's parser (header-only)
 find_package(ICU REQUIRED COMPONENTS uc)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine needs to build and test RespoDiff Studio.
 # Idempotent: a second run only checks stamps and finishes in seconds.
-#   - Debian packages (Qt 6, OpenCV, nlohmann_json, ninja, ccache, ICU, zlib, Xvfb, clang + libFuzzer,
+#   - Debian packages (Qt 6, OpenCV, nlohmann_json, CLI11, ninja, ccache, ICU, zlib, Xvfb, clang + libFuzzer,
 #     and the packaging checks' tools: dpkg-dev, appstream, desktop-file-utils)
 #   - a pinned Python virtual environment OUTSIDE the clone holding torch (whose LibTorch
 #     we link), diffusers, transformers, open_clip_torch, safetensors (the parity references)
@@ -19,7 +19,7 @@ debs=(cmake ninja-build ccache g++ pkg-config
       qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
       libopencv-dev nlohmann-json3-dev libicu-dev zlib1g-dev libgl-dev
       xvfb xauth clang libclang-rt-14-dev
-      file dpkg-dev appstream desktop-file-utils)
+      libcli11-dev file dpkg-dev appstream desktop-file-utils)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1318,7 +1318,8 @@ def build(out, model_src, concept_src):
         ("generate-variant-traversal", gen("{model}", "--variant", "../../x"), False),
         ("generate-config-from-missing", gen("{model}", "--config-from", "{dir}/nowhere"), True),
         ("generate-concept-unknown", gen("{model}", "--concept", "no such concept"), False),
-        ("generate-help-later", ["generate", "--model", "{model}", "--help"], False),
+        # --help anywhere shows the help and succeeds.
+        ("generate-help-later", ["generate", "--model", "{model}", "--help"], True),
         ("inspect-no-file", ["inspect"], False),
         ("inspect-two-files", ["inspect", "a", "b"], False),
         ("tokenize-no-tokenizer", ["tokenize", "x"], False),
@@ -1334,7 +1335,8 @@ def build(out, model_src, concept_src):
         ("toyworld-unknown-sub", ["toyworld", "frob"], False),
         ("report-prompt-set-unknown", ["report", "--model", "{model}", "--prompt-set", "nope"], False),
         ("devices-extra", ["devices", "--frob"], False),
-        ("benchmark-no-model", ["benchmark", "--load-only"], False),
+        # Without --model: the embedded default model.
+        ("benchmark-no-model", ["benchmark", "--load-only", "--repeat", "1"], True),
     ]
     for name, argv, may in args:
         c.add(cls, name, argv, may_succeed=may)

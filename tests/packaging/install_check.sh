@@ -67,7 +67,8 @@ for size in 16 32 48 64 128 256; do
 done
 [ -s "$usr/share/icons/hicolor/scalable/apps/respodiff-studio.svg" ] || fail "no SVG icon"
 [ -s "$usr/share/doc/respodiff-studio/copyright" ] || fail "no copyright file"
-pass "icons and copyright installed"
+[ -s "$usr/share/bash-completion/completions/respodiff" ] || fail "no bash completion"
+pass "icons, copyright and bash completion installed"
 
 # ---- running it, with the build tree and the Python environment out of reach --------------------
 work="$(mktemp -d)"
