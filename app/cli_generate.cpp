@@ -22,7 +22,6 @@
 #include "core/common/error.h"
 #include "core/io/image.h"
 #include "core/io/picture_files.h"
-#include "core/io/read_file.h"
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
 #include "core/common/paths.h"
@@ -31,6 +30,7 @@
 #include "core/pipeline/model_hash.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
+#include "core/respo/prompt_list.h"
 #include "core/respo/responsible_generation.h"
 #include "core/respo/concept_library.h"
 #include "core/respo/reference_import.h"
@@ -220,22 +220,12 @@ respo::responsible::Interventions interventionsFor(const std::vector<MethodChoic
   return out;
 }
 
-// One prompt per line of FILE ('-': standard input); blank lines and '#' comments skipped.
-std::vector<std::string> readPromptList(const std::string& file) {
-  std::string text;
-  if (file == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    text = respo::io::readTextFile(file);
-  }
-  std::vector<std::string> prompts;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') continue;
-    prompts.push_back(line);
-  }
+// The prompts of --prompts: a prompt list file (core/respo/prompt_list.h: lines with '#' comments, or
+// CSV), or '-' for lines on standard input.
+std::vector<std::string> readPrompts(const std::string& file) {
+  auto prompts = file == "-" ? respo::concepts::parsePromptList(std::string(std::istreambuf_iterator<char>(std::cin), {}),
+                                                                respo::concepts::PromptListFormat::Lines)
+                             : respo::concepts::readPromptList(file);
   if (prompts.empty()) throw UsageError("--prompts " + file + ": no prompt in it");
   return prompts;
 }
@@ -244,7 +234,8 @@ std::vector<std::string> readPromptList(const std::string& file) {
 const std::vector<OptionHelp> kGenerateOptions = {
     {"model", "DIR_OR_FILE", "a diffusers folder or a single-file .safetensors checkpoint", "the embedded model"},
     {"prompt", "TEXT", "what to draw; (word:1.2) weights, BREAK, <lora:name:w> tags", ""},
-    {"prompts", "FILE", "one prompt per line ('-': standard input); FILE-0.png, FILE-1.png, ... per prompt", ""},
+    {"prompts", "FILE", "one prompt per line, or a CSV's prompt column ('-': lines on standard input); "
+                        "FILE-0.png, FILE-1.png, ... per prompt", ""},
     {"negative", "TEXT", "what to avoid", ""},
     {"seed", "N", "the noise's seed; -1 draws a random one (recorded in the picture)", "0"},
     {"steps", "N", "denoising steps", "25"},
@@ -291,7 +282,7 @@ int generate(const std::vector<std::string>& args) {
   std::vector<std::string> prompts;
   if (const auto file = cl.value("prompts")) {
     if (cl.has("prompt")) throw UsageError("give --prompt or --prompts, not both");
-    prompts = readPromptList(*file);
+    prompts = readPrompts(*file);
   } else {
     prompts.push_back(cl.require("prompt"));
   }
@@ -399,12 +390,12 @@ int generate(const std::vector<std::string>& args) {
       const auto image =
           compare ? respo::io::sideBySide({result.baseline[i], result.responsible[i]}) : result.responsible[i];
       const auto text = respo::pipeline::pictureParameters(result.parameters, image.width, image.height, static_cast<int>(i));
+      const auto bytes = encodePicture(image, text, target.extension().string());  // stdout: out is "stdout.png"
       if (toStdout) {
-        const auto bytes = respo::io::encodePng(image, {{"parameters", text}});
         std::fwrite(bytes.data(), 1, bytes.size(), stdout);
         std::fflush(stdout);
       } else {
-        respo::io::writeTextFileAtomically(target, encodePicture(image, text, target.extension().string()));
+        respo::io::writeTextFileAtomically(target, bytes);
         messages << "wrote " << target.string() << (compare ? " (baseline | responsible)" : "") << "\n";
       }
       report.push_back({{"file", toStdout ? "-" : target.string()},

@@ -15,12 +15,6 @@ std::string contextCommand, contextSummary;
 
 std::string shown(const std::string& text) { return text.size() > 40 ? text.substr(0, 40) + "..." : text; }
 
-// CLI11's messages start with the option's name; ours say where to look.
-std::string usageMessage(const CLI::ParseError& e) {
-  std::string text = e.what();
-  return text + " (see --help)";
-}
-
 }  // namespace
 
 CommandLine::CommandLine(const std::string& command, const std::string& summary, const std::vector<OptionHelp>& options,
@@ -78,7 +72,7 @@ void CommandLine::parse(const std::string& command, const std::string& summary, 
     for (const auto& a : app.remaining()) extra += (extra.empty() ? "" : " ") + shown(a);
     throw UsageError("unexpected argument(s) '" + extra + "' (options start with --; see --help)");
   } catch (const CLI::ParseError& e) {
-    throw UsageError(usageMessage(e));
+    throw UsageError(std::string(e.what()) + " (see --help)");
   }
   for (auto it = values_.begin(); it != values_.end();)
     it = declared.at(it->first)->count() > 0 ? std::next(it) : values_.erase(it);
@@ -128,11 +122,7 @@ std::uint64_t CommandLine::seed(const std::string& name, std::uint64_t fallback)
   if (*text == "-1") {
     // Random, as other front ends read -1; drawn once, so the recorded seed is the one used.
     auto& drawn = randomSeeds_[name];
-    if (drawn == 0) {
-      std::random_device device;
-      drawn = (static_cast<std::uint64_t>(device()) << 32 | device()) % 4294967296ull;  // 32 bits, as A1111's
-      if (drawn == 0) drawn = 1;
-    }
+    while (drawn == 0) drawn = std::random_device{}();  // 32 bits, as A1111's; 0 marks "not drawn yet"
     return drawn;
   }
   const auto parsed = numbers::parseUnsigned(*text);

@@ -1,6 +1,5 @@
 #include "app/picture_output.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <vector>

@@ -179,7 +179,7 @@ std::string schedulerFromLabel(const std::string& samplerText, const std::string
   if (sampler == "dpm++ 2m" || sampler == "dpmsolvermultistepscheduler")
     return schedule.empty() || schedule == "automatic" || schedule == "karras" ? "dpmpp_2m" : "DPMSolverMultistepScheduler";
   for (const auto& k : kSamplers)
-    if (sampler == lower(k.sampler) || sampler == lower(k.className)) return k.id;
+    if (sampler == lower(k.sampler) || (*k.className && sampler == lower(k.className))) return k.id;
   return "";
 }
 
@@ -236,24 +236,13 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
     std::string& target = negative ? r.negativePrompt : r.prompt;
     target += (target.empty() ? "" : "\n") + line;
   }
-  std::string sampler, schedule;
-  bool sheet = false;
+  std::string sampler, schedule, size, cellSize;
   for (auto& [key, rawValue] : settings) {
     const std::string value = unquoted(trim(rawValue));
-    if (key == "Sheet cell size") {
-      sheet = true;
-      const auto x = value.find('x');
-      if (x == std::string::npos) readNumber<std::int64_t>(key, value, std::nullopt, 0, 0);
-      r.width = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(0, x)), 0, 65536);
-      r.height = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(x + 1)), 0, 65536);
-    }
-  }
-  for (auto& [key, rawValue] : settings) {
-    const std::string value = unquoted(trim(rawValue));
-    if (key == "Sheet cell size") {
-      continue;
-    } else if (key == "Size" && sheet) {
-      if (extra) (*extra)["Sheet size"] = value;
+    if (key == "Size") {
+      size = value;
+    } else if (key == "Sheet cell size") {
+      cellSize = value;  // a comparison sheet: its images' size is the one to restore
     } else if (key == "Steps") {
       r.steps = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 10'000);
     } else if (key == "Sampler") {
@@ -264,12 +253,6 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
       r.guidanceScale = readNumber<double>(key, value, numbers::parseReal(value), -1000, 1000);
     } else if (key == "Seed") {
       r.seed = readNumber<std::uint64_t>(key, value, numbers::parseUnsigned(value), 0, UINT64_MAX);
-    } else if (key == "Size") {
-      const auto x = value.find('x');
-      if (x == std::string::npos) readNumber<std::int64_t>(key, value, std::nullopt, 0, 0);
-      // 0 is "the model's own size" in text written before the size was known.
-      r.width = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(0, x)), 0, 65536);
-      r.height = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(x + 1)), 0, 65536);
     } else if (key == "Batch size") {
       r.batch = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 1000);
     } else if (key == "Clip skip") {
@@ -283,6 +266,17 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
     } else if (extra) {
       (*extra)[key] = value;
     }
+  }
+  if (!size.empty() || !cellSize.empty()) {
+    const bool sheet = !cellSize.empty();
+    const std::string key = sheet ? "Sheet cell size" : "Size";
+    const std::string& value = sheet ? cellSize : size;
+    const auto x = value.find('x');
+    if (x == std::string::npos) readNumber<std::int64_t>(key, value, std::nullopt, 0, 0);
+    // 0 is "the model's own size" in text written before the size was known.
+    r.width = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(0, x)), 0, 65536);
+    r.height = readNumber<std::int64_t>(key, value, numbers::parseInteger(value.substr(x + 1)), 0, 65536);
+    if (sheet && !size.empty() && extra) (*extra)["Sheet size"] = size;
   }
   if (!sampler.empty()) {
     r.scheduler = schedulerFromLabel(sampler, schedule);

@@ -330,7 +330,7 @@ std::string loraFileHash(const std::filesystem::path& file) {
   // Only the header's length is read here; the hash (of what follows the header) is remembered.
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
-  if (ec) throw IoError(file.string() + ": cannot read");
+  if (ec) throw IoError(file.string() + ": cannot read (" + ec.message() + ")");
   std::ifstream in(file, std::ios::binary);
   unsigned char head[8];
   if (!in.read(reinterpret_cast<char*>(head), 8)) throw FormatError(file.string() + ": too short for a safetensors file");
