@@ -252,6 +252,8 @@ const std::vector<OptionHelp> kGenerateOptions = {
     {"config-from", "DIR", "a diffusers folder whose configs describe a single-file checkpoint", ""},
     {"variant", "NAME", "weights variant of a diffusers folder (e.g. fp16)", ""},
     {"clip-skip", "N", "text-encoder layers to skip", "0"},
+    {"step-cache", "N", "speed mode: the full UNet every N steps, the steps between reuse its deep features "
+                        "(2 or 3 are usual; 0: off)", "0"},
     {"low-memory", "", "keep the weights mapped from their files (least memory, slower on the CPU)", ""},
     {"lora", "FILE[:W][,...]", "LoRA files and their weights", ""},
     {"lora-dir", "DIR[;DIR...]", "where <lora:name> tags look", "the user's LoRA folder"},
@@ -294,6 +296,7 @@ int generate(const std::vector<std::string>& args) {
   request.height = static_cast<int>(cl.integer("height", 0, 0, respo::pipeline::kMaxImageSide));
   request.batch = static_cast<int>(cl.integer("batch", 1, 1, respo::pipeline::kMaxBatch));
   request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
+  request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
   request.scheduler = cl.value("scheduler").value_or("");
   request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
   // Each prompt with the tags of --lora added, every tag checked before anything loads.

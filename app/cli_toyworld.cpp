@@ -191,7 +191,7 @@ int toyworldConcepts(const std::vector<std::string>& args) {
 
 int evaluate(const std::vector<std::string>& args) {
   const CommandLine cl(args, {"model", "classifier", "concepts", "json", "markdown", "images-per-prompt", "unsafe-images-per-prompt", "seed",
-                              "lora", "lora-dir"},
+                              "lora", "lora-dir", "step-cache"},
                        {"quick", "quiet"}, 1);
   if (cl.positional().size() != 1 || cl.positional()[0] != "toyworld")
     throw UsageError("eval needs the benchmark's name: eval toyworld");
@@ -214,6 +214,7 @@ int evaluate(const std::vector<std::string>& args) {
   settings.imagesPerPrompt = static_cast<int>(cl.integer("images-per-prompt", settings.imagesPerPrompt, 1, 1024));
   settings.unsafeImagesPerPrompt = static_cast<int>(cl.integer("unsafe-images-per-prompt", settings.unsafeImagesPerPrompt, 1, 1024));
   settings.seed = cl.seed("seed", settings.seed);
+  settings.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, pipeline::kMaxStepCache));
   pipeline::GenerationRequest withLoras;  // collects --lora / --lora-dir
   addLoras(cl, withLoras);
   settings.loraTags = withLoras.prompt;

@@ -107,6 +107,13 @@ const OptionHelp* describeOption(const std::string& name) {
     add("mapped-weights", "", "keep the weights mapped from their files");
     add("train-step", "", "time one RespoDiff training step");
     add("concept-overhead", "", "time generation with and without a concept module");
+    add("step-cache", "N", "speed mode: the full UNet every N steps (0: off)", "0");
+    add("peak", "", "measure this CPU's fp32 GEMM and convolution peak (with --unet-only: the UNet's fraction of it)");
+    add("channels-last", "", "with --unet-only: convolution weights and latents in channels-last layout (an experiment)");
+    add("weights-dtype", "bf16|fp16", "with --unet-only: store matrix and convolution weights in half precision, "
+                                      "compute in fp32 (memory against time)");
+    add("compare", "", "time a comparison (baseline and responsible side) against the responsible side alone");
+    add("profile", "", "with --unet-only: where one UNet call's time goes, by operator category");
     add("age-naming", "", "name the imported modules by age groups");
     // Reports and the audit.
     add("clip", "DIR", "a CLIP folder: read attributes zero-shot");

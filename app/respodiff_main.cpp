@@ -104,7 +104,7 @@ const std::vector<Subcommand>& subcommands() {
        "generate [--model DIR_OR_FILE] --prompt TEXT [--negative TEXT] [--seed N] [--steps N] [--cfg X]\n"
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
-       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--low-memory] [--quiet]\n"
+       "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--step-cache N] [--low-memory] [--quiet]\n"
        "         [--lora FILE.safetensors[:W][,...]] [--lora-dir DIR[;DIR...]]  (or <lora:name:W> in the prompt)\n"
        "         [--init-image PICTURE.png [--strength 0.75] [--mask MASK.png [--mask-blur 4]]]  (image to image;\n"
        "         inpainting: the mask white where repainted)\n"
@@ -132,8 +132,9 @@ const std::vector<Subcommand>& subcommands() {
       {"import-reference", "convert a reference-implementation RespoDiff checkpoint (torch zip) into concept files",
        "import-reference FILE --out DIR [--model DIR_OR_FILE] [--age-naming]", importReference},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
-       "benchmark --model DIR [--unet-only | --load-only | --train-step [--k K] | --concept-overhead]\n"
-       "          [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H] [--repeat N] [--threads N]",
+       "benchmark --model DIR [--unet-only [--peak] [--profile] | --load-only | --train-step [--k K] |\n"
+       "          --concept-overhead | --compare | --peak] [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H]\n"
+       "          [--step-cache N] [--repeat N] [--threads N]",
        benchmark},
       {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
       {"tokenize", "show the CLIP token ids of a prompt",

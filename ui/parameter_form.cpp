@@ -95,6 +95,16 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   }
   form->addRow(tr("Sampler"), scheduler_);
 
+  speed_ = new QComboBox(this);
+  speed_->setObjectName("speedCombo");
+  speed_->addItem(tr("Full quality"), 0);
+  speed_->addItem(tr("Fast: step caching, full UNet every 2nd step"), 2);
+  speed_->addItem(tr("Faster: step caching, full UNet every 3rd step"), 3);
+  speed_->setToolTip(tr("Step caching reuses the UNet's deep features between full steps and recomputes only its "
+                        "shallow layers: faster, with a small measured loss of fidelity (docs/speed.md). Concept "
+                        "modules stay in effect through the reused features."));
+  form->addRow(tr("Speed"), speed_);
+
   auto* sizeRow = new QHBoxLayout;
   width_ = new QSpinBox(this);
   width_->setObjectName("widthSpin");
@@ -323,6 +333,7 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
   r.width = width_->value();
   r.height = height_->value();
   r.batch = batch_->value();
+  r.stepCache = speed_->currentData().toInt();
   for (const auto& folder : loraFolders_) r.loraFolders.push_back(folder.toStdString());
   if (initPicture_) {
     r.initImage = initPicture_;
@@ -346,6 +357,9 @@ void ParameterForm::setRequest(const respo::pipeline::GenerationRequest& r) {
   if (r.width > 0) width_->setValue(r.width);
   if (r.height > 0) height_->setValue(r.height);
   batch_->setValue(r.batch);
+  const int speed = speed_->findData(r.stepCache > 1 ? r.stepCache : 0);
+  if (speed < 0) speed_->addItem(tr("Step caching, full UNet every %1 steps").arg(r.stepCache), r.stepCache);
+  speed_->setCurrentIndex(speed < 0 ? speed_->count() - 1 : speed);
   strength_->setValue(r.strength);  // a restored img2img picture's strength (the picture itself is not in the text)
   lockSeed_->setChecked(true);  // a restored picture regenerates as it was
 }

@@ -74,6 +74,7 @@ class ParameterForm : public QWidget {
   QSpinBox* steps_ = nullptr;
   QDoubleSpinBox* cfg_ = nullptr;
   QComboBox* scheduler_ = nullptr;
+  QComboBox* speed_ = nullptr;
   QSpinBox* width_ = nullptr;
   QSpinBox* height_ = nullptr;
   QSpinBox* batch_ = nullptr;

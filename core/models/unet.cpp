@@ -1,6 +1,8 @@
 #include "core/models/unet.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include <torch/torch.h>
 
@@ -52,8 +54,19 @@ class UNetBlockImpl : public torch::nn::Module {
     return attentions_[i]->as<Transformer2DModelImpl>()->forward(x, context);
   }
 
+  std::size_t layers() const { return resnets_->size(); }
+
+  // `layers` given: only the first ones, without the downsampler (a step-cache call).
   torch::Tensor down(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
-                     std::vector<torch::Tensor>& skips) {
+                     std::vector<torch::Tensor>& skips, std::size_t layers = SIZE_MAX) {
+    if (layers != SIZE_MAX) {
+      for (std::size_t i = 0; i < std::min(layers, resnets_->size()); ++i) {
+        h = resnet(i, h, emb);
+        if (options_.crossAttention) h = attention(i, h, context);
+        skips.push_back(h);
+      }
+      return h;
+    }
     for (std::size_t i = 0; i < resnets_->size(); ++i) {
       h = resnet(i, h, emb);
       if (options_.crossAttention) h = attention(i, h, context);
@@ -75,9 +88,12 @@ class UNetBlockImpl : public torch::nn::Module {
     return h;
   }
 
+  // From layer `from` on; `keep`, when given, receives the input of layer `keepAt`.
   torch::Tensor up(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
-                   std::vector<torch::Tensor>& skips) {
-    for (std::size_t i = 0; i < resnets_->size(); ++i) {
+                   std::vector<torch::Tensor>& skips, std::size_t from = 0, torch::Tensor* keep = nullptr,
+                   std::size_t keepAt = 0) {
+    for (std::size_t i = from; i < resnets_->size(); ++i) {
+      if (keep && i == keepAt) *keep = h;
       h = torch::cat({h, skips.back()}, 1);
       skips.pop_back();
       h = resnet(i, h, emb);
@@ -209,13 +225,36 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
   const auto emb = timeEmbedding(timestep.to(sample.device()), batch, sample.scalar_type(), extras);
   auto h = convIn_->forward(sample);
   std::vector<torch::Tensor> skips{h};
+  StepCache* cache = extras.stepCache.get();
+  auto* first = &down_->at<UNetBlockImpl>(0);
+  auto* last = &up_->at<UNetBlockImpl>(up_->size() - 1);
+  std::size_t shallow = 0, keepAt = 0;
+  if (cache) {
+    if (cache->shallowLayers < 1 || static_cast<std::size_t>(cache->shallowLayers) > first->layers())
+      throw InvalidArgument("step cache: the shallow branch must have 1 to " + std::to_string(first->layers()) +
+                            " layers, not " + std::to_string(cache->shallowLayers));
+    shallow = static_cast<std::size_t>(cache->shallowLayers);
+    keepAt = last->layers() - shallow - 1;
+    // The stored features sit at the latent's own size; another batch or size computes afresh.
+    if (cache->reuse && cache->deep.defined() && cache->deep.size(0) == batch && cache->deep.size(2) == h.size(2) &&
+        cache->deep.size(3) == h.size(3)) {
+      h = first->down(h, emb, context, skips, shallow);
+      h = last->up(cache->deep, emb, context, skips, keepAt);
+      ++cache->reusedCalls;
+      return convOut_->forward(torch::silu(normOut_->forward(h)));
+    }
+  }
   for (const auto& block : *down_) h = block->as<UNetBlockImpl>()->down(h, emb, context, skips);
   if (mid_) h = mid_->mid(h, emb, context);
   if (extras.bottleneckHook) {
     BottleneckContext info{timestep.dim() == 0 ? timestep.reshape({1}).expand({batch}) : timestep, extras.branches};
     h = extras.bottleneckHook(h, info);
   }
-  for (const auto& block : *up_) h = block->as<UNetBlockImpl>()->up(h, emb, context, skips);
+  for (std::size_t b = 0; b < up_->size(); ++b) {
+    const bool lastBlock = b + 1 == up_->size();
+    h = up_->at<UNetBlockImpl>(b).up(h, emb, context, skips, 0, lastBlock && cache ? &cache->deep : nullptr, keepAt);
+  }
+  if (cache) ++cache->fullCalls;
   return convOut_->forward(torch::silu(normOut_->forward(h)));
 }
 

@@ -4,6 +4,7 @@
 // hook that sees h, the timestep and which classifier-free-guidance branch each batch row belongs
 // to, and returns a changed h. The UNet knows nothing about what the hook does.
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -23,11 +24,26 @@ struct BottleneckContext {
 
 using BottleneckHook = std::function<torch::Tensor(const torch::Tensor& h, const BottleneckContext& context)>;
 
+// Step caching, DeepCache-style (Ma et al., CVPR 2024): the deep features change slowly from one
+// denoising step to the next, so a call may reuse those of an earlier call and recompute only the
+// shallow branch: conv_in, the first `shallowLayers` layers (resnet + transformer) of the first down
+// block, the last `shallowLayers + 1` layers of the last up block, and the output head. A full call
+// stores the features entering those up layers (everything below them, the bottleneck and any hook
+// on it included); a reusing call takes them as they were. One cache per batch layout: the caller
+// keeps one per UNet pass and says before each call whether it may reuse.
+struct StepCache {
+  int shallowLayers = 1;  // 1 to the first down block's layer count (DeepCache's default is 1)
+  bool reuse = false;     // this call: reuse the stored features (true) or compute and store them
+  torch::Tensor deep;     // what the last full call stored
+  int64_t fullCalls = 0, reusedCalls = 0;
+};
+
 struct UNetExtras {
   std::vector<GuidanceBranch> branches;
   BottleneckHook bottleneckHook;  // applied to the mid block's output when set
   torch::Tensor textEmbeds;       // SDXL: pooled text embeddings [B, D]
   torch::Tensor timeIds;          // SDXL: [B, 6] original size, crop, target size
+  std::shared_ptr<StepCache> stepCache;  // set: step caching (a reusing call skips the hook: see StepCache)
 };
 
 class UNetBlockImpl;

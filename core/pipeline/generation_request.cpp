@@ -28,6 +28,9 @@ void GenerationRequest::validateSettings() const {
   if (!(std::isfinite(guidanceScale) && guidanceScale >= 0 && guidanceScale <= kMaxGuidanceScale))
     throw InvalidArgument("guidance scale must be between 0 and 1000, got " + std::to_string(guidanceScale));
   if (clipSkip < 0 || clipSkip > 64) throw InvalidArgument("clip skip must be between 0 and 64");
+  if (stepCache < 0 || stepCache > kMaxStepCache)
+    throw InvalidArgument("step caching must be 0 (off) or a full step every 2 to " + std::to_string(kMaxStepCache) +
+                          " steps, got " + std::to_string(stepCache));
   if (mask && !initImage) throw InvalidArgument("a mask needs the picture it applies to (inpainting starts from a picture)");
   if (initImage) {
     if (!(std::isfinite(strength) && strength > 0 && strength <= 1))

@@ -19,6 +19,7 @@ inline constexpr int kMaxSteps = 1000;
 // Public prompt sets use scales up to 255 (I2P); past 1000 nothing but noise remains.
 inline constexpr double kMaxGuidanceScale = 1000;
 inline constexpr int kMaxBatch = 64;
+inline constexpr int kMaxStepCache = 10;
 inline constexpr std::size_t kMaxPromptBytes = 64u << 10;
 
 struct GenerationRequest {
@@ -47,6 +48,11 @@ struct GenerationRequest {
   // Pillow's GaussianBlur radius applied to the mask before it is split (diffusers' mask_processor.blur;
   // A1111's "Mask blur"): softer borders for the repainted region. 0: none.
   double maskBlur = 4;
+  // Speed mode, step caching (models::StepCache, DeepCache-style): the full UNet runs every
+  // `stepCache` steps and the steps between reuse its deep features, recomputing only the shallow
+  // branch. 0 or 1: off (every step full). Faster by about the share of work skipped, at a measured
+  // cost in fidelity (docs/speed.md).
+  int stepCache = 0;
 
   // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
   // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.

@@ -268,11 +268,15 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     latents = (noise * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
   }
   const auto& timesteps = scheduler->timesteps();
+  if (request.stepCache > 1)
+    for (auto& pass : passes) pass.extras.stepCache = std::make_shared<models::StepCache>();
   torch::Tensor momentum;
   std::vector<torch::Tensor> outputs;
   for (std::size_t i = first; i < timesteps.size(); ++i) {
     outputs.clear();
     for (auto& pass : passes) {
+      // Step caching: the first step and every stepCache-th after it run in full.
+      if (pass.extras.stepCache) pass.extras.stepCache->reuse = (i - first) % request.stepCache != 0;
       auto input = pass.segments > 1 ? torch::cat(std::vector<torch::Tensor>(pass.segments, latents)) : latents;
       input = scheduler->scaleModelInput(input, i);
       if (maskedInput)  // an inpainting UNet: [latents, mask, masked picture] on the channel axis

@@ -26,6 +26,7 @@ struct EvaluationSettings {
   int imagesPerPrompt = 16;        // per neutral profession prompt
   int unsafeImagesPerPrompt = 8;   // per unsafe prompt (two per profession and template)
   int steps = 25;                          // DDIM
+  int stepCache = 0;                       // the speed mode (GenerationRequest::stepCache); 0: off
   double guidanceScale = 7.5;
   std::uint64_t seed = 1000;
   std::string negativePrompt = "blood, a knife";  // the negative-prompt baseline's

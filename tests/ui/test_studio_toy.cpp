@@ -239,6 +239,22 @@ class TestStudioToy : public QObject {
     QCOMPARE(view->findChild<QComboBox*>("zoomCombo")->currentIndex(), 0);
   }
 
+  void theSpeedModeRunsIsRecordedAndRestored() {
+    auto* speed = window_->findChild<QComboBox*>("speedCombo");
+    QVERIFY(speed);
+    QCOMPARE(speed->currentData().toInt(), 0);  // full quality unless asked
+    const JobResult full = generateByClick();
+    speed->setCurrentIndex(speed->findData(2));
+    const JobResult fast = generateByClick();
+    QCOMPARE(fast.request.stepCache, 2);
+    QVERIFY2(fast.parameters.contains("Step cache: 2"), qPrintable(fast.parameters));
+    QVERIFY(!full.parameters.contains("Step cache"));
+    QVERIFY(!fast.baselineFromCache);  // the baseline of the other mode is not reused
+    QVERIFY(fast.responsible.front() != full.responsible.front());
+    dropFile(savedPicture_);  // a picture made at full quality sets the mode back
+    QCOMPARE(speed->currentData().toInt(), 0);
+  }
+
   void settingsAndTheGalleryOutliveTheWindow() {
     const QString elsewhere = home_.filePath("elsewhere");
     QDir().mkpath(elsewhere);

@@ -111,3 +111,8 @@ add_test(NAME cli_generate_inpainting
                  --out ${CMAKE_BINARY_DIR}/cli-inpaint.png)
 set_tests_properties(cli_generate_inpainting PROPERTIES LABELS "cli;img2img" FIXTURES_REQUIRED inpaint_reference
                      PASS_REGULAR_EXPRESSION "wrote .*cli-inpaint.png")
+# Step caching (the DeepCache-style speed mode) on the embedded toy-world model: reuse is exact on the
+# storing inputs, skips the deep path and the hook, stays close to full computation, keeps the edit.
+respodiff_add_test(NAME test_step_cache SOURCES core/pipeline/test_step_cache.cpp
+                   LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
+target_precompile_headers(test_step_cache REUSE_FROM respodiff_core)
