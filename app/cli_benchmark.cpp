@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <filesystem>
 #include <fstream>
@@ -19,10 +20,12 @@
 #include "core/io/image.h"
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
+#include "core/models/op_profile.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
 #include "core/respo/reference_import.h"
+#include "core/respo/responsible_generation.h"
 #include "core/respo/trainer.h"
 #include "core/text/clip_tokenizer.h"
 #include "gpu/compute_device.h"
@@ -50,12 +53,47 @@ double statusMib(const std::string& field) {
 // Starts a new peak (Linux: VmHWM restarts from the current resident size).
 void resetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
+double secondsOf(const std::function<void()>& run) {
+  const auto start = std::chrono::steady_clock::now();
+  run();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The median times of `a` and `b` run alternately `repeat` times each, after one warm-up of each.
+std::pair<double, double> alternatingMedians(int repeat, const std::function<void()>& a, const std::function<void()>& b) {
+  a(), b();
+  std::vector<double> first, second;
+  for (int i = 0; i < repeat; ++i) first.push_back(secondsOf(a)), second.push_back(secondsOf(b));
+  std::sort(first.begin(), first.end());
+  std::sort(second.begin(), second.end());
+  return {first[first.size() / 2], second[second.size() / 2]};
+}
+
+// A stand-in for a concept module on any model: a constant shift of the bottleneck, which costs what
+// a trained module's addition costs.
+class ConstantShift final : public respo::responsible::Intervention {
+ public:
+  explicit ConstantShift(torch::Tensor shift) : shift_(std::move(shift)) {}
+  std::string kind() const override { return "shift"; }
+  void prepare(respo::pipeline::StableDiffusionModel&, const respo::pipeline::GenerationRequest&,
+               respo::responsible::RunEdits& edits) const override {
+    edits.bottleneck = respo::concepts::makeConceptHook(shift_);
+  }
+  std::map<std::string, std::string> parameters() const override { return {}; }
+
+ private:
+  torch::Tensor shift_;
+};
+
 }  // namespace
 
 // Times generation (or one UNet call) in this process: one warm-up, then --repeat runs; prints the median.
 int benchmark(const std::vector<std::string>& args) {
-  const CommandLine cl(args, {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k"},
-                       {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead"});
+  const CommandLine cl(args,
+                       {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k", "step-cache",
+                        "weights-dtype"},
+                       {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead", "peak", "profile",
+                        "compare", "channels-last"});
   namespace fs = std::filesystem;
   if (cl.has("threads")) at::set_num_threads(static_cast<int>(cl.integer("threads", 1, 1, 1024)));
   const int repeat = static_cast<int>(cl.integer("repeat", 5, 1, 1000));
@@ -70,6 +108,18 @@ int benchmark(const std::vector<std::string>& args) {
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   };
+  namespace prof = respo::models::profile;
+  std::optional<prof::Peak> peak;
+  if (cl.has("peak")) {
+    // What this CPU does with the same LibTorch and threads: the bound for the UNet's matrix work.
+    peak = prof::measurePeak(1.0);
+    std::printf("gemm_peak_gflops: %.1f\ngemm_peak_size: %lld\nconv_peak_gflops: %.1f\n", peak->gemmFlopsPerSecond * 1e-9,
+                static_cast<long long>(peak->gemmSize), peak->convFlopsPerSecond * 1e-9);
+    if (!cl.has("unet-only")) {
+      std::printf("threads: %d\n", at::get_num_threads());
+      return 0;
+    }
+  }
   if (cl.has("load-only")) {
     // Loading time and the process's peak resident memory right after loading.
     const auto start = std::chrono::steady_clock::now();
@@ -101,19 +151,30 @@ int benchmark(const std::vector<std::string>& args) {
     const auto& config = model.unet->config();
     const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
     auto hook = respo::concepts::makeConceptHook(torch::full({1, h[0], h[1], h[2]}, 0.01f));
-    std::vector<double> plain, hooked;
-    auto once = [&](bool withHook) {
-      const auto start = std::chrono::steady_clock::now();
-      pipeline.generate(request, {}, withHook ? hook : respo::models::BottleneckHook{});
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-    once(false), once(true);
-    for (int i = 0; i < repeat; ++i) plain.push_back(once(false)), hooked.push_back(once(true));
-    std::sort(plain.begin(), plain.end());
-    std::sort(hooked.begin(), hooked.end());
-    const double a = plain[plain.size() / 2], b = hooked[hooked.size() / 2];
+    const auto [a, b] = alternatingMedians(repeat, [&] { pipeline.generate(request); },
+                                           [&] { pipeline.generate(request, {}, hook); });
     std::printf("plain_median_seconds: %.6f\nwith_concept_median_seconds: %.6f\noverhead_percent: %.2f\n", a, b,
                 100.0 * (b - a) / a);
+    return 0;
+  } else if (cl.has("compare")) {
+    // A comparison (baseline and responsible side from one seed) against the responsible side alone,
+    // alternating in this process: what compare mode costs over a single run.
+    auto model = respo::pipeline::loadStableDiffusion(cl.model());
+    respo::responsible::PairRequest pair;
+    pair.request.prompt = "a photo of a doctor";
+    pair.request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
+    pair.request.scheduler = "ddim";
+    pair.request.width = width, pair.request.height = height;
+    pair.request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
+    const auto& config = model.unet->config();
+    const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
+    pair.interventions.push_back(std::make_shared<ConstantShift>(torch::full({1, h[0], h[1], h[2]}, 0.01f)));
+    auto run = [&](bool baseline) {
+      pair.wantBaseline = baseline;
+      respo::responsible::generatePair(model, pair);
+    };
+    const auto [a, b] = alternatingMedians(repeat, [&] { run(false); }, [&] { run(true); });
+    std::printf("single_median_seconds: %.6f\ncompare_median_seconds: %.6f\ncompare_over_single: %.3f\n", a, b, b / a);
     return 0;
   } else if (cl.has("unet-only")) {
     // One UNet call (fp32, CPU) on a random latent of the given image size; also reports loading
@@ -125,6 +186,20 @@ int benchmark(const std::vector<std::string>& args) {
                                torch::kCPU, cl.has("mapped-weights") ? respo::models::WeightStorage::Mapped
                                                                       : respo::models::WeightStorage::Copied);
     unet->eval();
+    if (const auto storage = cl.value("weights-dtype")) {
+      // Matrix and convolution weights stored in half precision, widened to fp32 per call.
+      if (*storage != "bf16" && *storage != "fp16") throw UsageError("--weights-dtype is bf16 or fp16");
+      torch::NoGradGuard noGrad;
+      const auto type = *storage == "bf16" ? torch::kBFloat16 : torch::kFloat16;
+      for (auto& p : unet->parameters())
+        if (p.dim() >= 2) p.set_data(p.to(type));
+    }
+    if (cl.has("channels-last")) {
+      // Experiment: convolution weights and the latent in channels-last (NHWC) layout for oneDNN.
+      torch::NoGradGuard noGrad;
+      for (auto& p : unet->parameters())
+        if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
     // The peak while loading includes the file's pages; what the call needs is measured from here.
     std::printf("load_seconds: %.3f\npeak_rss_while_loading_mib: %.1f\nrss_after_load_mib: %.1f\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), peakRssMib(),
@@ -134,7 +209,8 @@ int benchmark(const std::vector<std::string>& args) {
     const int64_t h = height > 0 ? height / 8 : config.sampleSize, w = width > 0 ? width / 8 : config.sampleSize;
     torch::InferenceMode guard;
     auto generator = at::detail::createCPUGenerator(1);
-    const auto sample = torch::randn({1, config.inChannels, h, w}, generator);
+    auto sample = torch::randn({1, config.inChannels, h, w}, generator);
+    if (cl.has("channels-last")) sample = sample.contiguous(at::MemoryFormat::ChannelsLast);
     const auto context = torch::randn({1, 77, config.crossAttentionDim}, generator);
     const auto t = torch::tensor({501.0f});
     respo::models::UNetExtras extras;
@@ -144,8 +220,27 @@ int benchmark(const std::vector<std::string>& args) {
       const auto ph = static_cast<double>(h * 8), pw = static_cast<double>(w * 8);
       extras.timeIds = torch::tensor({ph, pw, 0.0, 0.0, ph, pw}, torch::kFloat32).unsqueeze(0);
     }
+    if (cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache) > 1) {
+      // Time the calls that reuse the deep features (step caching): store them once, then reuse.
+      extras.stepCache = std::make_shared<respo::models::StepCache>();
+      unet->forward(sample, t, context, extras);
+      extras.stepCache->reuse = true;
+      std::printf("timing: calls that reuse the deep features\n");
+    }
     time([&] { unet->forward(sample, t, context, extras); });
     std::printf("peak_rss_during_calls_mib: %.1f\n", statusMib("VmHWM"));
+    if (peak || cl.has("profile")) {
+      // One call under the profiler: its matrix-class FLOPs, and where the time goes.
+      const auto profile = prof::profileCall([&] { unet->forward(sample, t, context, extras); });
+      std::sort(seconds.begin(), seconds.end());
+      const double median = seconds[seconds.size() / 2];
+      std::printf("unet_gflop_per_call: %.2f\nunet_achieved_gflops: %.1f\n", profile.flops * 1e-9,
+                  profile.flops * 1e-9 / median);
+      if (peak)
+        std::printf("fraction_of_gemm_peak: %.3f\nfraction_of_conv_peak: %.3f\n",
+                    profile.flops / median / peak->gemmFlopsPerSecond, profile.flops / median / peak->convFlopsPerSecond);
+      if (cl.has("profile")) std::printf("%s", prof::formatProfile(profile).c_str());
+    }
   } else {
     auto model = respo::pipeline::loadStableDiffusion(cl.model());
     respo::pipeline::TextToImagePipeline pipeline(model);
@@ -155,6 +250,7 @@ int benchmark(const std::vector<std::string>& args) {
     request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
     request.scheduler = cl.value("scheduler").value_or("ddim");
     request.width = width, request.height = height;
+    request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
     time([&] { pipeline.generate(request); });
   }
   std::sort(seconds.begin(), seconds.end());

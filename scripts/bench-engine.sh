@@ -35,4 +35,33 @@ run_case "RespoDiff training step (k = 10), small model" --model "$work/sd/sd1" 
 echo
 echo "Inference overhead of an enabled concept module (same process, alternating):"
 "$here/build/bin/respodiff" benchmark --model "$work/sd/sd1" --concept-overhead --steps 25 --repeat 9 --threads 2
-"$here/build/bin/respodiff" benchmark --model "$work/sd/sd15_full" --concept-overhead --steps 2 --repeat 2 --threads 2 | sed 's/^/full SD1.5, 512 px, 2 steps: /'
+
+ours() {  # median over ROUNDS processes of `respodiff benchmark ARGS` (its median_seconds)
+  local values=()
+  for ((r = 0; r < rounds; r++)); do
+    values+=("$("$here/build/bin/respodiff" benchmark "$@" --repeat "$repeat" --threads 2 | awk '/median_seconds/ {print $2}')")
+  done
+  printf '%s\n' "${values[@]}" | median
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+echo
+echo "This CPU's limit, and the full-size SD1.5 UNet's share of it (one call, 64x64 latent, 2 threads):"
+"$here/build/bin/respodiff" benchmark --model "$work/sd/sd15_unet" --unet-only --peak --profile --repeat 3 --threads 2 |
+  grep -v '^load_seconds\|^peak_rss\|^rss_after'
+
+echo
+echo "Step caching (speed mode), ours against ours with every step full:"
+echo "| case | full (s) | every 2nd step (s) | every 3rd step (s) | speed-up 2 | speed-up 3 |"
+echo "|---|---|---|---|---|---|"
+f=$(ours --model "$work/sd/sd1" --steps 25); c2=$(ours --model "$work/sd/sd1" --steps 25 --step-cache 2)
+c3=$(ours --model "$work/sd/sd1" --steps 25 --step-cache 3)
+printf '| small SD1-shaped model, 25 DDIM steps | %.4f | %.4f | %.4f | %s | %s |\n' "$f" "$c2" "$c3" "$(ratio "$f" "$c2")" "$(ratio "$f" "$c3")"
+f=$(ours --model "$work/sd/sd15_unet" --unet-only); r=$(ours --model "$work/sd/sd15_unet" --unet-only --step-cache 2)
+# A run with every N-th step full costs (1 + (N-1) * reused/full) / N of a full run, in UNet time.
+printf '| full-size SD1.5 UNet: full call %.3f s, reusing call %.3f s | - | - | - | %s | %s |\n' "$f" "$r" \
+  "$(awk -v f="$f" -v r="$r" 'BEGIN {printf "%.2f", 2 * f / (f + r)}')" "$(awk -v f="$f" -v r="$r" 'BEGIN {printf "%.2f", 3 * f / (f + 2 * r)}')"
+
+echo
+echo "Compare mode (baseline + responsible side) against the responsible side alone:"
+"$here/build/bin/respodiff" benchmark --model "$work/sd/sd1" --compare --steps 25 --repeat "$repeat" --threads 2

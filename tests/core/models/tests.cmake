@@ -21,3 +21,8 @@ respodiff_add_test(NAME test_clip_parity SOURCES core/models/test_clip_parity.cp
                    LIBS respodiff_core LABELS parity ARGS --dir ${REF_OUT}/clip --bpe ${RESPODIFF_CLIP_BPE}
                    FIXTURES_REQUIRED clip_models)
 target_precompile_headers(test_clip_parity REUSE_FROM respodiff_core)
+
+# The profiler summary behind `benchmark --profile/--peak`: FLOP counts, categories, self times, the
+# peak measurement; and half-precision weight storage computing in fp32.
+respodiff_add_test(NAME test_op_profile SOURCES core/models/test_op_profile.cpp LIBS respodiff_core LABELS "speed")
+target_precompile_headers(test_op_profile REUSE_FROM respodiff_core)
