@@ -105,6 +105,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--step-cache N] [--low-memory] [--quiet]\n"
+       "         [--weight-storage fp32|fp16|bf16]\n"
        "         [--lora FILE.safetensors[:W][,...]] [--lora-dir DIR[;DIR...]]  (or <lora:name:W> in the prompt)\n"
        "         [--init-image PICTURE.png [--strength 0.75] [--mask MASK.png [--mask-blur 4]]]  (image to image;\n"
        "         inpainting: the mask white where repainted)\n"

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -32,6 +33,18 @@ void adopt(Module& module, const std::map<std::string, torch::Tensor>& weights, 
                       alreadyCopied ? models::WeightStorage::Mapped : options.storage);
   module->eval();
   for (auto& p : module->parameters()) p.set_requires_grad(false);
+  if (options.weightStorage != torch::kFloat32 && options.dtype == torch::kFloat32) {
+    // Half-precision storage of the matrix and convolution weights (LoadOptions::weightStorage).
+    static const std::set<std::string> kept{"conv_in", "conv_out", "time_embedding.linear_1"};
+    torch::NoGradGuard noGrad;
+    for (const auto& item : module->named_modules("", false)) {
+      if (kept.count(item.key())) continue;
+      torch::Tensor* weight = nullptr;
+      if (auto* linear = item.value()->template as<models::LinearImpl>()) weight = &linear->weight;
+      if (auto* conv = item.value()->template as<models::Conv2dImpl>()) weight = &conv->weight;
+      if (weight) weight->set_data(weight->to(options.weightStorage));
+    }
+  }
 }
 
 // Whether model_index.json names a component (diffusers writes [null, null] for absent ones).

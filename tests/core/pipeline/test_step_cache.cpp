@@ -3,14 +3,15 @@
 // deep path and the bottleneck hook are skipped on reusing calls, another batch or size computes
 // afresh, generation with the mode on stays close to full computation and keeps a concept edit in
 // effect, and the setting is validated and recorded.
-#include <atomic>
 #include <filesystem>
+#include <iostream>
 
 #include <torch/torch.h>
 
 #include "core/common/error.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
+#include "core/respo/trainer.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -156,4 +157,30 @@ RESPO_TEST(the_setting_is_validated_and_recorded) {
   r.stepCache = -1;
   EXPECT_THROWS(r.validateSettings(), InvalidArgument, "step caching");
   EXPECT_THROWS(parseParameters("x\nSteps: 4, Seed: 1, Step cache: 99"), FormatError, "Step cache");
+}
+
+RESPO_TEST(half_precision_weight_storage_keeps_the_fingerprint_and_the_picture) {
+  LoadOptions half;
+  half.weightStorage = torch::kFloat16;
+  auto stored = loadStableDiffusion(respo::testing::option("model"), half);
+  auto bytes = [](auto& module) {
+    int64_t n = 0;
+    for (const auto& p : module->parameters()) n += p.numel() * static_cast<int64_t>(p.element_size());
+    return n;
+  };
+  const int64_t full = bytes(toy().unet) + bytes(toy().textEncoder) + bytes(toy().vae);
+  const int64_t small = bytes(stored.unet) + bytes(stored.textEncoder) + bytes(stored.vae);
+  std::cout << "weights: fp32 storage " << full / 1024 << " KiB, fp16 storage " << small / 1024 << " KiB (UNet "
+            << bytes(toy().unet) / 1024 << " -> " << bytes(stored.unet) / 1024 << " KiB)\n";
+  // The UNet is nearly all matrix and convolution weights; the text encoder keeps its embeddings.
+  EXPECT(bytes(stored.unet) < 0.6 * bytes(toy().unet));
+  EXPECT(small < full);
+  EXPECT(stored.dtype == torch::kFloat32);  // computation stays fp32
+  // The modules trained on the fp32 model still fit: the fingerprint reads weights kept in fp32.
+  EXPECT_EQ(concepts::modelFingerprint(stored.unet), concepts::modelFingerprint(toy().unet));
+  TextToImagePipeline a(toy()), b(stored);
+  const auto reference = a.generate(request(0)).images, halfImages = b.generate(request(0)).images;
+  const double difference = meanAbs(reference, halfImages);
+  std::cout << "mean |difference| of fp16 storage to fp32 (pixels in [0, 1]): " << difference << "\n";
+  EXPECT(difference < 5e-3);
 }

@@ -116,3 +116,7 @@ set_tests_properties(cli_generate_inpainting PROPERTIES LABELS "cli;img2img" FIX
 respodiff_add_test(NAME test_step_cache SOURCES core/pipeline/test_step_cache.cpp
                    LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
 target_precompile_headers(test_step_cache REUSE_FROM respodiff_core)
+# Half-precision weight storage from the command line; an unknown storage type is a usage error (exit 2).
+add_test(NAME cli_generate_half_weight_storage
+         COMMAND sh -c "$<TARGET_FILE:respodiff> generate --prompt 'a red circle' --steps 2 --weight-storage fp16 --quiet --out ${CMAKE_BINARY_DIR}/cli-half.png && $<TARGET_FILE:respodiff> generate --prompt x --weight-storage fp8 --quiet; test $? -eq 2 && echo storage-ok")
+set_tests_properties(cli_generate_half_weight_storage PROPERTIES LABELS "cli;speed" PASS_REGULAR_EXPRESSION "storage-ok")
