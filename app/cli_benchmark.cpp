@@ -99,6 +99,7 @@ int benchmark(const std::vector<std::string>& args) {
   const int repeat = static_cast<int>(cl.integer("repeat", 5, 1, 1000));
   const int width = static_cast<int>(cl.integer("width", 0, 0, respo::pipeline::kMaxImageSide));
   const int height = static_cast<int>(cl.integer("height", 0, 0, respo::pipeline::kMaxImageSide));
+  const int stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
   std::vector<double> seconds;
   auto time = [&](const std::function<void()>& run) {
     run();  // warm-up
@@ -165,7 +166,7 @@ int benchmark(const std::vector<std::string>& args) {
     pair.request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
     pair.request.scheduler = "ddim";
     pair.request.width = width, pair.request.height = height;
-    pair.request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
+    pair.request.stepCache = stepCache;
     const auto& config = model.unet->config();
     const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
     pair.interventions.push_back(std::make_shared<ConstantShift>(torch::full({1, h[0], h[1], h[2]}, 0.01f)));
@@ -220,7 +221,7 @@ int benchmark(const std::vector<std::string>& args) {
       const auto ph = static_cast<double>(h * 8), pw = static_cast<double>(w * 8);
       extras.timeIds = torch::tensor({ph, pw, 0.0, 0.0, ph, pw}, torch::kFloat32).unsqueeze(0);
     }
-    if (cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache) > 1) {
+    if (stepCache > 1) {
       // Time the calls that reuse the deep features (step caching): store them once, then reuse.
       extras.stepCache = std::make_shared<respo::models::StepCache>();
       unet->forward(sample, t, context, extras);
@@ -250,7 +251,7 @@ int benchmark(const std::vector<std::string>& args) {
     request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
     request.scheduler = cl.value("scheduler").value_or("ddim");
     request.width = width, request.height = height;
-    request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
+    request.stepCache = stepCache;
     time([&] { pipeline.generate(request); });
   }
   std::sort(seconds.begin(), seconds.end());

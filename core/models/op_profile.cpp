@@ -72,7 +72,7 @@ std::string categoryOf(const std::string& op) {
   if (views.count(n)) return "views and dispatch";
   static const std::set<std::string> elementwise{"add", "add_", "mul", "mul_", "sub", "sub_", "div", "div_", "exp",
                                                  "sin", "cos", "neg", "where", "clamp", "rsub", "pow", "sqrt", "rsqrt",
-                                                 "chunk", "arange", "full", "abs"};
+                                                 "arange", "full", "abs"};
   if (elementwise.count(n)) return "elementwise";
   return "other";
 }
@@ -135,8 +135,9 @@ CallProfile profileCall(const std::function<void()>& call) {
     for (const auto& ev : events) {
       const uint64_t total = ev.end - ev.start;
       const double self = static_cast<double>(total > ev.children ? total - ev.children : 0) * 1e-9;
-      auto& category = categories[categoryOf(ev.name)];
-      category.name = categoryOf(ev.name);
+      const auto name = categoryOf(ev.name);
+      auto& category = categories[name];
+      category.name = name;
       category.selfSeconds += self;
       category.flops += ev.flops;
       ++category.calls;

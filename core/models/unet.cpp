@@ -59,20 +59,12 @@ class UNetBlockImpl : public torch::nn::Module {
   // `layers` given: only the first ones, without the downsampler (a step-cache call).
   torch::Tensor down(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
                      std::vector<torch::Tensor>& skips, std::size_t layers = SIZE_MAX) {
-    if (layers != SIZE_MAX) {
-      for (std::size_t i = 0; i < std::min(layers, resnets_->size()); ++i) {
-        h = resnet(i, h, emb);
-        if (options_.crossAttention) h = attention(i, h, context);
-        skips.push_back(h);
-      }
-      return h;
-    }
-    for (std::size_t i = 0; i < resnets_->size(); ++i) {
+    for (std::size_t i = 0; i < std::min(layers, resnets_->size()); ++i) {
       h = resnet(i, h, emb);
       if (options_.crossAttention) h = attention(i, h, context);
       skips.push_back(h);
     }
-    if (downsample_) {
+    if (downsample_ && layers == SIZE_MAX) {
       h = downsample_->forward(h);
       skips.push_back(h);
     }
