@@ -60,13 +60,22 @@ double secondsOf(const std::function<void()>& run) {
 }
 
 // The median times of `a` and `b` run alternately `repeat` times each, after one warm-up of each.
+std::vector<double> alternatingMedians(int repeat, const std::vector<std::function<void()>>& arms) {
+  for (const auto& arm : arms) arm();
+  std::vector<std::vector<double>> times(arms.size());
+  for (int i = 0; i < repeat; ++i)
+    for (std::size_t k = 0; k < arms.size(); ++k) times[k].push_back(secondsOf(arms[k]));
+  std::vector<double> medians;
+  for (auto& t : times) {
+    std::sort(t.begin(), t.end());
+    medians.push_back(t[t.size() / 2]);
+  }
+  return medians;
+}
+
 std::pair<double, double> alternatingMedians(int repeat, const std::function<void()>& a, const std::function<void()>& b) {
-  a(), b();
-  std::vector<double> first, second;
-  for (int i = 0; i < repeat; ++i) first.push_back(secondsOf(a)), second.push_back(secondsOf(b));
-  std::sort(first.begin(), first.end());
-  std::sort(second.begin(), second.end());
-  return {first[first.size() / 2], second[second.size() / 2]};
+  const auto medians = alternatingMedians(repeat, {a, b});
+  return {medians[0], medians[1]};
 }
 
 // A stand-in for a concept module on any model: a constant shift of the bottleneck, which costs what
@@ -170,12 +179,17 @@ int benchmark(const std::vector<std::string>& args) {
     const auto& config = model.unet->config();
     const auto h = model.unet->bottleneckShape(config.sampleSize, config.sampleSize);
     pair.interventions.push_back(std::make_shared<ConstantShift>(torch::full({1, h[0], h[1], h[2]}, 0.01f)));
-    auto run = [&](bool baseline) {
+    auto run = [&](bool baseline, bool oneBatch) {
       pair.wantBaseline = baseline;
+      pair.oneBatch = oneBatch;
       respo::responsible::generatePair(model, pair);
     };
-    const auto [a, b] = alternatingMedians(repeat, [&] { run(false); }, [&] { run(true); });
-    std::printf("single_median_seconds: %.6f\ncompare_median_seconds: %.6f\ncompare_over_single: %.3f\n", a, b, b / a);
+    // The two sides as one batch (the default), and one after the other.
+    const auto t = alternatingMedians(repeat, {[&] { run(false, true); }, [&] { run(true, true); },
+                                               [&] { run(true, false); }});
+    std::printf("single_median_seconds: %.6f\ncompare_median_seconds: %.6f\ncompare_over_single: %.3f\n"
+                "compare_separate_median_seconds: %.6f\ncompare_separate_over_single: %.3f\n",
+                t[0], t[1], t[1] / t[0], t[2], t[2] / t[0]);
     return 0;
   } else if (cl.has("unet-only")) {
     // One UNet call (fp32, CPU) on a random latent of the given image size; also reports loading

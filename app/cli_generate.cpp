@@ -272,6 +272,7 @@ const std::vector<OptionHelp> kGenerateOptions = {
     {"shares", "MEMBER=SHARE,...", "target shares of a group's members", "equal"},
     {"method", "METHOD[+...]", "respodiff, uce:FILE, sld[:preset], negative:TEXT, prompt-edit:TEXT or none", ""},
     {"compare", "", "write the baseline and the responsible image side by side", ""},
+    {"separate-sides", "", "with --compare: run the two sides one after the other, not as one batch", ""},
     {"ignore-fingerprint", "", "use modules or edits made for another model", ""},
     {"quiet", "", "no progress on the terminal", ""},
 };
@@ -379,11 +380,16 @@ int generate(const std::vector<std::string>& args) {
   pair.modelName = respo::pipeline::modelName(modelPath);
   pair.modelHash = respo::pipeline::modelHash(modelPath);
   pair.wantBaseline = compare;
+  pair.oneBatch = !cl.has("separate-sides");
   pair.interventions = interventionsFor(methods, cl, model);
 
   Progress bar(quiet);
   auto progress = [&](respo::responsible::Side side, const respo::pipeline::StepProgress& p) {
-    std::string label = !compare ? "generating" : side == respo::responsible::Side::Baseline ? "baseline" : "responsible";
+    using respo::responsible::Side;
+    std::string label = !compare                ? "generating"
+                        : side == Side::Baseline ? "baseline"
+                        : side == Side::Both     ? "both sides"
+                                                 : "responsible";
     if (prompts.size() > 1) label = "prompt " + std::to_string(current + 1) + "/" + std::to_string(prompts.size()) + " " + label;
     bar.update(label, p.step, p.total);
     return true;

@@ -247,7 +247,8 @@ GenerationOutcome GenerationService::generate(const GenerationJob& job, const St
     update.total = p.total;
     const int done = side == responsible::Side::Responsible && needBaseline ? 1 : 0;
     update.overallStep = done * p.total + p.step;
-    update.overallTotal = phases * p.total;
+    // Both sides in one batch: one phase, previewed on the responsible side.
+    update.overallTotal = (side == responsible::Side::Both ? 1 : phases) * p.total;
     update.preview = [&p] { return pipeline::latentPreview(*p.latents); };
     return onStep(update);
   };

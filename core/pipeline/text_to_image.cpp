@@ -162,12 +162,29 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   return generate(request, onStep, edits);
 }
 
+GenerationResult TextToImagePipeline::generate(const GenerationRequest& request, const StepCallback& onStep,
+                                               const SamplingEdits& edits) {
+  LaneCallback callback;
+  if (onStep) callback = [&onStep](std::size_t, const StepProgress& progress) { return onStep(progress); };
+  return std::move(run(request, {edits}, callback).front());
+}
+
+std::vector<GenerationResult> TextToImagePipeline::generateLanes(const GenerationRequest& request,
+                                                                 const std::vector<models::BottleneckHook>& lanes,
+                                                                 const LaneCallback& onStep) {
+  if (lanes.empty()) throw InvalidArgument("a batch of sides needs at least one side");
+  std::vector<SamplingEdits> edits(lanes.size());
+  for (std::size_t k = 0; k < lanes.size(); ++k) edits[k].bottleneck = lanes[k];
+  return run(request, edits, onStep);
+}
+
 namespace {
 
 // Rows of one kind in the guided batch: the negative prompt's, the prompt's, the safety concept's.
 struct Segment {
   PromptConditioning conditioning;  // already repeated for the batch
   models::GuidanceBranch branch;
+  std::size_t lane = 0;
 };
 
 // One UNet call per step: adjacent segments whose contexts have the same token count share a batch
@@ -175,23 +192,64 @@ struct Segment {
 struct Pass {
   PromptConditioning conditioning;
   models::UNetExtras extras;
-  int segments = 0;
+  std::vector<std::size_t> lanes;  // the lane of each segment, in row order
 };
 
-std::vector<Pass> groupPasses(const std::vector<Segment>& segments, int64_t batch, const models::BottleneckHook& hook) {
+// The hook of a pass holding the rows of several lanes: each run of one lane's rows goes through
+// that lane's hook alone, with its own timesteps and branches, as in a run of that lane by itself.
+models::BottleneckHook laneHook(const std::vector<std::size_t>& segmentLanes, int64_t batch,
+                                const std::vector<SamplingEdits>& lanes) {
+  struct Run {
+    int64_t begin, end;
+    models::BottleneckHook hook;
+  };
+  std::vector<Run> runs;
+  for (std::size_t s = 0; s < segmentLanes.size(); ++s) {
+    const int64_t begin = static_cast<int64_t>(s) * batch;
+    if (s > 0 && segmentLanes[s] == segmentLanes[s - 1])
+      runs.back().end = begin + batch;
+    else
+      runs.push_back({begin, begin + batch, lanes[segmentLanes[s]].bottleneck});
+  }
+  return [runs](const torch::Tensor& h, const models::BottleneckContext& context) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& run : runs) {
+      auto rows = h.slice(0, run.begin, run.end);
+      if (run.hook) {
+        models::BottleneckContext own{context.timestep.slice(0, run.begin, run.end), {}};
+        if (!context.branches.empty())
+          own.branches.assign(context.branches.begin() + run.begin, context.branches.begin() + run.end);
+        rows = run.hook(rows, own);
+      }
+      parts.push_back(rows);
+    }
+    return torch::cat(parts);
+  };
+}
+
+std::vector<Pass> groupPasses(const std::vector<Segment>& segments, int64_t batch,
+                              const std::vector<SamplingEdits>& lanes) {
   std::vector<Pass> passes;
   for (const auto& segment : segments) {
     if (passes.empty() || passes.back().conditioning.tokens() != segment.conditioning.tokens()) {
-      passes.push_back({segment.conditioning, {}, 1});
+      Pass pass;
+      pass.conditioning = segment.conditioning;
+      pass.lanes.push_back(segment.lane);
+      passes.push_back(std::move(pass));
     } else {
       passes.back().conditioning = PromptConditioning::cat(passes.back().conditioning, segment.conditioning);
-      ++passes.back().segments;
+      passes.back().lanes.push_back(segment.lane);
     }
     passes.back().extras.branches.insert(passes.back().extras.branches.end(), static_cast<std::size_t>(batch),
                                          segment.branch);
   }
   for (auto& pass : passes) {
-    pass.extras.bottleneckHook = hook;
+    const bool oneLane = std::all_of(pass.lanes.begin(), pass.lanes.end(),
+                                     [&](std::size_t lane) { return lane == pass.lanes.front(); });
+    if (oneLane)
+      pass.extras.bottleneckHook = lanes[pass.lanes.front()].bottleneck;
+    else if (std::any_of(lanes.begin(), lanes.end(), [](const SamplingEdits& lane) { return bool(lane.bottleneck); }))
+      pass.extras.bottleneckHook = laneHook(pass.lanes, batch, lanes);
     pass.conditioning.addTo(pass.extras);
   }
   return passes;
@@ -214,15 +272,26 @@ torch::Tensor safeGuidance(const SafeLatentGuidance& sld, double cfg, std::size_
 
 }  // namespace
 
-GenerationResult TextToImagePipeline::generate(const GenerationRequest& request, const StepCallback& onStep,
-                                               const SamplingEdits& edits) {
+std::vector<GenerationResult> TextToImagePipeline::run(const GenerationRequest& request,
+                                                       const std::vector<SamplingEdits>& lanes,
+                                                       const LaneCallback& onStep) {
   request.validate(model_);
+  const std::size_t laneCount = lanes.size();
+  if (laneCount > 1)
+    for (const auto& lane : lanes)
+      if (lane.safety) throw InvalidArgument("safe latent guidance runs one side at a time");
+  const auto& edits = lanes.front();
   if (edits.safety) edits.safety->validate();
   const std::vector<std::filesystem::path> loraFolders(request.loraFolders.begin(), request.loraFolders.end());
   const AppliedLoras loras(model_, promptLoras(request.prompt, loraFolders));
   torch::InferenceMode inference;
-  auto scheduler = sched::makeScheduler(request.scheduler, model_.schedulerConfig);
-  scheduler->setTimesteps(request.steps);
+  // One scheduler per lane: multistep samplers keep each lane's earlier predictions.
+  std::vector<std::unique_ptr<sched::Scheduler>> schedulers;
+  for (std::size_t k = 0; k < laneCount; ++k) {
+    schedulers.push_back(sched::makeScheduler(request.scheduler, model_.schedulerConfig));
+    schedulers.back()->setTimesteps(request.steps);
+  }
+  auto& scheduler = schedulers.front();
 
   const bool guided = request.guidanceScale > 1.0;
   const bool safe = edits.safety && edits.safety->activeWith(request.guidanceScale);
@@ -230,21 +299,27 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
   auto single = pipeline::encodePrompt(model_, request.prompt, request.clipSkip);
   single.timeIds = sizeConditioning(model_, request.width > 0 ? request.width : native,
                                     request.height > 0 ? request.height : native);
-  // The rows of every step, in diffusers' order: [negative, prompt, safety concept]. A prompt and a
-  // negative prompt of different lengths (chunks) run as two UNet passes, as A1111 runs them.
+  // The rows of every step, in diffusers' order: [negative, prompt, safety concept], lane after lane.
+  // A prompt and a negative prompt of different lengths (chunks) run as separate UNet passes, as
+  // A1111 runs them.
   std::vector<Segment> segments;
+  std::optional<PromptConditioning> negativeRows;
   if (guided) {
     auto negative = encodeNegativePrompt(model_, request.negativePrompt, single, request.clipSkip);
     negative.timeIds = single.timeIds;  // diffusers' default: the negative side gets the same size ids
-    segments.push_back({negative.repeated(request.batch), models::GuidanceBranch::Unconditional});
+    negativeRows = negative.repeated(request.batch);
   }
-  segments.push_back({single.repeated(request.batch), models::GuidanceBranch::Conditional});
+  const auto promptRows = single.repeated(request.batch);
+  for (std::size_t k = 0; k < laneCount; ++k) {
+    if (negativeRows) segments.push_back({*negativeRows, models::GuidanceBranch::Unconditional, k});
+    segments.push_back({promptRows, models::GuidanceBranch::Conditional, k});
+  }
   if (safe) {
     auto unsafe = pipeline::encodePrompt(model_, edits.safety->safetyConcept, request.clipSkip);
     unsafe.timeIds = single.timeIds;
-    segments.push_back({unsafe.repeated(request.batch), models::GuidanceBranch::SafetyConcept});
+    segments.push_back({unsafe.repeated(request.batch), models::GuidanceBranch::SafetyConcept, 0});
   }
-  auto passes = groupPasses(segments, request.batch, edits.bottleneck);
+  auto passes = groupPasses(segments, request.batch, lanes);
 
   auto generator = at::detail::createCPUGenerator(request.seed);
   // Image to image starts at timesteps()[first] (diffusers' get_timesteps: the last strength x steps).
@@ -256,8 +331,8 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     throw InvalidArgument("this is an inpainting model (its UNet takes a mask and a masked picture): give it a picture "
                           "and a mask, or use the model it was made from for text to image");
   if (request.initImage) {
-    const int run = std::min(static_cast<int>(request.steps * request.strength), request.steps);
-    first = static_cast<std::size_t>(std::max(request.steps - run, 0));
+    const int count = std::min(static_cast<int>(request.steps * request.strength), request.steps);
+    first = static_cast<std::size_t>(std::max(request.steps - count, 0));
     start = startLatents(request, generator, *scheduler, first);
     latents = start.latents;
   } else {
@@ -267,53 +342,70 @@ GenerationResult TextToImagePipeline::generate(const GenerationRequest& request,
     if (model_.dtype == torch::kFloat64) noise = noise.to(torch::kFloat64);
     latents = (noise * scheduler->initNoiseSigma()).to(model_.device, model_.dtype);
   }
+  // Every lane starts where a run of its own would: the same latents, and a generator in the same
+  // state for stochastic samplers.
+  std::vector<torch::Tensor> laneLatents(laneCount, latents);
+  std::vector<at::Generator> generators{generator};
+  for (std::size_t k = 1; k < laneCount; ++k) generators.push_back(generator.clone());
   const auto& timesteps = scheduler->timesteps();
   if (request.stepCache > 1)
     for (auto& pass : passes) pass.extras.stepCache = std::make_shared<models::StepCache>();
-  torch::Tensor momentum;
+  std::vector<torch::Tensor> momentum(laneCount);
   std::vector<torch::Tensor> outputs;
   for (std::size_t i = first; i < timesteps.size(); ++i) {
-    outputs.clear();
+    outputs.clear();  // one per segment, in segment order
     for (auto& pass : passes) {
       // Step caching: the first step and every stepCache-th after it run in full.
       if (pass.extras.stepCache) pass.extras.stepCache->reuse = (i - first) % request.stepCache != 0;
-      auto input = pass.segments > 1 ? torch::cat(std::vector<torch::Tensor>(pass.segments, latents)) : latents;
+      std::vector<torch::Tensor> rows;
+      for (auto lane : pass.lanes) rows.push_back(laneLatents[lane]);
+      auto input = rows.size() > 1 ? torch::cat(rows) : rows.front();
       input = scheduler->scaleModelInput(input, i);
+      const auto segmentsInPass = static_cast<int64_t>(pass.lanes.size());
       if (maskedInput)  // an inpainting UNet: [latents, mask, masked picture] on the channel axis
-        input = torch::cat({input, start.mask.repeat({pass.segments, 1, 1, 1}),
-                            start.maskedLatents.repeat({pass.segments, 1, 1, 1})}, 1);
+        input = torch::cat({input, start.mask.repeat({segmentsInPass, 1, 1, 1}),
+                            start.maskedLatents.repeat({segmentsInPass, 1, 1, 1})}, 1);
       const auto t = torch::full({input.size(0)}, timesteps[i], torch::TensorOptions().dtype(torch::kFloat32).device(model_.device));
       const auto prediction = model_.unet->forward(input, t, pass.conditioning.context, pass.extras);
-      if (pass.segments == 1) {
+      if (segmentsInPass == 1) {
         outputs.push_back(prediction);
       } else {
-        for (auto& part : prediction.chunk(pass.segments)) outputs.push_back(part);
+        for (auto& part : prediction.chunk(segmentsInPass)) outputs.push_back(part);
       }
     }
-    torch::Tensor prediction;
-    if (safe)
-      prediction = safeGuidance(*edits.safety, request.guidanceScale, i - first, outputs[0], outputs[1], outputs[2], momentum);
-    else if (guided)
-      prediction = outputs[0] + request.guidanceScale * (outputs[1] - outputs[0]);
-    else
-      prediction = outputs[0];
-    latents = scheduler->step(prediction, i, latents, &generator);
-    if (request.mask && !maskedInput) {
-      // Any other model: the kept region is the picture, noised to the next step's level.
-      const auto kept = i + 1 < timesteps.size() ? scheduler->addNoiseAt(start.imageLatents, start.noise, i + 1)
-                                                 : start.imageLatents;
-      latents = (1 - start.mask) * kept + start.mask * latents;
+    const std::size_t perLane = guided ? 2 : 1;
+    for (std::size_t k = 0; k < laneCount; ++k) {
+      const std::size_t o = k * perLane;
+      torch::Tensor prediction;
+      if (safe)
+        prediction = safeGuidance(*edits.safety, request.guidanceScale, i - first, outputs[0], outputs[1], outputs[2],
+                                  momentum[k]);
+      else if (guided)
+        prediction = outputs[o] + request.guidanceScale * (outputs[o + 1] - outputs[o]);
+      else
+        prediction = outputs[o];
+      auto& current = laneLatents[k];
+      current = schedulers[k]->step(prediction, i, current, &generators[k]);
+      if (request.mask && !maskedInput) {
+        // Any other model: the kept region is the picture, noised to the next step's level.
+        const auto kept = i + 1 < timesteps.size() ? scheduler->addNoiseAt(start.imageLatents, start.noise, i + 1)
+                                                   : start.imageLatents;
+        current = (1 - start.mask) * kept + start.mask * current;
+      }
     }
-    if (onStep) {
-      StepProgress progress{static_cast<int>(i - first) + 1, static_cast<int>(timesteps.size() - first), timesteps[i],
-                            &latents};
-      if (!onStep(progress)) throw Cancelled("generation cancelled at step " + std::to_string(i - first + 1));
-    }
+    if (onStep)
+      for (std::size_t k = 0; k < laneCount; ++k) {
+        StepProgress progress{static_cast<int>(i - first) + 1, static_cast<int>(timesteps.size() - first), timesteps[i],
+                              &laneLatents[k]};
+        if (!onStep(k, progress)) throw Cancelled("generation cancelled at step " + std::to_string(i - first + 1));
+      }
   }
-  GenerationResult result;
-  result.images = decode(latents);
-  result.rgb = toRgb(result.images);
-  return result;
+  std::vector<GenerationResult> results(laneCount);
+  for (std::size_t k = 0; k < laneCount; ++k) {
+    results[k].images = decode(laneLatents[k]);
+    results[k].rgb = toRgb(results[k].images);
+  }
+  return results;
 }
 
 std::vector<io::RgbImage> toRgb(const torch::Tensor& images) {

@@ -167,6 +167,27 @@ pipeline::GenerationResult generateSide(pipeline::StableDiffusionModel& model, c
   return pipe.generate(edited, onStep, sampling);
 }
 
+namespace {
+
+// Whether a side's edits act at the bottleneck only (so that it can share a batch with another).
+bool bottleneckOnly(const RunEdits& edits) {
+  return !edits.safety && edits.weightEdits.empty() && edits.promptAddition.empty() && edits.negativeAddition.empty();
+}
+
+// Whether the two sides fit in memory as one batch of twice the images.
+bool doubledBatchFits(pipeline::StableDiffusionModel& model, const pipeline::GenerationRequest& request) {
+  auto doubled = request;
+  doubled.batch *= 2;
+  try {
+    doubled.validate(model);
+    return true;
+  } catch (const InvalidArgument&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest& pair, const PairObserver& onStep,
                         const BaselineCache& cache) {
   PairResult out;
@@ -193,8 +214,22 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
   };
   // The right side differs from the left one unless neither side has a method.
   const bool separate = responsible || baselineActs;
-  if (pair.wantBaseline || !separate) {
-    const std::vector<io::RgbImage>* cached = cache.find ? cache.find(request) : nullptr;
+  const std::vector<io::RgbImage>* cached =
+      (pair.wantBaseline || !separate) && cache.find ? cache.find(request) : nullptr;
+  const bool together = pair.wantBaseline && separate && !cached && pair.oneBatch && bottleneckOnly(edits) &&
+                        bottleneckOnly(baselineEdits) && doubledBatchFits(model, request);
+  if (together) {
+    pipeline::TextToImagePipeline pipe(model);
+    pipeline::TextToImagePipeline::LaneCallback laneStep;
+    if (onStep)
+      laneStep = [&onStep](std::size_t lane, const pipeline::StepProgress& p) { return lane == 0 || onStep(Side::Both, p); };
+    auto results = pipe.generateLanes(request, {baselineEdits.bottleneck, edits.bottleneck}, laneStep);
+    out.baselineImages = results[0].images;
+    out.baseline = std::move(results[0].rgb);
+    if (cache.store) cache.store(request, out.baseline);
+    out.responsibleImages = results[1].images;
+    out.responsible = std::move(results[1].rgb);
+  } else if (pair.wantBaseline || !separate) {
     if (cached) {
       out.baseline = *cached;
     } else {
@@ -204,7 +239,9 @@ PairResult generatePair(pipeline::StableDiffusionModel& model, const PairRequest
       if (cache.store) cache.store(request, out.baseline);
     }
   }
-  if (separate) {
+  if (together) {
+    // both sides are done
+  } else if (separate) {
     auto result = generateSide(model, request, edits, observer(Side::Responsible));
     out.responsibleImages = result.images;
     out.responsible = std::move(result.rgb);

@@ -151,7 +151,9 @@ class ModuleSource {
   std::map<std::filesystem::path, Cached> cache_;
 };
 
-enum class Side { Baseline, Responsible };
+// Both: the two sides run as one batch (PairRequest::oneBatch); progress is reported once per step,
+// with the responsible side's latents.
+enum class Side { Baseline, Responsible, Both };
 
 struct PairRequest {
   pipeline::GenerationRequest request;  // width/height 0: the model's native size
@@ -163,6 +165,11 @@ struct PairRequest {
   // methods can be compared on one seed. The responsible side's text records them under
   // "Baseline <key>" so that restoring it brings back both sides.
   Interventions baselineInterventions;
+  // Run the two sides as one batch (pipeline::TextToImagePipeline::generateLanes) when both differ
+  // only at the bottleneck (RespoDiff's modules, or nothing) and the doubled batch fits in memory:
+  // one text encoding and one UNet call per step instead of two runs. Otherwise, or when false,
+  // the baseline runs first, then the responsible side.
+  bool oneBatch = true;
 };
 
 struct PairResult {

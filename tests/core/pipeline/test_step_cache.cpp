@@ -12,6 +12,7 @@
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/trainer.h"
+#include "tests/support/option_model.h"
 #include "tests/support/testing.h"
 
 namespace fs = std::filesystem;
@@ -20,10 +21,7 @@ using namespace respo::pipeline;
 
 namespace {
 
-StableDiffusionModel& toy() {
-  static StableDiffusionModel model = loadStableDiffusion(respo::testing::option("model"));
-  return model;
-}
+StableDiffusionModel& toy() { return respo::testing::optionModel(); }
 
 struct Inputs {
   torch::Tensor sample, context;

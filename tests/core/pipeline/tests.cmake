@@ -120,3 +120,9 @@ target_precompile_headers(test_step_cache REUSE_FROM respodiff_core)
 add_test(NAME cli_generate_half_weight_storage
          COMMAND sh -c "$<TARGET_FILE:respodiff> generate --prompt 'a red circle' --steps 2 --weight-storage fp16 --quiet --out ${CMAKE_BINARY_DIR}/cli-half.png && $<TARGET_FILE:respodiff> generate --prompt x --weight-storage fp8 --quiet; test $? -eq 2 && echo storage-ok")
 set_tests_properties(cli_generate_half_weight_storage PROPERTIES LABELS "cli;speed" PASS_REGULAR_EXPRESSION "storage-ok")
+# Compare mode as one batch on the embedded toy-world model: each side equals its own run (every
+# sampler, no guidance, a long negative prompt, from a picture, inpainting, step caching), a hook sees
+# its own rows only, a pair reports one phase, can be cancelled, and text methods run side after side.
+respodiff_add_test(NAME test_one_batch_sides SOURCES core/pipeline/test_one_batch_sides.cpp
+                   LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
+target_precompile_headers(test_one_batch_sides REUSE_FROM respodiff_core)
