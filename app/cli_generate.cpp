@@ -254,6 +254,7 @@ const std::vector<OptionHelp> kGenerateOptions = {
     {"clip-skip", "N", "text-encoder layers to skip", "0"},
     {"step-cache", "N", "speed mode: the full UNet every N steps, the steps between reuse its deep features "
                         "(2 or 3 are usual; 0: off)", "0"},
+    {"vae-tiling", "", "decode in overlapping tiles: large images in little memory (diffusers' VAE tiling)", ""},
     {"low-memory", "", "keep the weights mapped from their files (least memory, slower on the CPU)", ""},
     {"weight-storage", "fp32|fp16|bf16", "store matrix and convolution weights in half precision and compute in fp32 "
                                          "(about half the memory, the same speed on the CPU)", "fp32"},
@@ -300,6 +301,7 @@ int generate(const std::vector<std::string>& args) {
   request.batch = static_cast<int>(cl.integer("batch", 1, 1, respo::pipeline::kMaxBatch));
   request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
   request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
+  request.vaeTiling = cl.has("vae-tiling");
   request.scheduler = cl.value("scheduler").value_or("");
   request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
   // Each prompt with the tags of --lora added, every tag checked before anything loads.

@@ -104,6 +104,12 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
                         "shallow layers: faster, with a small measured loss of fidelity (docs/speed.md). Concept "
                         "modules stay in effect through the reused features."));
   form->addRow(tr("Speed"), speed_);
+  vaeTiling_ = new QCheckBox(tr("Decode in tiles"), this);
+  vaeTiling_->setObjectName("vaeTilingCheck");
+  vaeTiling_->setToolTip(tr("Decodes the image in overlapping tiles: large images need the memory of one tile. "
+                            "Pictures differ slightly near the tiles' seams; images no larger than a tile are "
+                            "unchanged."));
+  form->addRow(tr("Memory"), vaeTiling_);
 
   auto* sizeRow = new QHBoxLayout;
   width_ = new QSpinBox(this);
@@ -334,6 +340,7 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
   r.height = height_->value();
   r.batch = batch_->value();
   r.stepCache = speed_->currentData().toInt();
+  r.vaeTiling = vaeTiling_->isChecked();
   for (const auto& folder : loraFolders_) r.loraFolders.push_back(folder.toStdString());
   if (initPicture_) {
     r.initImage = initPicture_;
@@ -360,6 +367,7 @@ void ParameterForm::setRequest(const respo::pipeline::GenerationRequest& r) {
   const int speed = speed_->findData(r.stepCache > 1 ? r.stepCache : 0);
   if (speed < 0) speed_->addItem(tr("Step caching, full UNet every %1 steps").arg(r.stepCache), r.stepCache);
   speed_->setCurrentIndex(speed < 0 ? speed_->count() - 1 : speed);
+  vaeTiling_->setChecked(r.vaeTiling);
   strength_->setValue(r.strength);  // a restored img2img picture's strength (the picture itself is not in the text)
   lockSeed_->setChecked(true);  // a restored picture regenerates as it was
 }

@@ -75,6 +75,7 @@ class ParameterForm : public QWidget {
   QDoubleSpinBox* cfg_ = nullptr;
   QComboBox* scheduler_ = nullptr;
   QComboBox* speed_ = nullptr;
+  QCheckBox* vaeTiling_ = nullptr;
   QSpinBox* width_ = nullptr;
   QSpinBox* height_ = nullptr;
   QSpinBox* batch_ = nullptr;

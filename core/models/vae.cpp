@@ -1,5 +1,8 @@
 #include "core/models/vae.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <torch/torch.h>
 
 
@@ -120,6 +123,67 @@ std::pair<torch::Tensor, torch::Tensor> AutoencoderKLImpl::encode(const torch::T
 torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {
   auto z = postQuantConv_ ? postQuantConv_->forward(latents) : latents;
   return decoder_->forward(z);
+}
+
+int64_t AutoencoderKLImpl::tileLatentSize() const {
+  const int64_t factor = int64_t{1} << (config_.blockOutChannels.size() - 1);
+  return std::max<int64_t>(1, config_.sampleSize / factor);
+}
+
+namespace {
+
+// The first `extent` rows (axis 2) or columns (axis 3) of `tile` become a linear mix of the last ones
+// of `before` and its own: weight y / extent on its own at offset y, as diffusers' blend_v / blend_h.
+void blendEdge(const torch::Tensor& before, torch::Tensor& tile, int64_t axis, int64_t extent) {
+  extent = std::min({before.size(axis), tile.size(axis), extent});
+  if (extent <= 0) return;
+  std::vector<float> own(static_cast<std::size_t>(extent)), other(static_cast<std::size_t>(extent));
+  for (int64_t y = 0; y < extent; ++y) {
+    const double w = static_cast<double>(y) / static_cast<double>(extent);
+    own[static_cast<std::size_t>(y)] = static_cast<float>(w);
+    other[static_cast<std::size_t>(y)] = static_cast<float>(1 - w);
+  }
+  std::vector<int64_t> shape(4, 1);
+  shape[static_cast<std::size_t>(axis)] = extent;
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32);
+  const auto ownWeight = torch::from_blob(own.data(), shape, options).clone().to(tile.device(), tile.scalar_type());
+  const auto otherWeight = torch::from_blob(other.data(), shape, options).clone().to(tile.device(), tile.scalar_type());
+  auto head = tile.narrow(axis, 0, extent);
+  const auto tail = before.narrow(axis, before.size(axis) - extent, extent);
+  head.copy_(tail * otherWeight + head * ownWeight);
+}
+
+}  // namespace
+
+torch::Tensor AutoencoderKLImpl::decodeTiled(const torch::Tensor& latents) {
+  const int64_t tile = tileLatentSize();
+  if (latents.size(2) <= tile && latents.size(3) <= tile) return decode(latents);
+  // diffusers' tile_overlap_factor 0.25, with its int() truncations.
+  const auto stride = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(tile) * 0.75));
+  const auto extent = static_cast<int64_t>(static_cast<double>(config_.sampleSize) * 0.25);
+  const int64_t keep = config_.sampleSize - extent;
+  std::vector<std::vector<torch::Tensor>> rows;
+  for (int64_t i = 0; i < latents.size(2); i += stride) {
+    rows.emplace_back();
+    for (int64_t j = 0; j < latents.size(3); j += stride) {
+      const auto part = latents.slice(2, i, std::min(i + tile, latents.size(2))).slice(3, j, std::min(j + tile, latents.size(3)));
+      rows.back().push_back(decode(part));
+    }
+  }
+  // Each tile is blended in place with the one above and the one to its left as they now are, in
+  // row order, then cropped to its kept part.
+  std::vector<torch::Tensor> bands;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::vector<torch::Tensor> kept;
+    for (std::size_t j = 0; j < rows[i].size(); ++j) {
+      auto& current = rows[i][j];
+      if (i > 0) blendEdge(rows[i - 1][j], current, 2, extent);
+      if (j > 0) blendEdge(rows[i][j - 1], current, 3, extent);
+      kept.push_back(current.slice(2, 0, std::min(keep, current.size(2))).slice(3, 0, std::min(keep, current.size(3))));
+    }
+    bands.push_back(torch::cat(kept, 3));
+  }
+  return torch::cat(bands, 2);
 }
 
 }  // namespace respo::models

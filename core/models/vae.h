@@ -22,6 +22,13 @@ class AutoencoderKLImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& image);
   // latents (unscaled) -> image in roughly [-1, 1].
   torch::Tensor decode(const torch::Tensor& latents);
+  // Tiled decoding, as diffusers' AutoencoderKL.tiled_decode (enable_vae_tiling): latents larger than
+  // a tile are cut into tiles of tileLatentSize() with a quarter overlap, each decoded on its own (so
+  // the decoder's memory is one tile's, whatever the image size), and neighbours blended linearly over
+  // the overlap (a quarter of config().sampleSize pixels). Smaller latents decode whole.
+  torch::Tensor decodeTiled(const torch::Tensor& latents);
+  // The latent side of one tile: the configured sample size over the decoder's upsampling factor.
+  int64_t tileLatentSize() const;
   const VaeConfig& config() const { return config_; }
 
  private:

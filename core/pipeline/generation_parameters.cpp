@@ -196,6 +196,7 @@ std::string formatParameters(const GenerationRequest& r, const std::string& mode
   if (r.batch > 1) out += ", Batch size: " + std::to_string(r.batch);
   if (r.clipSkip > 0) out += ", Clip skip: " + std::to_string(r.clipSkip + 1);
   if (r.stepCache > 1) out += ", Step cache: " + std::to_string(r.stepCache);
+  if (r.vaeTiling) out += ", VAE tiling: on";
   if (r.initImage) out += ", Denoising strength: " + numbers::formatReal(r.strength);  // A1111's img2img key
   if (r.initImage && r.mask) out += ", Mask blur: " + numbers::formatReal(r.maskBlur);
   std::map<std::string, std::string> all = extra;
@@ -260,6 +261,10 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
       r.clipSkip = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 1, 1000) - 1;
     } else if (key == "Step cache") {
       r.stepCache = readNumber<std::int64_t>(key, value, numbers::parseInteger(value), 0, kMaxStepCache);
+    } else if (key == "VAE tiling") {
+      if (value != "on" && value != "off")
+        throw FormatError("generation parameters: 'VAE tiling' has an unreadable value '" + value.substr(0, 60) + "'");
+      r.vaeTiling = value == "on";
     } else if (key == "Mask blur") {
       r.maskBlur = readNumber<double>(key, value, numbers::parseReal(value), 0, 256);
     } else if (key == "Denoising strength") {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -53,13 +54,16 @@ void GenerationRequest::validateSettings() const {
 }
 
 std::uint64_t estimatePeakBytes(int width, int height, int batch, int vaeChannels, int unetChannels, int vaeFactor,
-                                int bytesPerElement) {
+                                int bytesPerElement, int decoderTile) {
   const auto pixels = static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height);
+  const auto decoded = decoderTile > 0 ? static_cast<std::uint64_t>(std::min(width, decoderTile)) *
+                                             static_cast<std::uint64_t>(std::min(height, decoderTile))
+                                       : pixels;
   const auto images = static_cast<std::uint64_t>(batch);
   const auto element = static_cast<std::uint64_t>(bytesPerElement);
   // The decoder keeps about four tensors of its widest full-resolution width alive at once (input,
   // normalised, convolved, residual).
-  const std::uint64_t decoder = images * pixels * static_cast<std::uint64_t>(vaeChannels) * element * 4;
+  const std::uint64_t decoder = images * decoded * static_cast<std::uint64_t>(vaeChannels) * element * 4;
   // The UNet runs prompt and negative prompt together; about eight tensors of its first width.
   const auto factor = static_cast<std::uint64_t>(vaeFactor) * static_cast<std::uint64_t>(vaeFactor);
   const std::uint64_t unet = 2 * images * (pixels / factor) * static_cast<std::uint64_t>(unetChannels) * element * 8;

@@ -53,6 +53,10 @@ struct GenerationRequest {
   // branch. 0 or 1: off (every step full). Faster by about the share of work skipped, at a measured
   // cost in fidelity (docs/speed.md).
   int stepCache = 0;
+  // Decode the latents in overlapping tiles (AutoencoderKL::decodeTiled, diffusers' VAE tiling): the
+  // decoder's memory is one tile's whatever the image size, so large images fit; the pictures differ
+  // slightly from a whole decode near the tiles' seams. Images no larger than a tile decode whole.
+  bool vaeTiling = false;
 
   // The checks that need no model (ranges, finite numbers, prompts of valid UTF-8 text and sensible
   // length): run before anything is loaded or allocated. Throws InvalidArgument naming the setting.
@@ -66,8 +70,9 @@ struct GenerationRequest {
 // A rough upper estimate of the working memory one generation needs: the VAE decoder's
 // full-resolution activations for the whole batch and the UNet's activations at latent size (with
 // classifier-free guidance doubling the batch). Weights are not included (they are loaded already).
+// `decoderTile` > 0: the decoder works on tiles of at most that many pixels a side (VAE tiling).
 std::uint64_t estimatePeakBytes(int width, int height, int batch, int vaeChannels, int unetChannels,
-                                int vaeFactor, int bytesPerElement);
+                                int vaeFactor, int bytesPerElement, int decoderTile = 0);
 
 // The machine's physical memory in bytes (0 when unknown).
 std::uint64_t physicalMemoryBytes();

@@ -30,7 +30,8 @@ void GenerationRequest::validate(const StableDiffusionModel& model) const {
     const bool fp32Decode = model.vaeUpcastInFp16 && model.dtype == torch::kFloat16;
     const int element = fp32Decode ? 4 : static_cast<int>(c10::elementSize(model.dtype));
     const auto need = estimatePeakBytes(w, h, batch, vae.blockOutChannels.front(),
-                                        model.unet->config().blockOutChannels.front(), factor, element);
+                                        model.unet->config().blockOutChannels.front(), factor, element,
+                                        vaeTiling ? vae.sampleSize : 0);
     const auto have = physicalMemoryBytes();
     if (have > 0 && need > have) {
       auto gb = [](std::uint64_t bytes) { return std::to_string((bytes + (1ull << 29)) >> 30); };
@@ -139,7 +140,7 @@ TextToImagePipeline::StartLatents TextToImagePipeline::startLatents(const Genera
   return out;
 }
 
-torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
+torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents, bool tiled) {
   const auto& config = model_.vae->config();
   auto z = latents / config.scalingFactor;
   if (config.shiftFactor) z = z + *config.shiftFactor;
@@ -147,10 +148,10 @@ torch::Tensor TextToImagePipeline::decode(const torch::Tensor& latents) {
   if (model_.vaeUpcastInFp16 && model_.dtype == torch::kFloat16) {
     // As StableDiffusionXLPipeline does: SDXL's VAE overflows in fp16, so it decodes in fp32.
     model_.vae->to(torch::kFloat32);
-    images = model_.vae->decode(z.to(torch::kFloat32));
+    images = tiled ? model_.vae->decodeTiled(z.to(torch::kFloat32)) : model_.vae->decode(z.to(torch::kFloat32));
     model_.vae->to(torch::kFloat16);
   } else {
-    images = model_.vae->decode(z.to(model_.dtype));
+    images = tiled ? model_.vae->decodeTiled(z.to(model_.dtype)) : model_.vae->decode(z.to(model_.dtype));
   }
   return (images.to(torch::kFloat32) / 2 + 0.5).clamp(0, 1).to(torch::kCPU);
 }
@@ -402,7 +403,7 @@ std::vector<GenerationResult> TextToImagePipeline::run(const GenerationRequest& 
   }
   std::vector<GenerationResult> results(laneCount);
   for (std::size_t k = 0; k < laneCount; ++k) {
-    results[k].images = decode(laneLatents[k]);
+    results[k].images = decode(laneLatents[k], request.vaeTiling);
     results[k].rgb = toRgb(results[k].images);
   }
   return results;

@@ -84,8 +84,8 @@ class TextToImagePipeline {
   };
   StartLatents startLatents(const GenerationRequest& request, at::Generator& generator,
                             const sched::Scheduler& scheduler, std::size_t first);
-  // Latents -> images in [0, 1].
-  torch::Tensor decode(const torch::Tensor& latents);
+  // Latents -> images in [0, 1]; `tiled`: in tiles (GenerationRequest::vaeTiling).
+  torch::Tensor decode(const torch::Tensor& latents, bool tiled = false);
 
  private:
   std::vector<GenerationResult> run(const GenerationRequest& request, const std::vector<SamplingEdits>& lanes,

@@ -117,7 +117,13 @@ def component_outputs(models: dict, cfg: dict, seed: int) -> dict:
     handle.remove()
     latents = torch.randn(1, 4, 8, 8, generator=g)
     image = torch.rand(1, 3, 32, 32, generator=g) * 2 - 1
+    # Tiled decoding (enable_tiling): 16-latent tiles of this VAE, a size that leaves thin edge tiles.
+    tiled = torch.randn(1, 4, 37, 22, generator=g)
+    vae.enable_tiling()
+    tiled_decoded = vae.decode(tiled).sample
+    vae.disable_tiling()
     return {
+        "vae.tiled_latents": tiled, "vae.tiled_decoded": tiled_decoded,
         "text.input_ids": ids, "text.last_hidden_state": t_out.last_hidden_state,
         "text.penultimate": t_out.hidden_states[-2], "text.pooled": t_out.pooler_output,
         "unet.sample": sample, "unet.timestep": timestep, "unet.context": context, "unet.out": unet_out,

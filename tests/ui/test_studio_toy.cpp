@@ -255,6 +255,19 @@ class TestStudioToy : public QObject {
     QCOMPARE(speed->currentData().toInt(), 0);
   }
 
+  void tiledDecodingIsRecordedAndRestored() {
+    auto* tiling = window_->findChild<QCheckBox*>("vaeTilingCheck");
+    QVERIFY(tiling);
+    QVERIFY(!tiling->isChecked());  // whole decoding unless asked
+    tiling->setChecked(true);
+    const JobResult tiled = generateByClick();
+    QVERIFY(tiled.request.vaeTiling);
+    QVERIFY2(tiled.parameters.contains("VAE tiling: on"), qPrintable(tiled.parameters));
+    QVERIFY(!tiled.baselineFromCache);  // the baseline of whole decoding is not reused
+    dropFile(savedPicture_);  // a picture decoded whole sets it back
+    QVERIFY(!tiling->isChecked());
+  }
+
   void settingsAndTheGalleryOutliveTheWindow() {
     const QString elsewhere = home_.filePath("elsewhere");
     QDir().mkpath(elsewhere);

@@ -111,6 +111,15 @@ void checkVae(const std::string& name) {
   auto vae = load<AutoencoderKL, VaeConfig>(name, "vae");
   expectClose(name + " vae decode", vae->decode(in(expected["vae.latents"])), expected["vae.decoded"]);
   expectClose(name + " vae encode mean", vae->encode(in(expected["vae.image"])).first, expected["vae.mean"]);
+  // Tiled decoding: 4 x 2 tiles with thin ones at the edges, blended as diffusers blends them.
+  const auto latents = in(expected["vae.tiled_latents"]);
+  EXPECT_EQ(vae->tileLatentSize(), 16);
+  const auto tiled = vae->decodeTiled(latents);
+  expectClose(name + " vae tiled decode", tiled, expected["vae.tiled_decoded"]);
+  EXPECT((vae->decode(latents) - tiled).abs().max().item<double>() > 1e-3);  // the tiles are not the whole
+  // Latents that fit in one tile decode whole.
+  const auto small = in(expected["vae.latents"]);
+  EXPECT(torch::equal(vae->decodeTiled(small), vae->decode(small)));
 }
 
 }  // namespace

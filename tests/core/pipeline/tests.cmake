@@ -126,3 +126,8 @@ set_tests_properties(cli_generate_half_weight_storage PROPERTIES LABELS "cli;spe
 respodiff_add_test(NAME test_one_batch_sides SOURCES core/pipeline/test_one_batch_sides.cpp
                    LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
 target_precompile_headers(test_one_batch_sides REUSE_FROM respodiff_core)
+# VAE tiling on the embedded toy-world model: close to the whole decode, recorded, and counted in the
+# memory check (parity with diffusers' tiled decode is in test_model_parity).
+respodiff_add_test(NAME test_vae_tiling SOURCES core/pipeline/test_vae_tiling.cpp
+                   LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
+target_precompile_headers(test_vae_tiling REUSE_FROM respodiff_core)
