@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <set>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -30,7 +31,23 @@ LinearImpl::LinearImpl(int64_t in, int64_t out, bool withBias) {
   weight = register_parameter("weight", torch::empty({out, in}));
   if (withBias) bias = register_parameter("bias", torch::empty({out}));
 }
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, widened(weight, x), widened(bias, x)); }
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  const auto w = widened(weight, x);
+  const auto b = widened(bias, x);
+  // Batch invariance: for a handful of rows (the time embedding, one row per image) the CPU's matrix
+  // product picks kernels by row count, so a row's value would depend on how many others share the
+  // call. Row by row, an image computes the same whether it runs alone or batched with another (the
+  // comparison's two sides in one batch give the pixels of two separate runs). Costs nothing
+  // measurable: these products are a few hundred kilobytes of weights read a few times per step.
+  constexpr int64_t kRowByRow = 16;
+  if (x.dim() == 2 && x.size(0) > 1 && x.size(0) <= kRowByRow && x.device().is_cpu()) {
+    std::vector<torch::Tensor> rows;
+    rows.reserve(static_cast<std::size_t>(x.size(0)));
+    for (int64_t i = 0; i < x.size(0); ++i) rows.push_back(torch::linear(x.slice(0, i, i + 1), w, b));
+    return torch::cat(rows);
+  }
+  return torch::linear(x, w, b);
+}
 void LinearImpl::initialize() { kaimingUniform(weight, bias, weight.size(1)); }
 
 Conv2dImpl::Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_, bool withBias)

@@ -273,13 +273,15 @@ class TestStudioToy : public QObject {
     QDir().mkpath(elsewhere);
     QVERIFY(QFile::copy(savedPicture_, QDir(elsewhere).filePath("kept.png")));
     window_->setOutputFolder(elsewhere);
-    window_->resize(1111, 880);
+    // A size of the user's, above the window's minimum (which grows as controls are added).
+    const QSize chosen = QSize(1111, 880).expandedTo(window_->minimumSizeHint()) + QSize(7, 13);
+    window_->resize(chosen);
     window_->close();
     window_.reset();
 
     openWindow(QString());  // the folder comes from the settings now
     QCOMPARE(window_->outputFolder(), elsewhere);
-    QCOMPARE(window_->size(), QSize(1111, 880));
+    QCOMPARE(window_->size(), chosen);
     QCOMPARE(window_->history()->entryCount(), 1);  // kept.png, read from disk
     const auto entry = window_->history()->entry(0);
     QVERIFY2(entry.parameters.startsWith("a photo of a firefighter\n"), qPrintable(entry.parameters));
