@@ -100,7 +100,7 @@ class ConstantShift final : public respo::responsible::Intervention {
 int benchmark(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k", "step-cache",
-                        "weights-dtype"},
+                        "weights-dtype", "device", "precision"},
                        {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead", "peak", "profile",
                         "compare", "channels-last"});
   namespace fs = std::filesystem;
@@ -109,6 +109,13 @@ int benchmark(const std::vector<std::string>& args) {
   const int width = static_cast<int>(cl.integer("width", 0, 0, respo::pipeline::kMaxImageSide));
   const int height = static_cast<int>(cl.integer("height", 0, 0, respo::pipeline::kMaxImageSide));
   const int stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
+  // Generation and compare mode run where --device and --precision say (CPU fp32 by default); the
+  // images are copied to the CPU at the end of each run, which waits for the device.
+  const auto compute = respo::gpu::chooseDevice(respo::gpu::parseDevicePreference(cl.value("device").value_or("cpu")),
+                                                respo::gpu::parsePrecision(cl.value("precision").value_or("auto")));
+  respo::pipeline::LoadOptions onDevice;
+  onDevice.device = compute.device;
+  onDevice.dtype = compute.dtype;
   std::vector<double> seconds;
   auto time = [&](const std::function<void()>& run) {
     run();  // warm-up
@@ -169,7 +176,7 @@ int benchmark(const std::vector<std::string>& args) {
   } else if (cl.has("compare")) {
     // A comparison (baseline and responsible side from one seed) against the responsible side alone,
     // alternating in this process: what compare mode costs over a single run.
-    auto model = respo::pipeline::loadStableDiffusion(cl.model());
+    auto model = respo::pipeline::loadStableDiffusion(cl.model(), onDevice);
     respo::responsible::PairRequest pair;
     pair.request.prompt = "a photo of a doctor";
     pair.request.steps = static_cast<int>(cl.integer("steps", 25, 1, respo::pipeline::kMaxSteps));
@@ -257,7 +264,7 @@ int benchmark(const std::vector<std::string>& args) {
       if (cl.has("profile")) std::printf("%s", prof::formatProfile(profile).c_str());
     }
   } else {
-    auto model = respo::pipeline::loadStableDiffusion(cl.model());
+    auto model = respo::pipeline::loadStableDiffusion(cl.model(), onDevice);
     respo::pipeline::TextToImagePipeline pipeline(model);
     respo::pipeline::GenerationRequest request;
     request.prompt = "a photo of a doctor";
@@ -269,8 +276,8 @@ int benchmark(const std::vector<std::string>& args) {
     time([&] { pipeline.generate(request); });
   }
   std::sort(seconds.begin(), seconds.end());
-  std::printf("median_seconds: %.6f\nmin_seconds: %.6f\nthreads: %d\n", seconds[seconds.size() / 2], seconds.front(),
-              at::get_num_threads());
+  std::printf("median_seconds: %.6f\nmin_seconds: %.6f\nthreads: %d\ndevice: %s\n", seconds[seconds.size() / 2],
+              seconds.front(), at::get_num_threads(), compute.description.c_str());
   return 0;
 }
 

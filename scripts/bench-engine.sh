@@ -3,6 +3,8 @@
 # size, on this CPU. The two run as separate processes, alternating, ROUNDS times; each process
 # times REPEAT runs after a warm-up. Prints the median of the per-process medians and the ratio.
 #   scripts/bench-engine.sh [ROUNDS] [REPEAT]     (builds first; models come from the parity references)
+# FULL_STEPS (default 5) sets the steps of the full-size end-to-end case, which runs once per process
+# after its warm-up (a 512x512 image takes about a minute at 5 steps on 2 cores).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-3}"; repeat="${2:-5}"
@@ -13,14 +15,16 @@ work="$here/build/bench"; mkdir -p "$work"
 cd "$here/tests/reference"
 [ -f "$work/sd/sd1/model_index.json" ] || "$py" sd_reference.py "$work/sd" --bpe "$bpe" >/dev/null 2>&1
 [ -f "$work/sd/sd15_unet/unet/config.json" ] || "$py" sd_reference.py "$work/sd" --bpe "$bpe" --full-size-unet >/dev/null 2>&1
+[ -f "$work/sd/sd15_full/model_index.json" ] || "$py" sd_reference.py "$work/sd" --bpe "$bpe" --only-full-size-model >/dev/null 2>&1
+full_steps="${FULL_STEPS:-5}"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-run_case() {  # name, args...
+run_case() {  # name, args...   (CASE_REPEAT overrides REPEAT)
   local name="$1"; shift
-  local ours=() theirs=()
+  local ours=() theirs=() n="${CASE_REPEAT:-$repeat}"
   for ((r = 0; r < rounds; r++)); do
-    ours+=("$("$here/build/bin/respodiff" benchmark "$@" --repeat "$repeat" --threads 2 | awk '/median_seconds/ {print $2}')")
-    theirs+=("$(HF_HUB_OFFLINE=1 "$py" bench_reference.py "$@" --repeat "$repeat" --threads 2 2>/dev/null | awk '/median_seconds/ {print $2}')")
+    ours+=("$("$here/build/bin/respodiff" benchmark "$@" --repeat "$n" --threads 2 | awk '/median_seconds/ {print $2}')")
+    theirs+=("$(HF_HUB_OFFLINE=1 "$py" bench_reference.py "$@" --repeat "$n" --threads 2 2>/dev/null | awk '/median_seconds/ {print $2}')")
   done
   local a b
   a=$(printf '%s\n' "${ours[@]}" | median); b=$(printf '%s\n' "${theirs[@]}" | median)
@@ -32,6 +36,8 @@ run_case "small SD1-shaped model, 32 px, 25 DDIM steps, CFG" --model "$work/sd/s
 run_case "small SD1-shaped UNet, one call" --model "$work/sd/sd1" --unet-only
 run_case "full-size SD1.5 UNet, one call, 64x64 latent" --model "$work/sd/sd15_unet" --unet-only
 run_case "RespoDiff training step (k = 10), small model" --model "$work/sd/sd1" --train-step --k 10
+CASE_REPEAT=1 run_case "full-size SD1.5 pipeline, 512x512, $full_steps DDIM steps, CFG, text to pixels" \
+  --model "$work/sd/sd15_full" --steps "$full_steps"
 echo
 echo "Inference overhead of an enabled concept module (same process, alternating):"
 "$here/build/bin/respodiff" benchmark --model "$work/sd/sd1" --concept-overhead --steps 25 --repeat 9 --threads 2
@@ -63,5 +69,8 @@ printf '| full-size SD1.5 UNet: full call %.3f s, reusing call %.3f s | - | - | 
   "$(awk -v f="$f" -v r="$r" 'BEGIN {printf "%.2f", 2 * f / (f + r)}')" "$(awk -v f="$f" -v r="$r" 'BEGIN {printf "%.2f", 3 * f / (f + 2 * r)}')"
 
 echo
-echo "Compare mode (baseline + responsible side) against the responsible side alone:"
+echo "Compare mode (baseline + responsible side, one batch and side after side) against the responsible side alone:"
+echo "small SD1-shaped model:"
 "$here/build/bin/respodiff" benchmark --model "$work/sd/sd1" --compare --steps 25 --repeat "$repeat" --threads 2
+echo "embedded toy-world model:"
+"$here/build/bin/respodiff" benchmark --model "$here/resources/toyworld/model" --compare --steps 25 --repeat "$repeat" --threads 2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One prepared run of the GPU checks: builds the engine and command line (no Qt, no OpenCV) against
 # the LibTorch of the Python found on the machine, runs the parity tests on CUDA in fp32, fp16 and
-# bf16, runs the UNet benchmark, and prints a short table.
+# bf16, times generation against diffusers (eager and compiled) on the same device, and prints
+# short tables.
 #
 #   scripts/gpu-check.sh               on a GPU machine
 #   scripts/gpu-check.sh --cpu-only    here: configure and build the same way, CUDA off, CPU tests
@@ -59,6 +60,41 @@ for d in "${devices[@]}"; do
   verdict=$(tail -n1 <<<"$comp_out"; tail -n1 <<<"$pipe_out")
   printf '| %s | %s | %s | %s | %s |\n' "$dev" "$prec" "${comp:-n/a}" "${img:-n/a}" "$(tr '\n' ';' <<<"$verdict")"
 done
+
+# The benchmark against diffusers on the same device, weights and steps, in one run: ours, diffusers
+# eager and diffusers compiled (channels-last + torch.compile, on CUDA), and compare mode over a single
+# run. On CUDA: a full-size SD1.5-shaped model with random weights (made here by diffusers), 512x512,
+# 50 DDIM steps. The CPU dry run times the small model, 5 steps, so that every line of it runs.
+if "$python" -c "import diffusers, transformers, open_clip" 2>/dev/null; then
+  if [ "$cuda" = ON ]; then
+    bmodel="$build/bench/sd15_full"; bsteps=50; bdev=cuda; precisions="fp16 bf16 fp32"; brepeat=3
+    if [ ! -f "$bmodel/model_index.json" ]; then
+      bpe="$("$python" -c 'import open_clip.tokenizer as t; print(t.default_bpe())')"
+      (cd tests/reference && "$python" sd_reference.py "$build/bench" --bpe "$bpe" --only-full-size-model >/dev/null)
+    fi
+  else
+    bmodel="$sd/sd1"; bsteps=5; bdev=cpu; precisions="fp32"; brepeat=3
+  fi
+  printf '\n| %s, %s steps | ours (s) | diffusers eager (s) | diffusers compiled (s) | ours / eager | ours / compiled | compare / single (ours) |\n|---|---|---|---|---|---|---|\n' \
+    "$(basename "$bmodel") on $bdev" "$bsteps"
+  for prec in $precisions; do
+    common=(--model "$bmodel" --steps "$bsteps" --device "$bdev" --precision "$prec" --repeat "$brepeat" --threads 2)
+    ours=$("$build/bin/respodiff" benchmark "${common[@]}" | awk '/^median_seconds/ {print $2}') || status=1
+    single_vs=$("$build/bin/respodiff" benchmark "${common[@]}" --compare | awk '/^compare_over_single/ {print $2}') || status=1
+    eager=$(cd tests/reference && HF_HUB_OFFLINE=1 "$python" bench_reference.py "${common[@]}" 2>/dev/null |
+            awk '/^median_seconds/ {print $2}') || status=1
+    compiled="n/a"
+    if [ "$bdev" = cuda ]; then
+      compiled=$(cd tests/reference && HF_HUB_OFFLINE=1 "$python" bench_reference.py "${common[@]}" --compile 2>/dev/null |
+                 awk '/^median_seconds/ {print $2}') || compiled="failed"
+    fi
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0) printf "%.2f", a / b; else print "n/a"}'; }
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$prec" "${ours:-failed}" "${eager:-failed}" "${compiled:-failed}" \
+      "$(ratio "$ours" "$eager")" "$(ratio "$ours" "$compiled")" "${single_vs:-failed}"
+  done
+else
+  echo "gpu-check: no diffusers here: the benchmark against diffusers is skipped"
+fi
 
 if [ "$cuda" = ON ]; then
   echo

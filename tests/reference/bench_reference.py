@@ -1,6 +1,10 @@
 """diffusers' side of the engine benchmark: the same measurement as `respodiff benchmark`.
 
   bench_reference.py --model DIR [--unet-only] [--steps N] [--cfg X] [--repeat N] [--threads N]
+                     [--device cpu|cuda] [--precision fp32|fp16|bf16] [--compile]
+
+--compile times diffusers' fastest plain-PyTorch setting: the UNet in channels-last, under
+torch.compile(mode="max-autotune"), compiled during the warm-up run.
 """
 import argparse
 import statistics
@@ -19,6 +23,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--train-step", action="store_true")
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
+    ap.add_argument("--compile", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     seconds = []
@@ -110,10 +117,15 @@ def inference(args, measure) -> None:
         measure(lambda: unet(sample, t, encoder_hidden_states=context))
     else:
         from diffusers import DDIMScheduler, StableDiffusionPipeline
+        dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.precision]
         pipe = StableDiffusionPipeline.from_pretrained(args.model, safety_checker=None, feature_extractor=None,
-                                                       requires_safety_checker=False)
+                                                       requires_safety_checker=False, torch_dtype=dtype)
+        pipe = pipe.to(args.device)
         pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
         pipe.set_progress_bar_config(disable=True)
+        if args.compile:
+            pipe.unet.to(memory_format=torch.channels_last)
+            pipe.unet = torch.compile(pipe.unet, mode="max-autotune", fullgraph=True)
         measure(lambda: pipe("a photo of a doctor", num_inference_steps=args.steps, guidance_scale=args.cfg,
                              generator=torch.Generator().manual_seed(0), output_type="np"))
 
