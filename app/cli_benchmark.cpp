@@ -157,6 +157,11 @@ int benchmark(const std::vector<std::string>& args) {
     auto generator = at::detail::createCPUGenerator(3);
     const auto noise = torch::randn({1, config.inChannels, config.sampleSize, config.sampleSize}, generator);
     time([&] { trainer.step({k}, noise); });
+    if (cl.has("profile")) {
+      // Where a step's time goes: the trajectory, the targets, and the two backward passes.
+      const auto profile = prof::profileCall([&] { trainer.step({k}, noise); });
+      std::printf("%s", prof::formatProfile(profile).c_str());
+    }
   } else if (cl.has("concept-overhead")) {
     // Generation with a concept hook (a constant module on every step) against the plain pipeline.
     auto model = respo::pipeline::loadStableDiffusion(cl.model());

@@ -236,18 +236,56 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
       return convOut_->forward(torch::silu(normOut_->forward(h)));
     }
   }
-  for (const auto& block : *down_) h = block->as<UNetBlockImpl>()->down(h, emb, context, skips);
-  if (mid_) h = mid_->mid(h, emb, context);
+  h = downAndMid(h, emb, context, skips);
   if (extras.bottleneckHook) {
     BottleneckContext info{timestep.dim() == 0 ? timestep.reshape({1}).expand({batch}) : timestep, extras.branches};
     h = extras.bottleneckHook(h, info);
   }
+  if (cache) ++cache->fullCalls;
+  return upAndOut(h, emb, context, skips, cache, keepAt);
+}
+
+torch::Tensor UNet2DConditionModelImpl::downAndMid(torch::Tensor h, const torch::Tensor& emb,
+                                                   const torch::Tensor& context, std::vector<torch::Tensor>& skips) {
+  for (const auto& block : *down_) h = block->as<UNetBlockImpl>()->down(h, emb, context, skips);
+  return mid_ ? mid_->mid(h, emb, context) : h;
+}
+
+torch::Tensor UNet2DConditionModelImpl::upAndOut(torch::Tensor h, const torch::Tensor& emb,
+                                                 const torch::Tensor& context, std::vector<torch::Tensor>& skips,
+                                                 StepCache* cache, std::size_t keepAt) {
   for (std::size_t b = 0; b < up_->size(); ++b) {
     const bool lastBlock = b + 1 == up_->size();
     h = up_->at<UNetBlockImpl>(b).up(h, emb, context, skips, 0, lastBlock && cache ? &cache->deep : nullptr, keepAt);
   }
-  if (cache) ++cache->fullCalls;
   return convOut_->forward(torch::silu(normOut_->forward(h)));
+}
+
+UNetDownPath UNet2DConditionModelImpl::encode(const torch::Tensor& sample, const torch::Tensor& timestep,
+                                              const torch::Tensor& context, const UNetExtras& extras) {
+  UNetDownPath down;
+  down.emb = timeEmbedding(timestep.to(sample.device()), sample.size(0), sample.scalar_type(), extras);
+  down.context = context;
+  const auto h = convIn_->forward(sample);
+  down.skips.push_back(h);
+  down.bottleneck = downAndMid(h, down.emb, context, down.skips);
+  return down;
+}
+
+torch::Tensor UNet2DConditionModelImpl::decode(const UNetDownPath& down, const torch::Tensor& bottleneck) {
+  if (bottleneck.dim() != 4 || !down.bottleneck.defined() || bottleneck.sizes() != down.bottleneck.sizes())
+    throw InvalidArgument("UNet decode: the bottleneck must have the encoded shape");
+  auto skips = down.skips;  // the up blocks consume their copy
+  return upAndOut(bottleneck, down.emb, down.context, skips, nullptr, 0);
+}
+
+UNetDownPath UNetDownPath::rows(int64_t start, int64_t count) const {
+  UNetDownPath part;
+  part.bottleneck = bottleneck.narrow(0, start, count);
+  part.emb = emb.narrow(0, start, count);
+  part.context = context.narrow(0, start, count);
+  for (const auto& s : skips) part.skips.push_back(s.narrow(0, start, count));
+  return part;
 }
 
 std::vector<int64_t> UNet2DConditionModelImpl::bottleneckShape(int64_t latentHeight, int64_t latentWidth) const {

@@ -46,6 +46,16 @@ struct UNetExtras {
   std::shared_ptr<StepCache> stepCache;  // set: step caching (a reusing call skips the hook: see StepCache)
 };
 
+// What a call leaves at the bottleneck: the mid block's output (before any hook), the skip
+// connections, the time embedding and the context. decode() finishes the call from it with a given
+// bottleneck, so several edits of one bottleneck share the down path (the concept trainer runs
+// three up paths on one). No step cache and no hook take part: the caller edits the bottleneck.
+struct UNetDownPath {
+  torch::Tensor bottleneck, emb, context;
+  std::vector<torch::Tensor> skips;
+  UNetDownPath rows(int64_t start, int64_t count) const;  // the same for batch rows [start, start + count)
+};
+
 class UNetBlockImpl;
 
 class UNet2DConditionModelImpl : public torch::nn::Module {
@@ -54,6 +64,11 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
   // sample [B, C, H, W]; timestep [B] or a single value; context [B, 77, crossAttentionDim].
   torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timestep, const torch::Tensor& context,
                         const UNetExtras& extras = {});
+  // forward() in two halves: decode(encode(x, t, c, e), b) is forward(x, t, c, e) with the bottleneck
+  // replaced by b (b = the encoded bottleneck: the same values as a call without hook).
+  UNetDownPath encode(const torch::Tensor& sample, const torch::Tensor& timestep, const torch::Tensor& context,
+                      const UNetExtras& extras = {});
+  torch::Tensor decode(const UNetDownPath& down, const torch::Tensor& bottleneck);
   const UNetConfig& config() const { return config_; }
   // The bottleneck's shape [C, H, W] for a latent of the given size.
   std::vector<int64_t> bottleneckShape(int64_t latentHeight, int64_t latentWidth) const;
@@ -61,6 +76,12 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
  private:
   torch::Tensor timeEmbedding(const torch::Tensor& timestep, int64_t batch, torch::Dtype dtype,
                               const UNetExtras& extras);
+  // The down blocks and the mid block from conv_in's output h (skips holds h).
+  torch::Tensor downAndMid(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
+                           std::vector<torch::Tensor>& skips);
+  // The up blocks and the output head; `cache`, when given, receives the deep features.
+  torch::Tensor upAndOut(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
+                         std::vector<torch::Tensor>& skips, StepCache* cache, std::size_t keepAt);
   UNetConfig config_;
   Conv2d convIn_{nullptr}, convOut_{nullptr};
   GroupNorm normOut_{nullptr};

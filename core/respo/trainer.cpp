@@ -142,23 +142,36 @@ StepLosses ConceptTrainer::step(const std::vector<int>& ks, const torch::Tensor&
   const auto t = torch::tensor(times, options);
   const auto neutral = catRows(neutrals);
 
+  // One no-gradient call for the target's two halves and the neutral prompt's prediction, whose
+  // down path the two losses then share: R and S act at the bottleneck, so only the up path sees
+  // them (and only the up path is differentiated).
   torch::Tensor target, original;
+  models::UNetDownPath shared;
   {
     torch::NoGradGuard noGrad;
-    const auto eps = unet(torch::cat({z, z}), torch::cat({t, t}),
-                          pipeline::PromptConditioning::cat(negative_.repeated(batch), catRows(targets)), {})
-                         .chunk(2);
+    const auto cond = pipeline::PromptConditioning::cat(
+        pipeline::PromptConditioning::cat(negative_.repeated(batch), catRows(targets)), neutral);
+    models::UNetExtras extras;
+    cond.addTo(extras);
+    const auto down = model_.unet->encode(torch::cat({z, z, z}).to(model_.dtype), torch::cat({t, t, t}), cond.context,
+                                          extras);
+    const auto eps = model_.unet->decode(down, down.bottleneck).to(torch::kFloat32).chunk(3);
     target = eps[0] + s.targetGuidance * (eps[1] - eps[0]);
-    original = unet(z, t, neutral, {});
+    original = eps[2];
+    shared = down.rows(2 * batch, batch);
   }
+  auto withDelta = [&](const torch::Tensor& delta) {
+    return model_.unet->decode(shared, shared.bottleneck + delta.to(shared.bottleneck.scalar_type()))
+        .to(torch::kFloat32);
+  };
 
   auto ram = module_.ram.detach().requires_grad_(true);
-  const auto responsible = (unet(z, t, neutral, ram) - target).pow(2).mean();
+  const auto responsible = (withDelta(ram) - target).pow(2).mean();
   responsible.backward();
   ramAdam_.update(module_.ram, ram.grad(), s.ramLearningRate);
 
   auto sam = module_.sam.detach().requires_grad_(true);
-  const auto semantic = s.semanticWeight * (unet(z, t, neutral, module_.ram.detach() + sam) - original).pow(2).mean();
+  const auto semantic = s.semanticWeight * (withDelta(module_.ram.detach() + sam) - original).pow(2).mean();
   semantic.backward();
   samAdam_.update(module_.sam, sam.grad(), s.samLearningRate);
 

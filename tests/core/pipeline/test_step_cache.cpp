@@ -92,6 +92,27 @@ RESPO_TEST(a_reusing_call_skips_the_deep_path_and_the_hook) {
   EXPECT(meanAbs(reused, full) < 0.5 * full.abs().mean().item<double>());
 }
 
+RESPO_TEST(a_call_split_at_the_bottleneck_equals_a_hooked_call) {
+  // encode/decode (the concept trainer's shared down path) against forward with a bottleneck hook.
+  torch::InferenceMode guard;
+  auto& unet = toy().unet;
+  const auto in = inputs(2, unet->config().sampleSize);
+  const auto t = torch::tensor({420.0f, 420.0f});
+  const auto down = unet->encode(in.sample, t, in.context);
+  const auto delta = torch::full_like(down.bottleneck, 0.25f);
+  models::UNetExtras extras;
+  extras.bottleneckHook = [&](const torch::Tensor& h, const models::BottleneckContext&) { return h + delta; };
+  EXPECT(torch::equal(unet->decode(down, down.bottleneck + delta), unet->forward(in.sample, t, in.context, extras)));
+  EXPECT(torch::equal(unet->decode(down, down.bottleneck), unet->forward(in.sample, t, in.context)));
+  // Decoding twice from one down path: the first decode must leave the skips for the second.
+  EXPECT(torch::equal(unet->decode(down, down.bottleneck), unet->decode(down, down.bottleneck)));
+  // One row of the batch: the row's own call (up to the CPU's batch-size rounding).
+  const auto row = down.rows(1, 1);
+  const auto alone = unet->forward(in.sample.narrow(0, 1, 1), t.narrow(0, 1, 1), in.context.narrow(0, 1, 1));
+  EXPECT(torch::allclose(unet->decode(row, row.bottleneck), alone, 1e-5, 1e-5));
+  EXPECT_THROWS(unet->decode(down, row.bottleneck), InvalidArgument, "must have the encoded shape");
+}
+
 RESPO_TEST(another_batch_or_size_computes_afresh) {
   torch::InferenceMode guard;
   auto& unet = toy().unet;
