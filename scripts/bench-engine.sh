@@ -4,7 +4,7 @@
 # times REPEAT runs after a warm-up. Prints the median of the per-process medians and the ratio.
 #   scripts/bench-engine.sh [ROUNDS] [REPEAT]     (builds first; models come from the parity references)
 # FULL_STEPS (default 5) sets the steps of the full-size end-to-end case, which runs once per process
-# after its warm-up (a 512x512 image takes about a minute at 5 steps on 2 cores).
+# after its warm-up (a 512x512 image takes 80 to 100 s at 5 steps on 2 cores).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-3}"; repeat="${2:-5}"

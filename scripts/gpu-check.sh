@@ -65,6 +65,7 @@ done
 # eager and diffusers compiled (channels-last + torch.compile, on CUDA), and compare mode over a single
 # run. On CUDA: a full-size SD1.5-shaped model with random weights (made here by diffusers), 512x512,
 # 50 DDIM steps. The CPU dry run times the small model, 5 steps, so that every line of it runs.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0) printf "%.2f", a / b; else print "n/a"}'; }
 if "$python" -c "import diffusers, transformers, open_clip" 2>/dev/null; then
   if [ "$cuda" = ON ]; then
     bmodel="$build/bench/sd15_full"; bsteps=50; bdev=cuda; precisions="fp16 bf16 fp32"; brepeat=3
@@ -88,7 +89,6 @@ if "$python" -c "import diffusers, transformers, open_clip" 2>/dev/null; then
       compiled=$(cd tests/reference && HF_HUB_OFFLINE=1 "$python" bench_reference.py "${common[@]}" --compile 2>/dev/null |
                  awk '/^median_seconds/ {print $2}') || compiled="failed"
     fi
-    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0) printf "%.2f", a / b; else print "n/a"}'; }
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$prec" "${ours:-failed}" "${eager:-failed}" "${compiled:-failed}" \
       "$(ratio "$ours" "$eager")" "$(ratio "$ours" "$compiled")" "${single_vs:-failed}"
   done
