@@ -21,6 +21,7 @@
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
 #include "core/models/op_profile.h"
+#include "core/models/winograd.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/text_to_image.h"
 #include "core/respo/composition.h"
@@ -100,11 +101,12 @@ class ConstantShift final : public respo::responsible::Intervention {
 int benchmark(const std::vector<std::string>& args) {
   const CommandLine cl(args,
                        {"model", "steps", "cfg", "width", "height", "repeat", "threads", "scheduler", "k", "step-cache",
-                        "weights-dtype", "device", "precision"},
+                        "weights-dtype", "device", "precision", "batch", "convolutions"},
                        {"unet-only", "load-only", "mapped-weights", "train-step", "concept-overhead", "peak", "profile",
-                        "compare", "channels-last"});
+                        "compare", "channels-last", "winograd-sweep"});
   namespace fs = std::filesystem;
   if (cl.has("threads")) at::set_num_threads(static_cast<int>(cl.integer("threads", 1, 1, 1024)));
+  if (const auto convolutions = cl.value("convolutions")) respo::models::winograd::setMode(respo::models::winograd::parseMode(*convolutions));
   const int repeat = static_cast<int>(cl.integer("repeat", 5, 1, 1000));
   const int width = static_cast<int>(cl.integer("width", 0, 0, respo::pipeline::kMaxImageSide));
   const int height = static_cast<int>(cl.integer("height", 0, 0, respo::pipeline::kMaxImageSide));
@@ -125,6 +127,31 @@ int benchmark(const std::vector<std::string>& args) {
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   };
+  if (cl.has("winograd-sweep")) {
+    // 3x3 convolutions of one image, direct against Winograd F(4x4,3x3) (weight transformed once, as
+    // a layer keeps it), alternating: where the Winograd path pays on this CPU, and what transforming
+    // a weight on the fly would cost.
+    torch::InferenceMode guard;
+    namespace wg = respo::models::winograd;
+    wg::setMode(wg::Mode::Auto);  // "taken": under --convolutions winograd
+    std::printf("| channels | map | direct (ms) | winograd (ms) | speed-up | weight transform (ms) | taken |\n"
+                "|---|---|---|---|---|---|---|\n");
+    // The UNet's (320, 640, 1280 channels) and the VAE's (128 to 512) shapes.
+    for (const int64_t channels : {64, 128, 256, 320, 512, 640, 1280})
+      for (const int64_t side : {8, 16, 32, 64, 128, 256}) {
+        if (channels * side > 128 * 256 && channels * side > 1280 * 32) continue;
+        const auto x = torch::randn({1, channels, side, side});
+        const auto w = torch::randn({channels, channels, 3, 3}) * 0.02, b = torch::randn({channels});
+        const auto u = wg::transformWeight(w);
+        const auto t = alternatingMedians(repeat, [&] { (void)torch::conv2d(x, w, b, 1, 1); },
+                                          [&] { (void)wg::conv3x3(x, u, b); });
+        const auto transform = alternatingMedians(repeat, {[&] { (void)wg::transformWeight(w); }});
+        std::printf("| %lld | %lldx%lld | %.3f | %.3f | %.2f | %.3f | %s |\n", static_cast<long long>(channels),
+                    static_cast<long long>(side), static_cast<long long>(side), t.first * 1e3, t.second * 1e3,
+                    t.first / t.second, transform[0] * 1e3, wg::applies(x, w, 1, 1) ? "yes" : "no");
+      }
+    return 0;
+  }
   namespace prof = respo::models::profile;
   std::optional<prof::Peak> peak;
   if (cl.has("peak")) {
@@ -234,18 +261,20 @@ int benchmark(const std::vector<std::string>& args) {
     resetPeakRss();
     const auto& config = unet->config();
     const int64_t h = height > 0 ? height / 8 : config.sampleSize, w = width > 0 ? width / 8 : config.sampleSize;
+    // --batch 2 is what a guided (CFG) step computes; the default, 1, is the unguided call.
+    const int64_t batch = cl.integer("batch", 1, 1, 64);
     torch::InferenceMode guard;
     auto generator = at::detail::createCPUGenerator(1);
-    auto sample = torch::randn({1, config.inChannels, h, w}, generator);
+    auto sample = torch::randn({batch, config.inChannels, h, w}, generator);
     if (cl.has("channels-last")) sample = sample.contiguous(at::MemoryFormat::ChannelsLast);
-    const auto context = torch::randn({1, 77, config.crossAttentionDim}, generator);
-    const auto t = torch::tensor({501.0f});
+    const auto context = torch::randn({batch, 77, config.crossAttentionDim}, generator);
+    const auto t = torch::full({batch}, 501.0f);
     respo::models::UNetExtras extras;
     if (config.additionEmbedType == "text_time") {
       const int pooled = config.projectionClassEmbeddingsInputDim - 6 * config.additionTimeEmbedDim;
-      extras.textEmbeds = torch::randn({1, pooled}, generator);
+      extras.textEmbeds = torch::randn({batch, pooled}, generator);
       const auto ph = static_cast<double>(h * 8), pw = static_cast<double>(w * 8);
-      extras.timeIds = torch::tensor({ph, pw, 0.0, 0.0, ph, pw}, torch::kFloat32).unsqueeze(0);
+      extras.timeIds = torch::tensor({ph, pw, 0.0, 0.0, ph, pw}, torch::kFloat32).unsqueeze(0).expand({batch, 6});
     }
     if (stepCache > 1) {
       // Time the calls that reuse the deep features (step caching): store them once, then reuse.

@@ -24,6 +24,7 @@
 #include "core/io/picture_files.h"
 #include "core/io/safetensors.h"
 #include "core/models/component_weights.h"
+#include "core/models/winograd.h"
 #include "core/common/paths.h"
 #include "core/pipeline/generation_parameters.h"
 #include "core/pipeline/lora_keys.h"
@@ -256,6 +257,9 @@ const std::vector<OptionHelp> kGenerateOptions = {
                         "(2 or 3 are usual; 0: off)", "0"},
     {"vae-tiling", "", "decode in overlapping tiles: large images in little memory (diffusers' VAE tiling)", ""},
     {"low-memory", "", "keep the weights mapped from their files (least memory, slower on the CPU)", ""},
+    {"convolutions", "winograd|direct", "3x3 convolutions of 256 channels or more on the CPU: Winograd F(4x4,3x3) "
+                                        "(faster; each layer keeps its transformed weight, more memory) or direct",
+     "direct"},
     {"weight-storage", "fp32|fp16|bf16", "store matrix and convolution weights in half precision and compute in fp32 "
                                          "(about half the memory, the same speed on the CPU)", "fp32"},
     {"lora", "FILE[:W][,...]", "LoRA files and their weights", ""},
@@ -353,6 +357,8 @@ int generate(const std::vector<std::string>& args) {
   load.variant = cl.value("variant").value_or("");
   load.configFolder = cl.value("config-from").value_or("");
   if (cl.has("low-memory")) load.storage = respo::models::WeightStorage::Mapped;
+  if (const auto convolutions = cl.value("convolutions"))
+    respo::models::winograd::setMode(respo::models::winograd::parseMode(*convolutions));
   if (const auto storage = cl.value("weight-storage")) {
     if (*storage == "fp16") load.weightStorage = torch::kFloat16;
     else if (*storage == "bf16") load.weightStorage = torch::kBFloat16;

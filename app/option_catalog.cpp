@@ -113,6 +113,9 @@ const OptionHelp* describeOption(const std::string& name) {
     add("weights-dtype", "bf16|fp16", "with --unet-only: store matrix and convolution weights in half precision, "
                                       "compute in fp32 (memory against time)");
     add("compare", "", "time a comparison (baseline and responsible side) against the responsible side alone");
+    add("convolutions", "winograd|direct", "3x3 convolutions on the CPU: Winograd F(4x4,3x3) where it pays, or always direct",
+        "direct");
+    add("winograd-sweep", "", "time 3x3 convolutions direct against Winograd at the UNet's shapes");
     add("profile", "", "with --unet-only: where one UNet call's time goes, by operator category");
     add("age-naming", "", "name the imported modules by age groups");
     // Reports and the audit.

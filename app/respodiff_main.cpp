@@ -105,7 +105,7 @@ const std::vector<Subcommand>& subcommands() {
        "         [--scheduler ddim|euler|euler_a|dpmpp_2m|pndm] [--width W] [--height H] [--batch N]\n"
        "         [--out FILE.png] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
        "         [--config-from DIR] [--variant fp16] [--clip-skip N] [--step-cache N] [--low-memory] [--quiet]\n"
-       "         [--weight-storage fp32|fp16|bf16]\n"
+       "         [--weight-storage fp32|fp16|bf16] [--convolutions winograd|direct]\n"
        "         [--lora FILE.safetensors[:W][,...]] [--lora-dir DIR[;DIR...]]  (or <lora:name:W> in the prompt)\n"
        "         [--init-image PICTURE.png [--strength 0.75] [--mask MASK.png [--mask-blur 4]]]  (image to image;\n"
        "         inpainting: the mask white where repainted)\n"
@@ -133,9 +133,9 @@ const std::vector<Subcommand>& subcommands() {
       {"import-reference", "convert a reference-implementation RespoDiff checkpoint (torch zip) into concept files",
        "import-reference FILE --out DIR [--model DIR_OR_FILE] [--age-naming]", importReference},
       {"benchmark", "time generation or one UNet call in this process (median of --repeat runs)",
-       "benchmark --model DIR [--unet-only [--peak] [--profile] | --load-only | --train-step [--k K] |\n"
+       "benchmark --model DIR [--unet-only [--batch N] [--peak] [--profile] | --load-only | --train-step [--k K] |\n"
        "          --concept-overhead | --compare | --peak] [--mapped-weights] [--steps N] [--cfg X] [--width W] [--height H]\n"
-       "          [--step-cache N] [--repeat N] [--threads N]",
+       "          [--step-cache N] [--convolutions winograd|direct] [--winograd-sweep] [--repeat N] [--threads N]",
        benchmark},
       {"inspect", "list the tensors and metadata of a .safetensors file", "inspect FILE", inspect},
       {"tokenize", "show the CLIP token ids of a prompt",

@@ -1,5 +1,6 @@
 #include "core/models/layers.h"
 
+#include <atomic>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/common/error.h"
+#include "core/models/winograd.h"
 
 namespace respo::models {
 namespace {
@@ -55,7 +57,23 @@ Conv2dImpl::Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride_,
   weight = register_parameter("weight", torch::empty({out, in, kernel, kernel}));
   if (withBias) bias = register_parameter("bias", torch::empty({out}));
 }
+namespace {
+std::atomic<uint64_t> weightsGeneration{0};
+}  // namespace
+
+void weightsChangedInPlace() { ++weightsGeneration; }
+
 torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
+  if (winograd::applies(x, weight, stride, padding)) {
+    const auto version = weight.is_inference() ? 0u : static_cast<uint32_t>(weight._version());
+    const uint64_t generation = weightsGeneration.load();
+    if (!winogradWeight_.defined() || winogradSource_ != weight.data_ptr() || winogradVersion_ != version ||
+        winogradGeneration_ != generation) {
+      winogradWeight_ = winograd::transformWeight(weight);
+      winogradSource_ = weight.data_ptr(), winogradVersion_ = version, winogradGeneration_ = generation;
+    }
+    return winograd::conv3x3(x, winogradWeight_, bias);
+  }
   // Dilation spelled out: the profiler counts a convolution's FLOPs only when it is given.
   return torch::conv2d(x, widened(weight, x), widened(bias, x), {stride, stride}, {padding, padding}, {1, 1});
 }

@@ -28,7 +28,21 @@ class Conv2dImpl : public torch::nn::Module {
   void initialize();
   torch::Tensor weight, bias;
   int64_t stride, padding;
+
+ private:
+  // The weight's Winograd transform, kept while the weight's storage, version and the weights'
+  // generation (weightsChangedInPlace) stay the same.
+  torch::Tensor winogradWeight_;
+  const void* winogradSource_ = nullptr;
+  uint32_t winogradVersion_ = 0;
+  uint64_t winogradGeneration_ = 0;
 };
+
+// Code that changes weights in place (LoRA merges, weight edits, and their undoing) calls this
+// afterwards, so that layers keeping a form derived from their weight (Conv2d's Winograd transform)
+// rebuild it. Ordinary tensors also carry a version counter, which is checked as well; inference
+// tensors carry none.
+void weightsChangedInPlace();
 TORCH_MODULE(Conv2d);
 
 class GroupNormImpl : public torch::nn::Module {

@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/io/safetensors_torch.h"
+#include "core/models/layers.h"
 #include "core/models/single_file_map.h"
 
 namespace respo::pipeline {
@@ -229,11 +230,13 @@ AppliedLoras::AppliedLoras(StableDiffusionModel& model, const std::vector<LoraUs
     saved_.push_back({param, param.detach().clone()});
     param.detach().copy_((param.detach().to(torch::kFloat32) + delta).to(param.scalar_type()));
   }
+  models::weightsChangedInPlace();
 }
 
 AppliedLoras::~AppliedLoras() {
   torch::NoGradGuard noGrad;
   for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) it->first.detach().copy_(it->second);
+  models::weightsChangedInPlace();
 }
 
 }  // namespace respo::pipeline

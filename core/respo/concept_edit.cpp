@@ -11,6 +11,7 @@
 #include "core/common/sha256.h"
 #include "core/common/utf8.h"
 #include "core/io/safetensors_torch.h"
+#include "core/models/layers.h"
 #include "core/pipeline/prompt_conditioning.h"
 #include "core/respo/trainer.h"
 #include "core/text/prompt_weights.h"
@@ -310,11 +311,13 @@ AppliedEdit::AppliedEdit(pipeline::StableDiffusionModel& model, const ConceptEdi
     const auto edited = param.detach().to(torch::kFloat64) + delta.to(param.device(), torch::kFloat64);
     param.detach().copy_(edited.to(param.scalar_type()));
   }
+  models::weightsChangedInPlace();
 }
 
 AppliedEdit::~AppliedEdit() {
   torch::NoGradGuard noGrad;
   for (auto& [param, original] : saved_) param.detach().copy_(original);
+  models::weightsChangedInPlace();
 }
 
 }  // namespace respo::edits

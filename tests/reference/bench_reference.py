@@ -1,6 +1,6 @@
 """diffusers' side of the engine benchmark: the same measurement as `respodiff benchmark`.
 
-  bench_reference.py --model DIR [--unet-only] [--steps N] [--cfg X] [--repeat N] [--threads N]
+  bench_reference.py --model DIR [--unet-only [--batch N]] [--steps N] [--cfg X] [--repeat N] [--threads N]
                      [--device cpu|cuda] [--precision fp32|fp16|bf16] [--compile]
 
 --compile times diffusers' fastest plain-PyTorch setting: the UNet in channels-last, under
@@ -17,6 +17,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
     ap.add_argument("--unet-only", action="store_true")
+    ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--cfg", type=float, default=7.5)
     ap.add_argument("--repeat", type=int, default=5)
@@ -111,9 +112,9 @@ def inference(args, measure) -> None:
         unet = UNet2DConditionModel.from_pretrained(args.model, subfolder="unet").eval()
         g = torch.Generator().manual_seed(1)
         size = unet.config.sample_size
-        sample = torch.randn(1, unet.config.in_channels, size, size, generator=g)
-        context = torch.randn(1, 77, unet.config.cross_attention_dim, generator=g)
-        t = torch.tensor([501.0])
+        sample = torch.randn(args.batch, unet.config.in_channels, size, size, generator=g)
+        context = torch.randn(args.batch, 77, unet.config.cross_attention_dim, generator=g)
+        t = torch.full((args.batch,), 501.0)
         measure(lambda: unet(sample, t, encoder_hidden_states=context))
     else:
         from diffusers import DDIMScheduler, StableDiffusionPipeline

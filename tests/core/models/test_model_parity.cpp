@@ -10,6 +10,7 @@
 #include "core/io/safetensors_torch.h"
 #include "core/models/clip_text.h"
 #include "core/models/component_weights.h"
+#include "core/models/winograd.h"
 #include "core/models/unet.h"
 #include "core/models/vae.h"
 #include "tests/support/device_options.h"
@@ -135,10 +136,21 @@ RESPO_TEST(full_size_sd15_unet_one_step) {
   torch::InferenceMode guard;
   const auto expected = io::loadAll(io::SafetensorsFile::open(dir() / "sd15_unet_expect.safetensors"));
   auto unet = load<UNet2DConditionModel, UNetConfig>("sd15_unet", "unet");
-  expectClose("full-size SD1.5 unet (64x64 latent)",
-              unet->forward(in(expected.at("unet.sample")), expected.at("unet.timestep").to(target().device),
-                            in(expected.at("unet.context"))),
-              expected.at("unet.out"));
+  auto call = [&] {
+    return unet->forward(in(expected.at("unet.sample")), expected.at("unet.timestep").to(target().device),
+                         in(expected.at("unet.context")));
+  };
+  const auto direct = call();
+  expectClose("full-size SD1.5 unet (64x64 latent)", direct, expected.at("unet.out"));
+  if (target().device.is_cpu() && target().dtype == torch::kFloat32) {
+    // Winograd convolutions (--convolutions winograd) keep parity at the same tolerance.
+    const auto saved = winograd::mode();
+    winograd::setMode(winograd::Mode::Auto);
+    const auto fast = call();
+    winograd::setMode(saved);
+    expectClose("full-size SD1.5 unet (64x64 latent), Winograd convolutions", fast, expected.at("unet.out"));
+    EXPECT(!torch::equal(fast, direct));  // the Winograd path was taken
+  }
 }
 
 RESPO_TEST(fp16_variant_files_load_into_the_same_model) {

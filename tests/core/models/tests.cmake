@@ -26,3 +26,8 @@ target_precompile_headers(test_clip_parity REUSE_FROM respodiff_core)
 # peak measurement; and half-precision weight storage computing in fp32.
 respodiff_add_test(NAME test_op_profile SOURCES core/models/test_op_profile.cpp LIBS respodiff_core LABELS "speed")
 target_precompile_headers(test_op_profile REUSE_FROM respodiff_core)
+
+# Winograd F(4x4, 3x3) convolutions: accuracy against float64, batch invariance, where they apply,
+# and the transformed weight following in-place edits.
+respodiff_add_test(NAME test_winograd SOURCES core/models/test_winograd.cpp LIBS respodiff_core LABELS "speed")
+target_precompile_headers(test_winograd REUSE_FROM respodiff_core)
