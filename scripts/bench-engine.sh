@@ -74,3 +74,13 @@ echo "small SD1-shaped model:"
 "$here/build/bin/respodiff" benchmark --model "$work/sd/sd1" --compare --steps 25 --repeat "$repeat" --threads 2
 echo "embedded toy-world model:"
 "$here/build/bin/respodiff" benchmark --model "$here/resources/toyworld/model" --compare --steps 25 --repeat "$repeat" --threads 2
+
+echo
+echo "Winograd convolutions (--convolutions winograd), ours against ours with direct convolutions:"
+echo "| case | direct (s) | winograd (s) | winograd/direct |"
+echo "|---|---|---|---|"
+d=$(ours --model "$work/sd/sd15_unet" --unet-only --batch 2 --convolutions direct)
+w=$(ours --model "$work/sd/sd15_unet" --unet-only --batch 2 --convolutions winograd)
+printf '| full-size SD1.5 UNet, one guided call (batch 2) | %.3f | %.3f | %s |\n' "$d" "$w" "$(ratio "$w" "$d")"
+echo "Per convolution, one image:"
+"$here/build/bin/respodiff" benchmark --winograd-sweep --repeat "$repeat" --threads 2
