@@ -136,7 +136,7 @@ int benchmark(const std::vector<std::string>& args) {
     wg::setMode(wg::Mode::Auto);  // "taken": under --convolutions winograd
     std::printf("| channels | map | direct (ms) | winograd (ms) | speed-up | weight transform (ms) | taken |\n"
                 "|---|---|---|---|---|---|---|\n");
-    // The UNet's (320, 640, 1280 channels) and the VAE's (128 to 512) shapes.
+    // The UNet's (320, 640, 1280 channels) and the VAE's (128 to 512) shapes, and 64 channels.
     for (const int64_t channels : {64, 128, 256, 320, 512, 640, 1280})
       for (const int64_t side : {8, 16, 32, 64, 128, 256}) {
         if (channels * side > 128 * 256 && channels * side > 1280 * 32) continue;

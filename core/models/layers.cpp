@@ -74,6 +74,8 @@ torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
     }
     return winograd::conv3x3(x, winogradWeight_, bias);
   }
+  // Switched back to direct convolutions: the kept transform's memory is given back.
+  if (winogradWeight_.defined() && winograd::mode() == winograd::Mode::Off) winogradWeight_ = torch::Tensor();
   // Dilation spelled out: the profiler counts a convolution's FLOPs only when it is given.
   return torch::conv2d(x, widened(weight, x), widened(bias, x), {stride, stride}, {padding, padding}, {1, 1});
 }
