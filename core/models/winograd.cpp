@@ -21,7 +21,6 @@ constexpr int64_t kMinChannels = 256;    // input and output channels
 constexpr int64_t kMinTilesPerImage = 64;  // 4x4 output tiles (a 32x32 feature map)
 // The transformed input and product of one chunk of tile rows stay under this many floats each.
 constexpr int64_t kChunkFloats = int64_t{6} << 20;
-constexpr int64_t kPlanePad = 16;  // floats: one cache line
 constexpr int64_t kWeightBlock = 256;  // filters transformed together
 
 // Built for AVX2 as well where the compiler can (chosen when the program starts); the same
@@ -160,11 +159,10 @@ RESPO_VECTOR_CLONES void weightBlock(const float* filters, int64_t count, float*
                 at(out, 6 * a + 2), at(out, 6 * a + 3), at(out, 6 * a + 4), at(out, 6 * a + 5), count);
 }
 
-// Transformed input of one image for tile rows [ty0, ty1): v [36][C][tiles of the chunk], the 36
-// planes planeStride floats apart.
+// Transformed input of one image for tile rows [ty0, ty1): v [36][C][tiles of the chunk].
 void transformInput(const float* image, int64_t channels, int64_t height, int64_t width, int64_t tilesWide,
-                    int64_t ty0, int64_t ty1, int64_t planeStride, float* v) {
-  const int64_t chunkTiles = (ty1 - ty0) * tilesWide;
+                    int64_t ty0, int64_t ty1, float* v) {
+  const int64_t chunkTiles = (ty1 - ty0) * tilesWide, planeStride = channels * chunkTiles;
   at::parallel_for(0, channels, 1, [&](int64_t c0, int64_t c1) {
     std::vector<float> scratch(static_cast<std::size_t>(16 * (4 * tilesWide + 2)));
     for (int64_t c = c0; c < c1; ++c)
@@ -173,11 +171,10 @@ void transformInput(const float* image, int64_t channels, int64_t height, int64_
   });
 }
 
-// Output of one image from the product m [36][K][tiles of the chunk] (planes planeStride floats
-// apart), plus the bias.
+// Output of one image from the product m [36][K][tiles of the chunk], plus the bias.
 void transformOutput(const float* m, const float* bias, int64_t outChannels, int64_t height, int64_t width,
-                     int64_t tilesWide, int64_t ty0, int64_t ty1, int64_t planeStride, float* image) {
-  const int64_t chunkTiles = (ty1 - ty0) * tilesWide;
+                     int64_t tilesWide, int64_t ty0, int64_t ty1, float* image) {
+  const int64_t chunkTiles = (ty1 - ty0) * tilesWide, planeStride = outChannels * chunkTiles;
   at::parallel_for(0, outChannels, 1, [&](int64_t k0, int64_t k1) {
     std::vector<float> scratch(static_cast<std::size_t>(40 * tilesWide));
     for (int64_t k = k0; k < k1; ++k)
@@ -242,30 +239,21 @@ torch::Tensor conv3x3(const torch::Tensor& xIn, const torch::Tensor& u, const to
   const int64_t tilesHigh = (h + 3) / 4, tilesWide = (w + 3) / 4;
   const int64_t rowsPerChunk =
       std::clamp<int64_t>(kChunkFloats / (36 * std::max(c, k) * tilesWide), 1, tilesHigh);
-  // The 36 planes of the transformed input and of the product sit one cache line more than their
-  // size apart: the transforms touch all 36 at once, and planes a multiple of 4 KiB apart would
-  // compete for the same cache sets.
-  auto planes = [&](int64_t channels, int64_t tiles) {
-    const int64_t stride = channels * tiles + kPlanePad;
-    return std::make_pair(torch::empty({36 * stride}, torch::kFloat32), stride);
-  };
+  // Buffers for the longest chunk; a shorter last chunk uses their beginning, packed to its size.
   const int64_t fullTiles = rowsPerChunk * tilesWide;
-  auto [vBuffer, vFullStride] = planes(c, fullTiles);
-  auto [mBuffer, mFullStride] = planes(k, fullTiles);
+  auto vBuffer = torch::empty({36 * c * fullTiles}, torch::kFloat32);
+  auto mBuffer = torch::empty({36 * k * fullTiles}, torch::kFloat32);
   for (int64_t image = 0; image < n; ++image) {
     const float* in = x.data_ptr<float>() + image * c * h * w;
     float* out = y.data_ptr<float>() + image * k * h * w;
     for (int64_t ty0 = 0; ty0 < tilesHigh; ty0 += rowsPerChunk) {
       const int64_t ty1 = std::min(tilesHigh, ty0 + rowsPerChunk), tiles = (ty1 - ty0) * tilesWide;
-      // The last chunk may be shorter: its planes are packed to its own size.
-      const int64_t vStride = tiles == fullTiles ? vFullStride : c * tiles + kPlanePad;
-      const int64_t mStride = tiles == fullTiles ? mFullStride : k * tiles + kPlanePad;
-      const auto v = vBuffer.as_strided({36, c, tiles}, {vStride, tiles, 1});
-      auto m = mBuffer.as_strided({36, k, tiles}, {mStride, tiles, 1});
-      transformInput(in, c, h, w, tilesWide, ty0, ty1, vStride, v.data_ptr<float>());
+      const auto v = vBuffer.narrow(0, 0, 36 * c * tiles).view({36, c, tiles});
+      auto m = mBuffer.narrow(0, 0, 36 * k * tiles).view({36, k, tiles});
+      transformInput(in, c, h, w, tilesWide, ty0, ty1, v.data_ptr<float>());
       at::bmm_out(m, u, v);
       transformOutput(m.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr, k, h, w, tilesWide, ty0,
-                      ty1, mStride, out);
+                      ty1, out);
     }
   }
   return y;
