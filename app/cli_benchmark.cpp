@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <torch/cuda.h>
+
 #include "app/command_line.h"
 #include "core/common/error.h"
 #include "core/io/image.h"
@@ -231,14 +233,16 @@ int benchmark(const std::vector<std::string>& args) {
                 t[0], t[1], t[1] / t[0], t[2], t[2] / t[0]);
     return 0;
   } else if (cl.has("unet-only")) {
-    // One UNet call (fp32, CPU) on a random latent of the given image size; also reports loading
-    // time and peak memory (SDXL-shaped UNets get random pooled embeddings and the size ids).
+    // One UNet call on a random latent of the given image size, where --device and --precision say
+    // (CPU fp32 by default); also reports loading time and peak memory (SDXL-shaped UNets get random
+    // pooled embeddings and the size ids). On a GPU each timed call waits for the device.
     const fs::path folder = fs::path(cl.model()) / "unet";
     const auto start = std::chrono::steady_clock::now();
+    const bool onCpu = compute.device.is_cpu();
     respo::models::UNet2DConditionModel unet(respo::models::UNetConfig::fromFile(folder / "config.json"));
-    respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), torch::kFloat32,
-                               torch::kCPU, cl.has("mapped-weights") ? respo::models::WeightStorage::Mapped
-                                                                      : respo::models::WeightStorage::Copied);
+    respo::models::loadWeights(*unet, respo::models::loadComponentWeights(folder), folder.string(), compute.dtype,
+                               compute.device, cl.has("mapped-weights") && onCpu ? respo::models::WeightStorage::Mapped
+                                                                                 : respo::models::WeightStorage::Copied);
     unet->eval();
     if (const auto storage = cl.value("weights-dtype")) {
       // Matrix and convolution weights stored in half precision, widened to fp32 per call.
@@ -265,16 +269,17 @@ int benchmark(const std::vector<std::string>& args) {
     const int64_t batch = cl.integer("batch", 1, 1, 64);
     torch::InferenceMode guard;
     auto generator = at::detail::createCPUGenerator(1);
-    auto sample = torch::randn({batch, config.inChannels, h, w}, generator);
+    const auto placed = torch::TensorOptions().device(compute.device).dtype(compute.dtype);
+    auto sample = torch::randn({batch, config.inChannels, h, w}, generator).to(placed);
     if (cl.has("channels-last")) sample = sample.contiguous(at::MemoryFormat::ChannelsLast);
-    const auto context = torch::randn({batch, 77, config.crossAttentionDim}, generator);
-    const auto t = torch::full({batch}, 501.0f);
+    const auto context = torch::randn({batch, 77, config.crossAttentionDim}, generator).to(placed);
+    const auto t = torch::full({batch}, 501.0f).to(compute.device);
     respo::models::UNetExtras extras;
     if (config.additionEmbedType == "text_time") {
       const int pooled = config.projectionClassEmbeddingsInputDim - 6 * config.additionTimeEmbedDim;
-      extras.textEmbeds = torch::randn({batch, pooled}, generator);
+      extras.textEmbeds = torch::randn({batch, pooled}, generator).to(placed);
       const auto ph = static_cast<double>(h * 8), pw = static_cast<double>(w * 8);
-      extras.timeIds = torch::tensor({ph, pw, 0.0, 0.0, ph, pw}, torch::kFloat32).unsqueeze(0).expand({batch, 6});
+      extras.timeIds = torch::tensor({ph, pw, 0.0, 0.0, ph, pw}, torch::kFloat32).unsqueeze(0).expand({batch, 6}).to(placed);
     }
     if (stepCache > 1) {
       // Time the calls that reuse the deep features (step caching): store them once, then reuse.
@@ -283,7 +288,10 @@ int benchmark(const std::vector<std::string>& args) {
       extras.stepCache->reuse = true;
       std::printf("timing: calls that reuse the deep features\n");
     }
-    time([&] { unet->forward(sample, t, context, extras); });
+    time([&] {
+      unet->forward(sample, t, context, extras);
+      if (!onCpu) torch::cuda::synchronize();
+    });
     std::printf("peak_rss_during_calls_mib: %.1f\n", statusMib("VmHWM"));
     if (peak || cl.has("profile")) {
       // One call under the profiler: its matrix-class FLOPs, and where the time goes.

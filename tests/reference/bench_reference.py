@@ -1,10 +1,11 @@
 """diffusers' side of the engine benchmark: the same measurement as `respodiff benchmark`.
 
-  bench_reference.py --model DIR [--unet-only [--batch N]] [--steps N] [--cfg X] [--repeat N] [--threads N]
-                     [--device cpu|cuda] [--precision fp32|fp16|bf16] [--compile]
+  bench_reference.py --model DIR [--unet-only [--batch N] [--width W --height H]] [--steps N] [--cfg X]
+                     [--repeat N] [--threads N] [--device cpu|cuda] [--precision fp32|fp16|bf16]
+                     [--compile [--compile-mode MODE]]
 
 --compile times diffusers' fastest plain-PyTorch setting: the UNet in channels-last, under
-torch.compile(mode="max-autotune"), compiled during the warm-up run.
+torch.compile (mode "max-autotune" unless --compile-mode says otherwise), compiled during the warm-up run.
 """
 import argparse
 import statistics
@@ -27,6 +28,10 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--compile-mode", default="max-autotune",
+                    help="torch.compile's mode; 'default' compiles in a fraction of max-autotune's time")
+    ap.add_argument("--width", type=int, default=0)
+    ap.add_argument("--height", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     seconds = []
@@ -107,18 +112,35 @@ def training_step(model: str, k: int):
 
 def inference(args, measure) -> None:
     """Generation, or one UNet call, as `respodiff benchmark` times them."""
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.precision]
     if args.unet_only:
         from diffusers import UNet2DConditionModel
-        unet = UNet2DConditionModel.from_pretrained(args.model, subfolder="unet").eval()
+        unet = UNet2DConditionModel.from_pretrained(args.model, subfolder="unet", torch_dtype=dtype).eval()
+        unet = unet.to(args.device)
         g = torch.Generator().manual_seed(1)
-        size = unet.config.sample_size
-        sample = torch.randn(args.batch, unet.config.in_channels, size, size, generator=g)
-        context = torch.randn(args.batch, 77, unet.config.cross_attention_dim, generator=g)
-        t = torch.full((args.batch,), 501.0)
-        measure(lambda: unet(sample, t, encoder_hidden_states=context))
+        size = args.height // 8 if args.height else unet.config.sample_size
+        width = args.width // 8 if args.width else unet.config.sample_size
+        placed = {"device": args.device, "dtype": dtype}
+        sample = torch.randn(args.batch, unet.config.in_channels, size, width, generator=g).to(**placed)
+        context = torch.randn(args.batch, 77, unet.config.cross_attention_dim, generator=g).to(**placed)
+        t = torch.full((args.batch,), 501.0, device=args.device)
+        extra = {}
+        if unet.config.addition_embed_type == "text_time":
+            pooled = unet.config.projection_class_embeddings_input_dim - 6 * unet.config.addition_time_embed_dim
+            ids = torch.tensor([size * 8, width * 8, 0, 0, size * 8, width * 8], dtype=torch.float32)
+            extra["added_cond_kwargs"] = {"text_embeds": torch.randn(args.batch, pooled, generator=g).to(**placed),
+                                          "time_ids": ids.expand(args.batch, 6).to(**placed)}
+        if args.compile:
+            unet.to(memory_format=torch.channels_last)
+            unet = torch.compile(unet, mode=args.compile_mode, fullgraph=True)
+
+        def call():
+            unet(sample, t, encoder_hidden_states=context, **extra)
+            if args.device != "cpu":
+                torch.cuda.synchronize()
+        measure(call)
     else:
         from diffusers import DDIMScheduler, StableDiffusionPipeline
-        dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.precision]
         pipe = StableDiffusionPipeline.from_pretrained(args.model, safety_checker=None, feature_extractor=None,
                                                        requires_safety_checker=False, torch_dtype=dtype)
         pipe = pipe.to(args.device)
@@ -126,7 +148,7 @@ def inference(args, measure) -> None:
         pipe.set_progress_bar_config(disable=True)
         if args.compile:
             pipe.unet.to(memory_format=torch.channels_last)
-            pipe.unet = torch.compile(pipe.unet, mode="max-autotune", fullgraph=True)
+            pipe.unet = torch.compile(pipe.unet, mode=args.compile_mode, fullgraph=True)
         measure(lambda: pipe("a photo of a doctor", num_inference_steps=args.steps, guidance_scale=args.cfg,
                              generator=torch.Generator().manual_seed(0), output_type="np"))
 

@@ -31,3 +31,18 @@ target_precompile_headers(test_op_profile REUSE_FROM respodiff_core)
 # and the transformed weight following in-place edits.
 respodiff_add_test(NAME test_winograd SOURCES core/models/test_winograd.cpp LIBS respodiff_core LABELS "speed")
 target_precompile_headers(test_winograd REUSE_FROM respodiff_core)
+
+# `benchmark --unet-only` runs where --device and --precision say: a guided (batch 2) call on the CPU
+# prints its time, and a GPU that is not there is refused with the reason, before any work.
+if(TARGET respodiff)
+  add_test(NAME cli_benchmark_unet_only
+           COMMAND respodiff benchmark --model ${REF_OUT}/sd/sd1 --unet-only --batch 2 --repeat 1 --device cpu
+                   --precision fp32)
+  set_tests_properties(cli_benchmark_unet_only PROPERTIES LABELS "speed;cli" FIXTURES_REQUIRED sd_models
+                       PASS_REGULAR_EXPRESSION "median_seconds: [0-9.]+.*device: CPU.*float32")
+  add_test(NAME cli_benchmark_unet_only_refuses_an_absent_gpu
+           COMMAND ${CMAKE_COMMAND} -E env RESPODIFF_NO_CUDA=1
+                   $<TARGET_FILE:respodiff> benchmark --model ${REF_OUT}/sd/sd1 --unet-only --device cuda --repeat 1)
+  set_tests_properties(cli_benchmark_unet_only_refuses_an_absent_gpu PROPERTIES LABELS "speed;cli"
+                       FIXTURES_REQUIRED sd_models PASS_REGULAR_EXPRESSION "a CUDA GPU was requested but")
+endif()
