@@ -306,6 +306,9 @@ int generate(const std::vector<std::string>& args) {
   request.clipSkip = static_cast<int>(cl.integer("clip-skip", 0, 0, 64));
   request.stepCache = static_cast<int>(cl.integer("step-cache", 0, 0, respo::pipeline::kMaxStepCache));
   request.vaeTiling = cl.has("vae-tiling");
+  // Recorded in the picture's parameters, so that it regenerates the same way.
+  if (const auto convolutions = cl.value("convolutions"))
+    request.winogradConvolutions = respo::models::winograd::parseMode(*convolutions) == respo::models::winograd::Mode::Auto;
   request.scheduler = cl.value("scheduler").value_or("");
   request.guidanceScale = cl.real("cfg", 7.5, 0, pipeline::kMaxGuidanceScale);
   // Each prompt with the tags of --lora added, every tag checked before anything loads.

@@ -50,7 +50,7 @@ std::string baselineKey(const pipeline::GenerationRequest& r, int modelGeneratio
   std::ostringstream key;
   key << modelGeneration << '\n' << r.prompt << '\n' << r.negativePrompt << '\n' << r.width << 'x' << r.height << '\n'
       << r.steps << '\n' << number(r.guidanceScale) << '\n' << r.seed << '\n' << r.batch << '\n' << r.scheduler << '\n'
-      << r.clipSkip << '\n' << (r.stepCache > 1 ? r.stepCache : 0) << '\n' << r.vaeTiling;
+      << r.clipSkip << '\n' << (r.stepCache > 1 ? r.stepCache : 0) << '\n' << r.vaeTiling << '\n' << r.winogradConvolutions;
   // The LoRA files the tags name, by content (a file replaced under the same name is another model).
   try {
     const std::vector<fs::path> folders(r.loraFolders.begin(), r.loraFolders.end());

@@ -104,6 +104,13 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
                         "shallow layers: faster, with a small measured loss of fidelity (docs/speed.md). Concept "
                         "modules stay in effect through the reused features."));
   form->addRow(tr("Speed"), speed_);
+  winograd_ = new QCheckBox(tr("Faster convolutions (more memory)"), this);
+  winograd_->setObjectName("winogradCheck");
+  winograd_->setToolTip(tr("Computes the large 3x3 convolutions on the CPU by Winograd's F(4x4, 3x3): about 14% "
+                           "faster on an SD 1.5-size model, for about 2 GB more memory there (each layer keeps its "
+                           "transformed weight). Pictures differ from direct convolutions by about one part in a "
+                           "million. No effect on a GPU or on small models such as the embedded one."));
+  form->addRow(QString(), winograd_);
   vaeTiling_ = new QCheckBox(tr("Decode in tiles"), this);
   vaeTiling_->setObjectName("vaeTilingCheck");
   vaeTiling_->setToolTip(tr("Decodes the image in overlapping tiles: large images need the memory of one tile. "
@@ -341,6 +348,7 @@ respo::pipeline::GenerationRequest ParameterForm::request() const {
   r.batch = batch_->value();
   r.stepCache = speed_->currentData().toInt();
   r.vaeTiling = vaeTiling_->isChecked();
+  r.winogradConvolutions = winograd_->isChecked();
   for (const auto& folder : loraFolders_) r.loraFolders.push_back(folder.toStdString());
   if (initPicture_) {
     r.initImage = initPicture_;
@@ -368,6 +376,7 @@ void ParameterForm::setRequest(const respo::pipeline::GenerationRequest& r) {
   if (speed < 0) speed_->addItem(tr("Step caching, full UNet every %1 steps").arg(r.stepCache), r.stepCache);
   speed_->setCurrentIndex(speed < 0 ? speed_->count() - 1 : speed);
   vaeTiling_->setChecked(r.vaeTiling);
+  winograd_->setChecked(r.winogradConvolutions);
   strength_->setValue(r.strength);  // a restored img2img picture's strength (the picture itself is not in the text)
   lockSeed_->setChecked(true);  // a restored picture regenerates as it was
 }

@@ -76,6 +76,7 @@ class ParameterForm : public QWidget {
   QComboBox* scheduler_ = nullptr;
   QComboBox* speed_ = nullptr;
   QCheckBox* vaeTiling_ = nullptr;
+  QCheckBox* winograd_ = nullptr;
   QSpinBox* width_ = nullptr;
   QSpinBox* height_ = nullptr;
   QSpinBox* batch_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <vector>
 
 #include <ATen/Parallel.h>
@@ -14,6 +15,8 @@ namespace {
 
 // Off unless asked: the kept transforms cost memory (four times each weight they cover).
 std::atomic<Mode> currentMode{Mode::Off};
+// A generation's own choice (ScopedMode), on the thread that runs it; unset: the process-wide mode.
+thread_local std::optional<Mode> threadMode;
 
 // Below these the transforms cost more than the fourfold saving in products: measured with
 // `respodiff benchmark --winograd-sweep` on a 2-core AVX2 machine (docs/speed.md).
@@ -186,7 +189,14 @@ void transformOutput(const float* m, const float* bias, int64_t outChannels, int
 }  // namespace
 
 void setMode(Mode m) { currentMode.store(m); }
-Mode mode() { return currentMode.load(); }
+Mode mode() { return threadMode ? *threadMode : currentMode.load(); }
+
+ScopedMode::ScopedMode(std::optional<Mode> m) : previous_(threadMode), active_(m.has_value()) {
+  if (active_) threadMode = m;
+}
+ScopedMode::~ScopedMode() {
+  if (active_) threadMode = previous_;
+}
 Mode parseMode(const std::string& name) {
   if (name == "winograd") return Mode::Auto;
   if (name == "direct") return Mode::Off;
@@ -194,7 +204,7 @@ Mode parseMode(const std::string& name) {
 }
 
 bool applies(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride, int64_t padding) {
-  if (currentMode.load() == Mode::Off || stride != 1 || padding != 1) return false;
+  if (mode() == Mode::Off || stride != 1 || padding != 1) return false;
   if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32 || x.dim() != 4 || weight.dim() != 4) return false;
   if (weight.size(2) != 3 || weight.size(3) != 3 || weight.size(1) != x.size(1)) return false;
   // Half-precision weight storage is chosen to save memory, which kept transforms would undo.

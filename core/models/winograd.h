@@ -9,6 +9,7 @@
 // scale (the direct convolution differs from a float64 one by about as much); test_winograd states
 // the bound. Each image is computed on its own, so an image's result does not depend on the batch.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <torch/types.h>
@@ -25,7 +26,22 @@ Mode mode();
 // "winograd" (Auto) or "direct" (Off); anything else is an InvalidArgument.
 Mode parseMode(const std::string& name);
 
-// Whether conv2d(x, weight, stride, padding) goes the Winograd way under the current mode: x
+// One generation's choice (GenerationRequest::winogradConvolutions), for the calling thread and the
+// guard's lifetime: mode() and applies() on that thread see `mode` instead of the process-wide
+// setting, then the previous one again. std::nullopt changes nothing. Guards nest.
+class ScopedMode {
+ public:
+  explicit ScopedMode(std::optional<Mode> mode);
+  ~ScopedMode();
+  ScopedMode(const ScopedMode&) = delete;
+  ScopedMode& operator=(const ScopedMode&) = delete;
+
+ private:
+  std::optional<Mode> previous_;
+  bool active_;
+};
+
+// Whether conv2d(x, weight, stride, padding) goes the Winograd way under mode(): x
 // [N, C, H, W] float32 on the CPU, weight [K, C, 3, 3], stride 1, padding 1, no gradient wanted.
 bool applies(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride, int64_t padding);
 

@@ -197,6 +197,7 @@ std::string formatParameters(const GenerationRequest& r, const std::string& mode
   if (r.clipSkip > 0) out += ", Clip skip: " + std::to_string(r.clipSkip + 1);
   if (r.stepCache > 1) out += ", Step cache: " + std::to_string(r.stepCache);
   if (r.vaeTiling) out += ", VAE tiling: on";
+  if (r.winogradConvolutions) out += ", Convolutions: winograd";
   if (r.initImage) out += ", Denoising strength: " + numbers::formatReal(r.strength);  // A1111's img2img key
   if (r.initImage && r.mask) out += ", Mask blur: " + numbers::formatReal(r.maskBlur);
   std::map<std::string, std::string> all = extra;
@@ -265,6 +266,10 @@ GenerationRequest parseParameters(const std::string& text, std::map<std::string,
       if (value != "on" && value != "off")
         throw FormatError("generation parameters: 'VAE tiling' has an unreadable value '" + value.substr(0, 60) + "'");
       r.vaeTiling = value == "on";
+    } else if (key == "Convolutions") {
+      if (value != "winograd" && value != "direct")
+        throw FormatError("generation parameters: 'Convolutions' has an unreadable value '" + value.substr(0, 60) + "'");
+      r.winogradConvolutions = value == "winograd";
     } else if (key == "Mask blur") {
       r.maskBlur = readNumber<double>(key, value, numbers::parseReal(value), 0, 256);
     } else if (key == "Denoising strength") {

@@ -1,11 +1,13 @@
 #include "core/pipeline/text_to_image.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <torch/torch.h>
 
 #include "core/common/error.h"
 #include "core/io/gaussian_blur.h"
+#include "core/models/winograd.h"
 #include "core/pipeline/lora.h"
 
 namespace respo::pipeline {
@@ -285,6 +287,8 @@ std::vector<GenerationResult> TextToImagePipeline::run(const GenerationRequest& 
   if (edits.safety) edits.safety->validate();
   const std::vector<std::filesystem::path> loraFolders(request.loraFolders.begin(), request.loraFolders.end());
   const AppliedLoras loras(model_, promptLoras(request.prompt, loraFolders));
+  const models::winograd::ScopedMode convolutions(
+      request.winogradConvolutions ? std::optional(models::winograd::Mode::Auto) : std::nullopt);
   torch::InferenceMode inference;
   // One scheduler per lane: multistep samplers keep each lane's earlier predictions.
   std::vector<std::unique_ptr<sched::Scheduler>> schedulers;

@@ -268,6 +268,19 @@ class TestStudioToy : public QObject {
     QVERIFY(!tiling->isChecked());
   }
 
+  void winogradConvolutionsAreRecordedAndRestored() {
+    auto* winograd = window_->findChild<QCheckBox*>("winogradCheck");
+    QVERIFY(winograd);
+    QVERIFY(!winograd->isChecked());  // direct convolutions unless asked
+    winograd->setChecked(true);
+    const JobResult fast = generateByClick();
+    QVERIFY(fast.request.winogradConvolutions);
+    QVERIFY2(fast.parameters.contains("Convolutions: winograd"), qPrintable(fast.parameters));
+    QVERIFY(!fast.baselineFromCache);  // the baseline of direct convolutions is not reused
+    dropFile(savedPicture_);  // a picture made with direct convolutions sets it back
+    QVERIFY(!winograd->isChecked());
+  }
+
   void settingsAndTheGalleryOutliveTheWindow() {
     const QString elsewhere = home_.filePath("elsewhere");
     QDir().mkpath(elsewhere);

@@ -1,6 +1,8 @@
 // Winograd F(4x4, 3x3) convolution: equal to the direct convolution within float32 rounding for any
 // size (edge tiles, chunked tile rows, odd channel counts), the same bits for an image alone or in a
 // batch, taken only where it applies, and recomputed when the weight changes.
+#include <thread>
+
 #include <torch/torch.h>
 
 #include "core/common/error.h"
@@ -130,4 +132,31 @@ RESPO_TEST(weights_without_a_version_counter_follow_an_announced_edit) {
   conv->weight.mul_(-0.5);
   weightsChangedInPlace();  // what LoRA merges and weight edits call
   EXPECT(errorAgainstFloat64(conv->forward(x), x, conv->weight, conv->bias) < 2e-5);
+}
+
+RESPO_TEST(a_scoped_choice_holds_for_its_thread_and_its_lifetime) {
+  ModeGuard restore;
+  winograd::setMode(winograd::Mode::Off);
+  torch::NoGradGuard noGrad;
+  const auto x = torch::randn({1, 256, 32, 32});
+  const auto w = torch::randn({256, 256, 3, 3});
+  EXPECT(!winograd::applies(x, w, 1, 1));
+  {
+    const winograd::ScopedMode fast(winograd::Mode::Auto);
+    EXPECT(winograd::applies(x, w, 1, 1));
+    bool elsewhere = true;
+    std::thread([&] { elsewhere = winograd::applies(x, w, 1, 1); }).join();
+    EXPECT(!elsewhere);  // another thread keeps the process-wide choice
+    {
+      const winograd::ScopedMode direct(winograd::Mode::Off);
+      EXPECT(!winograd::applies(x, w, 1, 1));
+      const winograd::ScopedMode unchanged(std::nullopt);
+      EXPECT(winograd::mode() == winograd::Mode::Off);
+    }
+    EXPECT(winograd::mode() == winograd::Mode::Auto);  // guards nest
+  }
+  EXPECT(winograd::mode() == winograd::Mode::Off);
+  winograd::setMode(winograd::Mode::Auto);
+  const winograd::ScopedMode unchanged(std::nullopt);
+  EXPECT(winograd::applies(x, w, 1, 1));
 }

@@ -131,3 +131,7 @@ target_precompile_headers(test_one_batch_sides REUSE_FROM respodiff_core)
 respodiff_add_test(NAME test_vae_tiling SOURCES core/pipeline/test_vae_tiling.cpp
                    LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
 target_precompile_headers(test_vae_tiling REUSE_FROM respodiff_core)
+# GenerationRequest::winogradConvolutions: the run's own choice, recorded in the parameters.
+respodiff_add_test(NAME test_winograd_request SOURCES core/pipeline/test_winograd_request.cpp
+                   LIBS respodiff_core LABELS "pipeline;speed" ARGS --model ${PROJECT_SOURCE_DIR}/resources/toyworld/model)
+target_precompile_headers(test_winograd_request REUSE_FROM respodiff_core)
