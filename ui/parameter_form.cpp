@@ -107,7 +107,7 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
   winograd_ = new QCheckBox(tr("Faster convolutions (more memory)"), this);
   winograd_->setObjectName("winogradCheck");
   winograd_->setToolTip(tr("Computes the large 3x3 convolutions on the CPU by Winograd's F(4x4, 3x3): about 14% "
-                           "faster on an SD 1.5-size model, for about 2 GB more memory there (each layer keeps its "
+                           "faster on an SD 1.5-size model, for about 1.4 GB more memory there (each layer keeps its "
                            "transformed weight). Pictures differ from direct convolutions by about one part in a "
                            "million. No effect on a GPU or on small models such as the embedded one."));
   form->addRow(QString(), winograd_);

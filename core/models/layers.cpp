@@ -65,6 +65,10 @@ void weightsChangedInPlace() { ++weightsGeneration; }
 
 torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
   if (winograd::applies(x, weight, stride, padding)) {
+    if (!keepWinogradTransform) {
+      winogradWeight_ = torch::Tensor();
+      return winograd::conv3x3(x, winograd::transformWeight(weight), bias);
+    }
     const auto version = weight.is_inference() ? 0u : static_cast<uint32_t>(weight._version());
     const uint64_t generation = weightsGeneration.load();
     if (!winogradWeight_.defined() || winogradSource_ != weight.data_ptr() || winogradVersion_ != version ||

@@ -28,6 +28,10 @@ class Conv2dImpl : public torch::nn::Module {
   void initialize();
   torch::Tensor weight, bias;
   int64_t stride, padding;
+  // Whether the weight's Winograd transform is kept between calls (the default: a UNet's layers run
+  // at every step) or made for each call and dropped (a VAE's layers run once per picture: there
+  // the transform is a small part of the call, and keeping it, four times the weight, does not pay).
+  bool keepWinogradTransform = true;
 
  private:
   // The weight's Winograd transform, kept while the weight's storage, version and the weights'

@@ -111,6 +111,9 @@ AutoencoderKLImpl::AutoencoderKLImpl(const VaeConfig& config) : config_(config) 
   const int64_t z = config.latentChannels;
   if (config.useQuantConv) quantConv_ = register_module("quant_conv", Conv2d(2 * z, 2 * z, 1));
   if (config.usePostQuantConv) postQuantConv_ = register_module("post_quant_conv", Conv2d(z, z, 1));
+  // The coders run once per picture: Winograd transforms are made per call rather than kept.
+  for (const auto& module : modules(/*include_self=*/false))
+    if (auto* conv = module->as<Conv2dImpl>()) conv->keepWinogradTransform = false;
 }
 
 std::pair<torch::Tensor, torch::Tensor> AutoencoderKLImpl::encode(const torch::Tensor& image) {

@@ -59,7 +59,7 @@ struct GenerationRequest {
   bool vaeTiling = false;
   // 3x3 convolutions by Winograd's F(4x4, 3x3) where they pay (models::winograd: float32 on the CPU,
   // 256 channels or more): about 14% faster on an SD1.5-size model, for the memory of the layers'
-  // kept weight transforms (about 2 GB there); pictures differ from direct convolutions by about
+  // kept weight transforms (about 1.4 GB there); pictures differ from direct convolutions by about
   // 1e-6 relative. false: the process-wide setting (direct convolutions unless changed).
   bool winogradConvolutions = false;
 

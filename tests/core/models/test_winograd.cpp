@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/models/layers.h"
+#include "core/models/vae.h"
 #include "core/models/winograd.h"
 #include "tests/support/testing.h"
 
@@ -159,4 +160,28 @@ RESPO_TEST(a_scoped_choice_holds_for_its_thread_and_its_lifetime) {
   winograd::setMode(winograd::Mode::Auto);
   const winograd::ScopedMode unchanged(std::nullopt);
   EXPECT(winograd::applies(x, w, 1, 1));
+}
+
+RESPO_TEST(a_layer_that_does_not_keep_its_transform_gives_the_same_bits) {
+  ModeGuard restore;
+  winograd::setMode(winograd::Mode::Auto);
+  torch::manual_seed(4);
+  Conv2d kept(256, 256, 3, 1, 1), onTheFly(256, 256, 3, 1, 1);
+  kept->initialize();
+  onTheFly->weight = kept->weight, onTheFly->bias = kept->bias;
+  onTheFly->keepWinogradTransform = false;
+  torch::NoGradGuard noGrad;
+  const auto x = torch::randn({1, 256, 32, 32});
+  const auto y = onTheFly->forward(x);
+  EXPECT(torch::equal(y, kept->forward(x)));
+  EXPECT(!torch::equal(y, torch::conv2d(x, kept->weight, kept->bias, 1, 1)));  // it did go the Winograd way
+  // The VAE's coders run once per picture and keep nothing; the UNet's layers keep theirs.
+  AutoencoderKL vae(VaeConfig{});
+  int convolutions = 0;
+  for (const auto& module : vae->modules())
+    if (const auto* conv = module->as<Conv2dImpl>()) {
+      ++convolutions;
+      EXPECT(!conv->keepWinogradTransform);
+    }
+  EXPECT(convolutions > 30);
 }
